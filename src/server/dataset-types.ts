@@ -1,0 +1,108 @@
+import type { Readable } from 'node:stream';
+import type { AnnotationElement, SlideGeometry } from '../geometry/types.js';
+import type { SlideSource } from '../slides/types.js';
+
+/** Byte range, end exclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface ServedFile {
+  id: string;
+  itemId: string;
+  name: string;
+  size: number;
+  mimeType: string | null;
+  created: string;
+  updated: string;
+  sha512?: string;
+  open(range?: ByteRange): Readable;
+}
+
+export interface AnnotationDocument {
+  _id: string;
+  itemId: string;
+  creatorId: string;
+  created: string;
+  updated: string;
+  updatedId: string;
+  public: boolean;
+  _version: number;
+  annotation: { name: string; description: string; elements: AnnotationElement[]; attributes?: Record<string, unknown> };
+}
+
+export interface ServedSlideImage {
+  tileWidth: number;
+  tileHeight: number;
+  /** levels, sizes, mm, magnification and stored levels as large_image would report them. */
+  geometry: SlideGeometry;
+  open(): Promise<SlideSource>;
+}
+
+export interface ServedItem {
+  id: string;
+  name: string;
+  folderId: string;
+  creatorId: string;
+  description: string;
+  created: string;
+  updated: string;
+  files: ServedFile[];
+  /** null for items without a large image. */
+  largeImage: { fileId: string; sourceName: string } | null;
+  slide: ServedSlideImage | null;
+  annotations(): Promise<AnnotationDocument[]>;
+}
+
+export interface ServedFolder {
+  id: string;
+  name: string;
+  description: string;
+  parentId: string;
+  parentCollection: 'collection' | 'user' | 'folder';
+  creatorId: string;
+  created: string;
+  updated: string;
+  public: boolean;
+}
+
+export interface ServedCollection {
+  id: string;
+  name: string;
+}
+
+export interface FigshareFileMeta {
+  size: number;
+  md5: string;
+}
+
+export interface FigshareFile {
+  id: number;
+  name: string;
+  mimetype: string;
+  /** Size and md5 of the bytes `read` returns; may render and cache the file. */
+  meta(): Promise<FigshareFileMeta>;
+  read(): Promise<Buffer>;
+}
+
+export interface GdcFile {
+  fileId: string;
+  fileName: string;
+  size: number;
+  md5: string;
+  dataFormat: string;
+  access: 'open' | 'controlled';
+  open(range?: ByteRange): Readable;
+}
+
+/** Everything `bcss serve` exposes; built from the demo generator or a data folder. */
+export interface ServedDataset {
+  collection: ServedCollection;
+  folders: ServedFolder[];
+  items: ServedItem[];
+  figshare: { articleId: number; title: string; doi: string; files: FigshareFile[] };
+  gdc: { files: GdcFile[] };
+  /** roiBounds.csv-format table matching this dataset (scaled demo), or null. */
+  roiTablePath: string | null;
+}
