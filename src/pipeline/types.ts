@@ -1,0 +1,95 @@
+import type { RoiRecord } from '../catalog/types.js';
+import type { Resolution } from '../geometry/types.js';
+import type { LanePolicy } from '../transfer/types.js';
+
+/** The artifact kinds `bcss download` can produce. */
+export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts';
+export const ALL_COMPONENTS: readonly Component[] = ['images', 'masks', 'annotations', 'wsi-scripts'];
+
+/** How a base mask of (H−1)×(W−1) is aligned with an H×W image (bcss-dataset.md §3). */
+export type MaskAlign = 'resize' | 'pad';
+
+/** Credentials, resolved by the CLI; never written anywhere. */
+export type Credentials =
+  | { kind: 'anonymous' }
+  | { kind: 'api-key'; apiKey: string }
+  | { kind: 'login'; username: string; password: string };
+
+/**
+ * Everything a download run needs, validated once by the CLI layer
+ * (flags > environment > config file > defaults). Nothing below reads flags or env.
+ */
+export interface DownloadOptions {
+  outDir: string;
+  components: readonly Component[];
+  resolution: Resolution;
+  /** Region encoding requested from the DSA; PNG is lossless and the default. */
+  encoding: 'png' | 'jpeg';
+  maskAlign: MaskAlign;
+  /** The ROIs to fetch (built-in table or `--rois FILE`, filtered by `--slides`). */
+  rois: readonly RoiRecord[];
+  /** True when `rois` came from a user table rather than the built-in one. */
+  customRois: boolean;
+  apiUrl: string;
+  folderId: string;
+  figshareUrl: string;
+  figshareArticleId: number;
+  gdcUrl: string;
+  credentials: Credentials;
+  /** Per-lane politeness: `dsa`, `dsa-render`, `figshare`, `gdc`. */
+  lanes: Record<string, LanePolicy>;
+  /** Artifacts processed at once (across lanes). */
+  concurrency: number;
+  maxRetries: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  dryRun: boolean;
+  failFast: boolean;
+  /** Names of environment variables the generated WSI scripts read the key from. */
+  wsiKeyEnvVar: string;
+}
+
+export type ArtifactStatus = 'done' | 'skipped' | 'failed' | 'planned';
+
+/** Progress is data: the pipeline emits these; the CLI renders bars, lines or JSON. */
+export type PipelineEvent =
+  | { type: 'plan'; total: number; toFetch: number; skipped: number; expectedBytes: number | null }
+  | { type: 'artifact-start'; id: string; kind: Component; path: string }
+  | { type: 'artifact-done'; id: string; kind: Component; path: string; bytes: number; status: ArtifactStatus }
+  | { type: 'artifact-failed'; id: string; kind: Component; path: string; reason: string }
+  | { type: 'bytes'; bytes: number }
+  | { type: 'retry'; url: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export interface DownloadSummary {
+  /** HTTP requests actually sent (retries and redirect hops included). */
+  requests: number;
+  bytes: number;
+  retries: number;
+  seconds: number;
+  failures: Array<{ item: string; reason: string }>;
+  /** Counts per component and status, e.g. `{ images: { done: 3, skipped: 148, failed: 0 } }`. */
+  components: Record<string, Record<string, number>>;
+  outDir: string;
+  lockPath: string;
+  logPath: string | null;
+  dryRun: boolean;
+  /** For --dry-run: what would be fetched. */
+  plan?: Array<{ id: string; kind: Component; path: string; width?: number; height?: number; estimatedBytes?: number }>;
+  estimatedBytes?: number;
+  freeBytes?: number;
+}
+
+export interface VerifyIssue {
+  path: string;
+  problem: 'missing' | 'changed' | 'extra' | 'size-mismatch' | 'bad-values' | 'unreadable';
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checked: number;
+  bytesHashed: number;
+  seconds: number;
+  issues: VerifyIssue[];
+}
