@@ -1,0 +1,147 @@
+import type { Command } from 'commander';
+import { AuthError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { loadConfigFile } from '../options/config-file.js';
+import { resolveDownloadOptions, type DownloadFlags } from '../options/download-options.js';
+import { chooseMode, createReporter } from '../progress/reporter.js';
+import { promptLine } from '../prompt.js';
+import { formatBytes, formatSeconds } from '../progress/format.js';
+import type { DownloadSummary } from '../../pipeline/types.js';
+
+const HELP_AFTER = `
+What you get (names as the authors' script, so existing loaders work):
+  OUT/images/<ROI>_xmin<X>_ymin<Y>_MPP-0.2500.png   lossless RGB at exactly the asked resolution
+  OUT/masks/<same name>                              8-bit grey labels, same size as the image
+  OUT/annotations/<slide>.json                       DSA annotation documents, bytes as served
+  OUT/wsis/download_wsis.sh|.bat, gdc_manifest.txt   full-slide download scripts (no secrets inside)
+  OUT/meta/                                          classes, ROI bounds, magnifications, splits
+  OUT/bcss.lock.json                                 what was written, its sha256 and its source
+  Mask value 0 means "outside the ROI / don't care": give it zero weight, it is not a class.
+
+Settings come from flags > environment (BCSS_OUT, BCSS_MPP, BCSS_MAG, BCSS_SLIDES, BCSS_ROIS,
+BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY, ...)
+> config file (./bcss.config.json or --config; same names, camelCase) > defaults.
+An API key is read only from BCSS_API_KEY or the config file, never from the command line.
+
+Examples:
+  bcss download                                  images + masks at 0.25 um/px into ./BCSS
+  bcss download --mag 20 --slides A1-A0SK,A2-A04P
+  bcss download --components masks --base        base-resolution masks only
+  bcss download --dry-run                        what would be fetched, sizes, disk space
+  bcss serve --demo --scale 0.05 &               then point --api-url/--figshare-url/--gdc-url
+                                                 and --rois at the URLs and table it prints
+
+Reruns skip everything the lock proves complete (no request at all); an interrupted
+run resumes. Exit codes: 0 ok, 1 some items failed, 2 usage, 3 auth, 4 integrity,
+5 network, 6 disk, 7 output folder busy, 8 remote error.
+`;
+
+export function registerDownload(program: Command, ctx: CliContext, setResult: (r: { exitCode: number }) => void): void {
+  program
+    .command('download')
+    .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
+    .option('-o, --out <dir>', 'output folder (default ./BCSS)')
+    .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts or all (default images,masks)')
+    .option('--mpp <um>', 'resolution in micrometres per pixel (default 0.25); sent exactly, not rounded')
+    .option('--mag <power>', 'resolution as objective magnification, e.g. 20')
+    .option('--base', 'scan (base) resolution, no resampling')
+    .option('--slides <list>', 'only these ROIs: A1-A0SK,TCGA-A2-A04P,... or @file with one per line')
+    .option('--rois <file>', 'ROI table in roiBounds.csv format instead of the built-in one')
+    .option('--api-url <url>', 'DSA/Girder API root (default https://demo.kitware.com/histomicstk/api/v1)')
+    .option('--folder-id <id>', 'DSA folder holding the slides (default 5bbdeba3e629140048d017bb)')
+    .option('--figshare-url <url>', 'figshare API root (default https://api.figshare.com/v2)')
+    .option('--gdc-url <url>', 'GDC API root (default https://api.gdc.cancer.gov)')
+    .option('--concurrency <n>', 'artifacts processed at once (default 8)')
+    .option('--render-concurrency <n>', 'region renders in flight at the DSA (default 4)')
+    .option('--figshare-interval <ms>', 'minimum gap between figshare requests (default 1000: figshare asks for <= 1/s)')
+    .option('--retries <n>', 'retries per request for transient faults (default 6)')
+    .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
+    .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
+    .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
+    .option('--config <file>', 'config file (default ./bcss.config.json if present)')
+    .option('--login', 'ask for a DSA user name and password (not echoed) instead of an API key')
+    .option('--dry-run', 'show what would be fetched, expected sizes and disk needs; write nothing')
+    .option('--json', 'print one JSON summary object on stdout')
+    .option('--no-progress', 'plain progress lines even on a terminal')
+    .option('--fail-fast', 'stop at the first failed artifact')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (flags: DownloadFlags) => {
+      const loaded = await loadConfigFile(flags.config ?? (ctx.env.BCSS_CONFIG || undefined), ctx.cwd);
+      const settings = await resolveDownloadOptions(flags, ctx.env, loaded, ctx.cwd);
+      const options = settings.options;
+      if (settings.login) {
+        if (options.credentials.kind === 'api-key') {
+          throw new AuthError('--login was given but an API key is also set (BCSS_API_KEY or config apiKey)', {
+            hint: 'Use one of them.',
+          });
+        }
+        const username = await promptLine(ctx, 'DSA user name: ', false);
+        const password = await promptLine(ctx, 'DSA password: ', true);
+        options.credentials = { kind: 'login', username, password };
+      }
+      const mode = chooseMode(ctx, settings.json, settings.progress);
+      const reporter = createReporter(mode, ctx);
+      const { runDownload } = await import('../../pipeline/run-download.js');
+      let summary: DownloadSummary;
+      try {
+        summary = await runDownload(options, { onEvent: (e) => reporter.onEvent(e), signal: ctx.signal });
+      } finally {
+        reporter.stop();
+      }
+      if (settings.json) {
+        ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else {
+        ctx.stdout.write(humanSummary(summary));
+      }
+      const interrupted = ctx.signal.aborted;
+      setResult({ exitCode: interrupted ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.partial : EXIT.ok });
+    });
+}
+
+function retryCommand(summary: DownloadSummary): string | null {
+  const names = new Set<string>();
+  for (const f of summary.failures) {
+    const m = /TCGA-[0-9A-Z]{2}-[0-9A-Z]{4}-DX\d+/i.exec(f.item);
+    if (m !== null) names.add(m[0]);
+  }
+  if (names.size === 0) return null;
+  return `bcss download --out ${JSON.stringify(summary.outDir)} --slides ${[...names].join(',')} (plus the other options you used)`;
+}
+
+export function humanSummary(s: DownloadSummary): string {
+  const lines: string[] = [];
+  if (s.dryRun) {
+    lines.push(`dry run: ${s.plan?.length ?? 0} artifacts would be fetched into ${s.outDir}`);
+    for (const p of s.plan ?? []) {
+      const size = p.width !== undefined && p.height !== undefined ? ` ${p.width}x${p.height}` : '';
+      const est = p.estimatedBytes !== undefined ? ` ~${formatBytes(p.estimatedBytes)}` : '';
+      lines.push(`  ${p.kind.padEnd(12)} ${p.path}${size}${est}`);
+    }
+    if (s.estimatedBytes !== undefined) lines.push(`estimated download: ~${formatBytes(s.estimatedBytes)}`);
+    if (s.freeBytes !== undefined) lines.push(`free space at the output folder: ${formatBytes(s.freeBytes)}`);
+    lines.push('nothing was written.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`output: ${s.outDir}`);
+  for (const [component, counts] of Object.entries(s.components)) {
+    const parts = Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([status, n]) => `${n} ${status}`);
+    lines.push(`  ${component.padEnd(12)} ${parts.join(', ') || 'nothing to do'}`);
+  }
+  lines.push(
+    `${s.requests} requests, ${formatBytes(s.bytes)}, ${s.retries} retries, ${formatSeconds(s.seconds)}`,
+  );
+  lines.push(`lock: ${s.lockPath}${s.logPath !== null ? `   log: ${s.logPath}` : ''}`);
+  if (s.failures.length > 0) {
+    lines.push(`${s.failures.length} item(s) FAILED:`);
+    for (const f of s.failures) lines.push(`  ${f.item}: ${f.reason}`);
+    const retry = retryCommand(s);
+    if (retry !== null) lines.push(`retry only these with:\n  ${retry}`);
+    lines.push('or simply rerun the same command: completed items are skipped.');
+  } else {
+    lines.push('all done. `bcss verify` re-checks everything offline.');
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../../errors.js';
+
+/** `bcss.config.json`: the same settings as the flags, camelCased. */
+export const configSchema = z
+  .object({
+    out: z.string().min(1),
+    components: z.union([z.string(), z.array(z.string())]),
+    mpp: z.number().positive(),
+    mag: z.number().positive(),
+    base: z.boolean(),
+    slides: z.union([z.string(), z.array(z.string())]),
+    rois: z.string().min(1),
+    apiUrl: z.string().url(),
+    folderId: z.string().regex(/^[0-9a-f]{24}$/),
+    figshareUrl: z.string().url(),
+    figshareArticleId: z.number().int().positive(),
+    gdcUrl: z.string().url(),
+    apiKey: z.string().min(1),
+    concurrency: z.number().int().min(1).max(64),
+    renderConcurrency: z.number().int().min(1).max(64),
+    figshareIntervalMs: z.number().int().min(0).max(60000),
+    retries: z.number().int().min(0).max(50),
+    timeoutSeconds: z.number().positive(),
+    idleTimeoutSeconds: z.number().positive(),
+    encoding: z.enum(['png', 'jpeg']),
+    maskAlign: z.enum(['resize', 'pad']),
+    failFast: z.boolean(),
+    progress: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;
+
+export interface LoadedConfig {
+  path: string | null;
+  config: ConfigFile;
+}
+
+/**
+ * An explicit `--config` (or BCSS_CONFIG) must exist; the implicit
+ * `./bcss.config.json` is optional.
+ */
+export async function loadConfigFile(explicitPath: string | undefined, cwd: string): Promise<LoadedConfig> {
+  const path = explicitPath ?? join(cwd, 'bcss.config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (explicitPath === undefined && code === 'ENOENT') return { path: null, config: {} };
+    throw new UsageError(`cannot read config file ${path}: ${code ?? String(err)}`, {
+      hint: 'Check the path given with --config or BCSS_CONFIG.',
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'Fix the JSON (a trailing comma is a common cause) or remove the file.',
+    });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `  ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`)
+      .join('\n');
+    throw new UsageError(`config file ${path} has invalid settings:\n${problems}`, {
+      hint: 'See `bcss download --help` for the accepted settings and their types.',
+    });
+  }
+  return { path, config: parsed.data };
+}

@@ -1,0 +1,363 @@
+import { access, constants as fsConstants, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UsageError, DiskError } from '../../errors.js';
+import {
+  builtinRois,
+  parseRoiTable,
+  DSA_API_URL,
+  DSA_FOLDER_ID,
+  FIGSHARE_API_URL,
+  FIGSHARE_ARTICLE_ID,
+  GDC_API_URL,
+} from '../../catalog/index.js';
+import type { Resolution } from '../../geometry/types.js';
+import { ALL_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
+import type { ConfigFile } from './config-file.js';
+import { filterRois, parseSlideList } from './slide-filter.js';
+
+export const DEFAULTS = {
+  out: 'BCSS',
+  components: ['images', 'masks'] as Component[],
+  mpp: 0.25,
+  apiUrl: DSA_API_URL,
+  folderId: DSA_FOLDER_ID,
+  figshareUrl: FIGSHARE_API_URL,
+  figshareArticleId: FIGSHARE_ARTICLE_ID,
+  gdcUrl: GDC_API_URL,
+  concurrency: 8,
+  renderConcurrency: 4,
+  figshareIntervalMs: 1000,
+  retries: 6,
+  timeoutSeconds: 300,
+  idleTimeoutSeconds: 60,
+  wsiKeyEnvVar: 'BCSS_API_KEY',
+} as const;
+
+/** Flags as commander hands them over: undefined when not given. */
+export interface DownloadFlags {
+  out?: string;
+  components?: string;
+  mpp?: string;
+  mag?: string;
+  base?: boolean;
+  slides?: string;
+  rois?: string;
+  apiUrl?: string;
+  folderId?: string;
+  figshareUrl?: string;
+  gdcUrl?: string;
+  concurrency?: string;
+  renderConcurrency?: string;
+  figshareInterval?: string;
+  retries?: string;
+  timeout?: string;
+  encoding?: string;
+  maskAlign?: string;
+  config?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  progress?: boolean;
+  failFast?: boolean;
+  login?: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** One setting, looked up flag → env → config; the first layer that has it wins. */
+interface Layered<T> {
+  value: T | undefined;
+  from: string;
+}
+
+function pick<T>(...layers: Array<[T | undefined, string]>): Layered<T> {
+  for (const [value, from] of layers) if (value !== undefined) return { value, from };
+  return { value: undefined, from: 'default' };
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s.trim() === '' ? undefined : s.trim();
+}
+
+function parseNumber(text: string | number, what: string, check: (n: number) => boolean, rule: string): number {
+  const n = typeof text === 'number' ? text : Number(text);
+  if (typeof text === 'string' && text.trim() === '') throw new UsageError(`${what} is empty; expected ${rule}`);
+  if (!Number.isFinite(n) || !check(n)) {
+    throw new UsageError(`${what} must be ${rule}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+function parseUrl(text: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`${what} is not a URL: ${JSON.stringify(text)}`, { hint: 'Give a full URL such as http://127.0.0.1:8080/api/v1' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new UsageError(`${what} must be an http(s) URL, got ${u.protocol}`);
+  }
+  if (u.username !== '' || u.password !== '') {
+    // Credentials in URLs end up in logs and the lock file.
+    throw new UsageError(`${what} must not contain a user name or password`, {
+      hint: 'Put an API key in BCSS_API_KEY or the config file, or use --login.',
+    });
+  }
+  return text.replace(/\/+$/, '');
+}
+
+function parseComponents(value: string | readonly string[], from: string): Component[] {
+  const items = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${from}: no components given`, { hint: `Choose from ${ALL_COMPONENTS.join(', ')}.` });
+  const out: Component[] = [];
+  for (const item of items) {
+    if (item === 'all') return [...ALL_COMPONENTS];
+    if (!(ALL_COMPONENTS as readonly string[]).includes(item)) {
+      throw new UsageError(`${from}: unknown component ${JSON.stringify(item)}`, {
+        hint: `Choose from ${ALL_COMPONENTS.join(', ')} (comma-separated), or all.`,
+      });
+    }
+    if (!out.includes(item as Component)) out.push(item as Component);
+  }
+  return out;
+}
+
+/** --mpp, --mag and --base exclude each other within one layer; a higher layer replaces a lower one's choice. */
+function resolveResolution(flags: DownloadFlags, env: Env, config: ConfigFile): Resolution {
+  const layers: Array<{ from: string; mpp?: string | number; mag?: string | number; base?: boolean }> = [
+    { from: 'flags', mpp: flags.mpp, mag: flags.mag, base: flags.base },
+    {
+      from: 'environment',
+      mpp: nonEmpty(env.BCSS_MPP),
+      mag: nonEmpty(env.BCSS_MAG),
+      base: nonEmpty(env.BCSS_BASE) === undefined ? undefined : /^(1|true|yes)$/i.test(env.BCSS_BASE ?? ''),
+    },
+    { from: 'config file', mpp: config.mpp, mag: config.mag, base: config.base },
+  ];
+  for (const layer of layers) {
+    const given = [
+      layer.mpp !== undefined ? '--mpp' : null,
+      layer.mag !== undefined ? '--mag' : null,
+      layer.base === true ? '--base' : null,
+    ].filter((x): x is string => x !== null);
+    if (given.length > 1) {
+      throw new UsageError(`${given.join(' and ')} were both given (${layer.from}); choose one resolution`, {
+        hint: '--mpp 0.25 (micrometres per pixel), --mag 20 (objective power) or --base (scan resolution).',
+      });
+    }
+    if (layer.mpp !== undefined) {
+      const mpp = parseNumber(layer.mpp, `--mpp (${layer.from})`, (n) => n > 0 && n <= 100, 'a positive number of micrometres per pixel such as 0.25');
+      return { kind: 'mpp', mpp };
+    }
+    if (layer.mag !== undefined) {
+      const magnification = parseNumber(layer.mag, `--mag (${layer.from})`, (n) => n > 0 && n <= 400, 'a positive objective power such as 20');
+      return { kind: 'mag', magnification };
+    }
+    if (layer.base === true) return { kind: 'base' };
+  }
+  return { kind: 'mpp', mpp: DEFAULTS.mpp };
+}
+
+async function readRoiSource(path: string, cwd: string): Promise<{ rois: DownloadOptions['rois']; custom: boolean }> {
+  const full = resolve(cwd, path);
+  let text: string;
+  try {
+    text = await readFile(full, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the ROI table ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      hint: '--rois takes a CSV in roiBounds.csv format (,xmin,ymin,xmax,ymax,mask_link).',
+    });
+  }
+  try {
+    return { rois: parseRoiTable(text, full), custom: true };
+  } catch (err) {
+    throw new UsageError((err as Error).message, {
+      hint: '--rois takes a CSV in roiBounds.csv format (,xmin,ymin,xmax,ymax,mask_link).',
+    });
+  }
+}
+
+async function slideRefs(value: string | readonly string[], cwd: string): Promise<{ refs: string[]; source: string }> {
+  if (typeof value !== 'string') return { refs: [...value], source: 'the config file' };
+  if (value.startsWith('@')) {
+    const file = resolve(cwd, value.slice(1));
+    try {
+      return { refs: parseSlideList(await readFile(file, 'utf8')), source: file };
+    } catch (err) {
+      throw new UsageError(`cannot read the slide list ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return { refs: parseSlideList(value), source: '--slides' };
+}
+
+/**
+ * The output folder must be creatable and writable. For a dry run nothing is
+ * created, so the nearest existing ancestor is checked instead.
+ */
+export async function checkOutDir(outDir: string, dryRun: boolean): Promise<void> {
+  try {
+    const s = await stat(outDir);
+    if (!s.isDirectory()) throw new DiskError(outDir, `output path ${outDir} exists and is not a folder`, { hint: 'Choose another --out.' });
+    await access(outDir, fsConstants.W_OK);
+    return;
+  } catch (err) {
+    if (err instanceof DiskError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new DiskError(outDir, `output folder ${outDir} is not writable (${code ?? String(err)})`, {
+        hint: 'Choose another --out or fix the folder permissions.',
+      });
+    }
+  }
+  if (dryRun) {
+    let dir = dirname(outDir);
+    for (;;) {
+      try {
+        await access(dir, fsConstants.W_OK);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || dirname(dir) === dir) {
+          throw new DiskError(outDir, `cannot create output folder ${outDir}: ${dir} is not writable (${code ?? ''})`, {
+            hint: 'Choose another --out.',
+          });
+        }
+        dir = dirname(dir);
+      }
+    }
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (err) {
+    throw new DiskError(outDir, `cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      hint: 'Choose another --out or fix the folder permissions.',
+    });
+  }
+}
+
+export interface CliDownloadSettings {
+  options: DownloadOptions;
+  json: boolean;
+  progress: boolean;
+  login: boolean;
+  configPath: string | null;
+}
+
+export async function resolveDownloadOptions(
+  flags: DownloadFlags,
+  env: Env,
+  loaded: { path: string | null; config: ConfigFile },
+  cwd: string,
+): Promise<CliDownloadSettings> {
+  const config = loaded.config;
+  const resolution = resolveResolution(flags, env, config);
+
+  const comps = pick<string | readonly string[]>(
+    [flags.components, '--components'],
+    [nonEmpty(env.BCSS_COMPONENTS), 'BCSS_COMPONENTS'],
+    [config.components, 'config components'],
+  );
+  const components = comps.value === undefined ? [...DEFAULTS.components] : parseComponents(comps.value, comps.from);
+
+  const outText = pick<string>([flags.out, '--out'], [nonEmpty(env.BCSS_OUT), 'BCSS_OUT'], [config.out, 'config out']).value ?? DEFAULTS.out;
+  const outDir = resolve(cwd, outText);
+
+  const roisPath = pick<string>([flags.rois, '--rois'], [nonEmpty(env.BCSS_ROIS), 'BCSS_ROIS'], [config.rois, 'config rois']).value;
+  const table = roisPath === undefined ? { rois: builtinRois(), custom: false } : await readRoiSource(roisPath, cwd);
+  const slidesValue = pick<string | readonly string[]>(
+    [flags.slides, '--slides'],
+    [nonEmpty(env.BCSS_SLIDES), 'BCSS_SLIDES'],
+    [config.slides, 'config slides'],
+  ).value;
+  let rois = table.rois;
+  if (slidesValue !== undefined) {
+    const { refs, source } = await slideRefs(slidesValue, cwd);
+    if (refs.length === 0) throw new UsageError(`${source} names no slides`);
+    rois = filterRois(rois, refs, source);
+  }
+
+  const url = (flag: string | undefined, envName: string, conf: string | undefined, def: string, what: string): string => {
+    const v = pick<string>([flag, what], [nonEmpty(env[envName]), envName], [conf, `config`]);
+    return parseUrl(v.value ?? def, v.from === 'default' ? what : `${what} (${v.from})`);
+  };
+  const apiUrl = url(flags.apiUrl, 'BCSS_API_URL', config.apiUrl, DEFAULTS.apiUrl, '--api-url');
+  const figshareUrl = url(flags.figshareUrl, 'BCSS_FIGSHARE_URL', config.figshareUrl, DEFAULTS.figshareUrl, '--figshare-url');
+  const gdcUrl = url(flags.gdcUrl, 'BCSS_GDC_URL', config.gdcUrl, DEFAULTS.gdcUrl, '--gdc-url');
+
+  const folderId = pick<string>([flags.folderId, '--folder-id'], [nonEmpty(env.BCSS_FOLDER_ID), 'BCSS_FOLDER_ID'], [config.folderId, 'config']).value ?? DEFAULTS.folderId;
+  if (!/^[0-9a-f]{24}$/.test(folderId)) throw new UsageError(`--folder-id must be a 24-character hex Girder id, got ${JSON.stringify(folderId)}`);
+
+  const int = (flag: string | undefined, envName: string, conf: number | undefined, def: number, what: string, min: number, max: number): number => {
+    const v = pick<string | number>([flag, what], [nonEmpty(env[envName]), envName], [conf, 'config']);
+    if (v.value === undefined) return def;
+    return parseNumber(v.value, v.from === what ? what : `${what} (${v.from})`, (n) => Number.isInteger(n) && n >= min && n <= max, `an integer from ${min} to ${max}`);
+  };
+  const concurrency = int(flags.concurrency, 'BCSS_CONCURRENCY', config.concurrency, DEFAULTS.concurrency, '--concurrency', 1, 64);
+  const renderConcurrency = int(flags.renderConcurrency, 'BCSS_RENDER_CONCURRENCY', config.renderConcurrency, DEFAULTS.renderConcurrency, '--render-concurrency', 1, 64);
+  const figshareIntervalMs = int(flags.figshareInterval, 'BCSS_FIGSHARE_INTERVAL', config.figshareIntervalMs, DEFAULTS.figshareIntervalMs, '--figshare-interval', 0, 60000);
+  const retries = int(flags.retries, 'BCSS_RETRIES', config.retries, DEFAULTS.retries, '--retries', 0, 50);
+  const timeoutSeconds = pick<string | number>([flags.timeout, '--timeout'], [nonEmpty(env.BCSS_TIMEOUT), 'BCSS_TIMEOUT'], [config.timeoutSeconds, 'config']);
+  const headersTimeoutMs =
+    timeoutSeconds.value === undefined
+      ? DEFAULTS.timeoutSeconds * 1000
+      : parseNumber(timeoutSeconds.value, '--timeout', (n) => n > 0 && n <= 86400, 'a positive number of seconds') * 1000;
+  const idleTimeoutMs = (config.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
+
+  const encodingText = pick<string>([flags.encoding, '--encoding'], [nonEmpty(env.BCSS_ENCODING), 'BCSS_ENCODING'], [config.encoding, 'config']).value ?? 'png';
+  const encoding = encodingText.toLowerCase();
+  if (encoding !== 'png' && encoding !== 'jpeg') {
+    throw new UsageError(`--encoding must be png or jpeg, got ${JSON.stringify(encodingText)}`, { hint: 'png is lossless and the default.' });
+  }
+  const alignText = pick<string>([flags.maskAlign, '--mask-align'], [nonEmpty(env.BCSS_MASK_ALIGN), 'BCSS_MASK_ALIGN'], [config.maskAlign, 'config']).value ?? 'resize';
+  if (alignText !== 'resize' && alignText !== 'pad') {
+    throw new UsageError(`--mask-align must be resize or pad, got ${JSON.stringify(alignText)}`);
+  }
+
+  // The key never comes from a flag: process arguments are visible to every user of the machine.
+  const apiKey = nonEmpty(env.BCSS_API_KEY) ?? config.apiKey;
+  if (apiKey !== undefined && !/^[A-Za-z0-9]{1,128}$/.test(apiKey)) {
+    throw new UsageError('the API key (BCSS_API_KEY or config apiKey) contains characters a Girder key never has', {
+      hint: 'Copy the 40-character key again from your DSA account page.',
+    });
+  }
+  const credentials: Credentials = apiKey !== undefined ? { kind: 'api-key', apiKey } : { kind: 'anonymous' };
+
+  const dryRun = flags.dryRun === true;
+  await checkOutDir(outDir, dryRun);
+
+  const progressSetting = flags.progress ?? config.progress ?? true;
+  return {
+    options: {
+      outDir,
+      components,
+      resolution,
+      encoding,
+      maskAlign: alignText,
+      rois,
+      customRois: table.custom,
+      apiUrl,
+      folderId,
+      figshareUrl,
+      figshareArticleId: config.figshareArticleId ?? DEFAULTS.figshareArticleId,
+      gdcUrl,
+      credentials,
+      lanes: {
+        dsa: { concurrency: 4, minIntervalMs: 0 },
+        'dsa-render': { concurrency: renderConcurrency, minIntervalMs: 0 },
+        figshare: { concurrency: 1, minIntervalMs: figshareIntervalMs },
+        gdc: { concurrency: 4, minIntervalMs: 0 },
+      },
+      concurrency,
+      maxRetries: retries,
+      headersTimeoutMs,
+      idleTimeoutMs,
+      dryRun,
+      failFast: flags.failFast === true || config.failFast === true,
+      wsiKeyEnvVar: DEFAULTS.wsiKeyEnvVar,
+    },
+    json: flags.json === true,
+    progress: progressSetting,
+    login: flags.login === true,
+    configPath: loaded.path,
+  };
+}
