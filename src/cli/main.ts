@@ -27,6 +27,8 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
+      getOutHelpWidth: () => ctx.stdout.columns ?? 100,
+      getErrHelpWidth: () => ctx.stderr.columns ?? 100,
     })
     .exitOverride();
   registerInfo(program, ctx, setResult);

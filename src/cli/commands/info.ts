@@ -10,9 +10,10 @@ import {
 } from '../../catalog/index.js';
 import type { CliContext } from '../context.js';
 
+// One paragraph without line breaks: commander wraps it to the terminal width.
 const DESCRIPTION =
-  'Show what the BCSS dataset contains, offline: citation and licence, the meaning of mask\n' +
-  'value 0, ROI/slide counts, scan magnifications, ROIs per tissue-source site, the Baseline\n' +
+  'Show what the BCSS dataset contains, offline: citation and licence, the meaning of mask ' +
+  'value 0, ROI/slide counts, scan magnifications, ROIs per tissue-source site, the Baseline ' +
   'and eva splits, and the 22 class codes with their DSA and baseline groups.';
 
 const HELP_AFTER =
@@ -60,10 +61,24 @@ export function renderInfo(s: CatalogSummary, sites: readonly SiteSummary[]): st
     '',
     `ROIs:     ${s.rois} (one per slide)`,
     `Slides:   ${s.slides} (${mags})`,
-    `Splits:   Baseline (grand-challenge) train ${s.baselineSplit.train} / test ${s.baselineSplit.test}` +
-      `  - test sites ${BASELINE_TEST_SITES.join(', ')}`,
-    `          eva (kaiko-ai)  train ${s.split.train} / val ${s.split.val} / test ${s.split.test}` +
-      `  - val sites ${EVA_VAL_SITES.join(', ')}`,
+    '',
+    'Splits (by tissue-source site; there is no official split file):',
+    table(
+      ['split', 'ROIs', 'held-out sites'],
+      [
+        [
+          'Baseline (grand-challenge)',
+          `train ${s.baselineSplit.train}, test ${s.baselineSplit.test}`,
+          `test: ${BASELINE_TEST_SITES.join(', ')}`,
+        ],
+        [
+          'eva (kaiko-ai/eva)',
+          `train ${s.split.train}, val ${s.split.val}, test ${s.split.test}`,
+          `val: ${EVA_VAL_SITES.join(', ')}; test as Baseline`,
+        ],
+      ],
+      [false, false, false],
+    ),
     '',
     'ROIs per tissue-source site:',
     table(
