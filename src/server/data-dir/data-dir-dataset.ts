@@ -1,0 +1,184 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import {
+  builtinRois,
+  builtinSlides,
+  DSA_FOLDER_ID,
+  FIGSHARE_ARTICLE_ID,
+  findSlideByFileName,
+  gtCodes,
+  type RoiRecord,
+} from '../../catalog/index.js';
+import { isBcssError, UsageError } from '../../errors.js';
+import { elementClass, elementPolygon, polygonBbox } from '../../geometry/element-geometry.js';
+import { rasteriseRoi } from '../../geometry/rasterise.js';
+import { openSlide } from '../../slides/open-slide.js';
+import { slideGeometry } from '../../slides/slide-geometry.js';
+import type { AnnotationDocument, FigshareFile, GdcFile, ServedDataset, ServedFolder, ServedItem } from '../dataset-types.js';
+import { deterministicObjectId, deterministicUuid, girderDate, hashParts } from '../demo/deterministic-ids.js';
+import { lazyMaskFile } from '../demo/lazy-mask-file.js';
+import { encodeMaskPng } from '../demo/mask-png.js';
+import { readAnnotationFile } from './annotation-file.js';
+import { fileRangeStream, hashFile } from './file-stream.js';
+
+const SLIDE_EXTENSIONS = new Set(['.svs', '.tif', '.tiff']);
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** `<slide name>.json` (e.g. `x.svs.json`), else `<stem>.json`; null when neither exists. */
+async function annotationPathFor(dir: string, name: string): Promise<string | null> {
+  for (const candidate of [`${name}.json`, `${basename(name, extname(name))}.json`]) {
+    const path = join(dir, candidate);
+    if (await exists(path)) return path;
+  }
+  return null;
+}
+
+/** The BCSS ROI drawn on a catalog slide, so masks of real BCSS slides keep their figshare ids. */
+function catalogRoiFor(slideName: string): RoiRecord | undefined {
+  const slide = findSlideByFileName(slideName, builtinSlides());
+  return slide === undefined ? undefined : builtinRois().find((r) => r.caseId === slide.caseId);
+}
+
+/**
+ * A dataset served from a folder of real slides (`bcss serve --data-dir DIR`): each
+ * `.svs`/`.tif`/`.tiff` is an item of one folder, with metadata and regions read from the file and
+ * its bytes served as the item's file (Range supported). `<slide>.json` holds its annotations; every
+ * ROI element in them yields a figshare mask rasterised on first request. GDC records carry the true
+ * size and MD5 of each slide (hashed at load).
+ */
+export async function loadDataDir(dir: string): Promise<ServedDataset> {
+  const root = resolve(dir);
+  let names: string[];
+  try {
+    names = (await readdir(root)).filter((n) => SLIDE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+  } catch (err) {
+    throw new UsageError(`cannot read the data folder ${root}: ${(err as Error).message}`, { cause: err });
+  }
+  if (names.length === 0) throw new UsageError(`the data folder ${root} holds no .svs, .tif or .tiff slides`);
+
+  const creatorId = deterministicObjectId('data-dir', 'user');
+  const collection = { id: deterministicObjectId('data-dir', 'collection', root), name: basename(root) };
+  const folder: ServedFolder = {
+    id: DSA_FOLDER_ID,
+    name: basename(root),
+    description: `Slides served from ${root}`,
+    parentId: collection.id,
+    parentCollection: 'collection',
+    creatorId,
+    created: girderDate(DSA_FOLDER_ID),
+    updated: girderDate(DSA_FOLDER_ID),
+    public: true,
+  };
+  const codes = gtCodes();
+  const roiGroups = new Set(codes.filter((c) => c.isRoi).map((c) => c.group));
+  const items: ServedItem[] = [];
+  const masks: FigshareFile[] = [];
+  const gdcFiles: GdcFile[] = [];
+  const usedMaskIds = new Set<number>();
+
+  for (const name of names) {
+    const path = join(root, name);
+    let source;
+    try {
+      source = await openSlide(path);
+    } catch (err) {
+      const why = isBcssError(err) || err instanceof Error ? err.message : String(err);
+      throw new UsageError(`cannot read slide ${path}: ${why}`, { cause: err });
+    }
+    const geometry = slideGeometry(source);
+    const tile = { tileWidth: source.tileWidth, tileHeight: source.tileHeight };
+    await source.close();
+
+    const { size, md5 } = await hashFile(path);
+    const catalogSlide = findSlideByFileName(name, builtinSlides());
+    const itemId = catalogSlide?.dsaItemId ?? deterministicObjectId('data-dir', 'item', name);
+    const fileId = deterministicObjectId('data-dir', 'file', name);
+    const annotationPath = await annotationPathFor(root, name);
+    const documents: AnnotationDocument[] =
+      annotationPath === null ? [] : await readAnnotationFile(annotationPath, { itemId, creatorId, slideName: name });
+
+    items.push({
+      id: itemId,
+      name,
+      folderId: folder.id,
+      creatorId,
+      description: '',
+      created: girderDate(itemId),
+      updated: girderDate(itemId),
+      files: [
+        {
+          id: fileId,
+          itemId,
+          name,
+          size,
+          mimeType: 'image/tiff',
+          created: girderDate(fileId),
+          updated: girderDate(fileId),
+          open: (range) => fileRangeStream(path, range),
+        },
+      ],
+      largeImage: { fileId, sourceName: extname(name).toLowerCase() === '.svs' ? 'openslide' : 'tiff' },
+      slide: { ...tile, geometry, open: () => openSlide(path) },
+      annotations: async () => structuredClone(documents),
+    });
+
+    const catalogRoi = catalogRoiFor(name);
+    const roiBase = catalogRoi?.name ?? basename(name, extname(name));
+    for (const doc of documents) {
+      const elements = doc.annotation.elements;
+      // The rasteriser numbers ROIs among drawable ROI-group elements, in input order.
+      const rois = elements.flatMap((el) => {
+        if (!roiGroups.has(elementClass(el) ?? '')) return [];
+        let polygon;
+        try {
+          polygon = elementPolygon(el);
+        } catch (err) {
+          throw new UsageError(`${annotationPath ?? name}: ROI element ${String(el.id)} is malformed: ${(err as Error).message}`, { cause: err });
+        }
+        return polygon === null ? [] : [polygonBbox(polygon)];
+      });
+      rois.forEach((bbox, roiIndex) => {
+        let id: number;
+        if (catalogRoi !== undefined && !usedMaskIds.has(catalogRoi.maskFileId)) id = catalogRoi.maskFileId;
+        else {
+          id = 90_000_000 + (hashParts('data-dir-mask', name, doc._id, roiIndex).readUInt32BE(0) % 9_000_000);
+          while (usedMaskIds.has(id)) id++;
+        }
+        usedMaskIds.add(id);
+        masks.push(
+          lazyMaskFile({
+            id,
+            name: `${roiBase}_xmin${bbox.xmin}_ymin${bbox.ymin}.png`,
+            cachePath: null,
+            render: () => encodeMaskPng(rasteriseRoi(elements, { gtCodes: codes, roiIndex })),
+          }),
+        );
+      });
+    }
+
+    gdcFiles.push({
+      fileId: deterministicUuid(name),
+      fileName: name,
+      size,
+      md5,
+      dataFormat: extname(name).toLowerCase() === '.svs' ? 'SVS' : 'TIFF',
+      access: 'open',
+      open: (range) => fileRangeStream(path, range),
+    });
+  }
+
+  return {
+    collection,
+    folders: [folder],
+    items,
+    figshare: { articleId: FIGSHARE_ARTICLE_ID, title: `Masks of the slides in ${basename(root)}`, doi: `10.6084/m9.figshare.${FIGSHARE_ARTICLE_ID}`, files: masks },
+    gdc: { files: gdcFiles },
+    roiTablePath: null,
+  };
+}

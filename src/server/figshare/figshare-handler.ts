@@ -1,0 +1,214 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FigshareFile, ServedDataset } from '../dataset-types.js';
+import type { ServiceHandler } from '../http/service-handler.js';
+import { decideRange } from './byte-range.js';
+import { ARTICLE_MODIFIED, articleDocument, publicFile, type PublicFile } from './figshare-documents.js';
+import { pageWindow } from './figshare-paging.js';
+import { etagMatches, sendBody, sendJson } from './http-reply.js';
+import { blobSigner } from './signed-blob-url.js';
+
+export interface FigshareHandlerOptions {
+  /** Public base of this service, e.g. `http://127.0.0.1:8080/figshare` (no trailing slash). */
+  baseUrl: string;
+  /** Clock for pre-signed URL expiry; default Date.now. */
+  now?: () => number;
+  /** Lifetime of a pre-signed blob URL; default 60 s. */
+  urlTtlMs?: number;
+  /** HMAC key for blob URLs; default random per handler (URLs die with the server, like S3's). */
+  secret?: Buffer;
+}
+
+/** The real API caps `files` of an article at 10 without saying so (remote-services.md B2). */
+const ARTICLE_FILES_CAP = 10;
+const LAST_MODIFIED = new Date(ARTICLE_MODIFIED).toUTCString();
+
+function figshareError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(req, res, status, { message, code, data: null });
+}
+
+/** S3's XML error body, which is what a client sees when the pre-signed URL is refused. */
+function objectStoreError(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${randomBytes(8).toString('hex').toUpperCase()}</RequestId></Error>`;
+  sendBody(req, res, status, body, { 'Content-Type': 'application/xml', ...extra });
+}
+
+/** A bot-challenge page like the one figshare.com's web route answers scripts with. */
+const CHALLENGE_HTML =
+  '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>' +
+  '<noscript>Enable JavaScript and cookies to continue</noscript>' +
+  '<script>window._cf_chl_opt={cType:"managed"};</script></body></html>';
+
+/** Meta of several files, two at a time so a cold cache does not render 151 masks at once. */
+async function publicFiles(files: FigshareFile[], baseUrl: string): Promise<PublicFile[]> {
+  const out: PublicFile[] = new Array<PublicFile>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      const f = files[i] as FigshareFile;
+      out[i] = publicFile(f, await f.meta(), baseUrl);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+/**
+ * figshare API v2 and its download hosts over a dataset's masks (remote-services.md Part B,
+ * Part D items 16–17): article and file listing with the 10-file cap and strict pagination,
+ * ETag/304, redirecting download routes, an expiring pre-signed blob store with Range, and the
+ * blocked web route answering a 202 challenge.
+ */
+export function createFigshareHandler(dataset: ServedDataset, options: FigshareHandlerOptions): ServiceHandler {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const now = options.now ?? Date.now;
+  const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
+  const article = dataset.figshare;
+  const byId = new Map(article.files.map((f) => [f.id, f]));
+
+  const fileFromSegment = (segment: string | undefined): FigshareFile | undefined =>
+    segment !== undefined && /^\d+$/.test(segment) ? byId.get(Number(segment)) : undefined;
+
+  /** JSON with ETag/Last-Modified; 304 when the client already has it. */
+  const sendCachedJson = (req: IncomingMessage, res: ServerResponse, value: unknown): void => {
+    const body = JSON.stringify(value);
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    const headers = { ETag: etag, 'Last-Modified': LAST_MODIFIED, 'Cache-Control': 'public, max-age=0' };
+    const ims = req.headers['if-modified-since'];
+    const notModified =
+      req.headers['if-none-match'] !== undefined
+        ? etagMatches(req.headers['if-none-match'], etag)
+        : ims !== undefined && Date.parse(ims) >= Date.parse(LAST_MODIFIED);
+    if (notModified) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    sendBody(req, res, 200, body, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+  };
+
+  const articleRoute = async (req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): Promise<void> => {
+    const [idText, sub, subId, ...extra] = rest;
+    if (idText === undefined || !/^\d+$/.test(idText) || Number(idText) !== article.articleId) {
+      figshareError(req, res, 404, 'Entity not found: article', 'EntityNotFound');
+      return;
+    }
+    if (sub === undefined) {
+      const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
+      sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
+      return;
+    }
+    if (sub === 'versions' && extra.length === 0) {
+      if (subId === undefined) {
+        sendCachedJson(req, res, [{ version: 1, url: `${baseUrl}/v2/articles/${article.articleId}/versions/1` }]);
+        return;
+      }
+      if (subId !== '1') {
+        figshareError(req, res, 404, 'Entity not found: article version', 'EntityNotFound');
+        return;
+      }
+      const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
+      sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
+      return;
+    }
+    if (sub === 'files' && extra.length === 0) {
+      if (subId !== undefined) {
+        const file = fileFromSegment(subId);
+        if (file === undefined) {
+          figshareError(req, res, 404, 'Entity not found: file', 'EntityNotFound');
+          return;
+        }
+        sendCachedJson(req, res, publicFile(file, await file.meta(), baseUrl));
+        return;
+      }
+      const window = pageWindow(query);
+      if (!window.ok) {
+        figshareError(req, res, 422, window.message, 'InvalidParameters');
+        return;
+      }
+      // No total-count header: clients page until a short page (remote-services.md B3).
+      const page = article.files.slice(window.offset, window.offset + window.limit);
+      sendCachedJson(req, res, await publicFiles(page, baseUrl));
+      return;
+    }
+    figshareError(req, res, 404, 'Entity not found', 'EntityNotFound');
+  };
+
+  const redirectToBlob = (req: IncomingMessage, res: ServerResponse, segment: string | undefined, log: (n: string) => void): void => {
+    const file = fileFromSegment(segment);
+    if (file === undefined) {
+      figshareError(req, res, 404, 'Entity not found: file', 'EntityNotFound');
+      return;
+    }
+    log(`figshare: file ${file.id} → pre-signed blob URL`);
+    res.writeHead(302, { Location: signer.sign(file.id, now()), 'Content-Length': 0 });
+    res.end();
+  };
+
+  const blob = async (req: IncomingMessage, res: ServerResponse, segment: string | undefined, query: URLSearchParams, log: (n: string) => void): Promise<void> => {
+    const file = fileFromSegment(segment);
+    if (file === undefined) {
+      objectStoreError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      return;
+    }
+    const verdict = signer.check(file.id, query, now());
+    if (verdict === 'expired') {
+      log(`figshare: expired blob URL for ${file.id}`);
+      objectStoreError(req, res, 403, 'AccessDenied', 'Request has expired');
+      return;
+    }
+    if (verdict === 'bad-signature') {
+      objectStoreError(req, res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+      return;
+    }
+    const bytes = await file.read();
+    const meta = await file.meta();
+    const headers = {
+      'Content-Type': file.mimetype === '' ? 'application/octet-stream' : file.mimetype,
+      'Accept-Ranges': 'bytes',
+      ETag: `"${meta.md5}"`,
+      'Last-Modified': LAST_MODIFIED,
+    };
+    const range = decideRange(req.headers.range, bytes.length);
+    if (range.kind === 'unsatisfiable') {
+      objectStoreError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', { 'Content-Range': `bytes */${bytes.length}` });
+      return;
+    }
+    if (range.kind === 'partial') {
+      sendBody(req, res, 206, bytes.subarray(range.first, range.last + 1), {
+        ...headers,
+        'Content-Range': `bytes ${range.first}-${range.last}/${bytes.length}`,
+      });
+      return;
+    }
+    sendBody(req, res, 200, bytes, headers);
+  };
+
+  return async (req, res, ctx) => {
+    const segments = ctx.path.split('/').filter((s) => s !== '');
+    const query = ctx.url.searchParams;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      figshareError(req, res, 405, `Method ${String(req.method)} not allowed`, 'MethodNotAllowed');
+      return;
+    }
+    const [first, second, third, fourth, ...more] = segments;
+    if (first === 'v2' && second === 'articles') {
+      await articleRoute(req, res, segments.slice(2), query);
+    } else if (first === 'v2' && second === 'file' && third === 'download' && more.length === 0) {
+      redirectToBlob(req, res, fourth, ctx.log);
+    } else if (first === 'ndownloader' && second === 'files' && fourth === undefined) {
+      redirectToBlob(req, res, third, ctx.log);
+    } else if (first === 'blob' && third === undefined) {
+      await blob(req, res, second, query, ctx.log);
+    } else if (first === 'figshare-web' && second === 'ndownloader') {
+      // figshare.com's own route: since 2025 scripts get a bot challenge, not the file (B5).
+      ctx.log('figshare: web route answered with a 202 challenge');
+      sendBody(req, res, 202, CHALLENGE_HTML, { 'Content-Type': 'text/html; charset=UTF-8' });
+    } else {
+      figshareError(req, res, 404, 'Not found', 'NotFound');
+    }
+  };
+}

@@ -1,0 +1,210 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GdcFile, ServedDataset } from '../dataset-types.js';
+import { decideRange } from '../figshare/byte-range.js';
+import { sendBody, sendJson, sendStream } from '../figshare/http-reply.js';
+import type { ServiceHandler } from '../http/service-handler.js';
+import { compileFilters, gdcFieldValue, GdcQueryError, isGdcField } from './gdc-filters.js';
+
+export interface GdcHandlerOptions {
+  /** Public base of this service, e.g. `http://127.0.0.1:8080/gdc`. */
+  baseUrl: string;
+  /** Which `X-Auth-Token` values open controlled files; default: any non-empty token. */
+  acceptToken?: (token: string) => boolean;
+}
+
+/** What a hit holds when the query names no `fields` (a subset of GDC's defaults). */
+const DEFAULT_FIELDS = [
+  'id',
+  'file_id',
+  'file_name',
+  'file_size',
+  'md5sum',
+  'access',
+  'acl',
+  'state',
+  'data_format',
+  'data_type',
+  'data_category',
+  'experimental_strategy',
+  'type',
+  'submitter_id',
+  'created_datetime',
+  'updated_datetime',
+];
+const DEFAULT_SIZE = 10;
+
+function gdcError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  sendJson(req, res, status, { message });
+}
+
+function fieldList(raw: unknown): string[] {
+  if (raw === undefined || raw === null || String(raw).trim() === '') return DEFAULT_FIELDS;
+  const wanted = String(raw)
+    .split(',')
+    .map((f) => f.trim().replace(/^files\./, ''))
+    .filter((f) => f !== '');
+  // GDC always reports the document id.
+  return wanted.includes('id') ? wanted : ['id', ...wanted];
+}
+
+function hit(file: GdcFile, fields: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const v = gdcFieldValue(file, f);
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
+}
+
+function intParam(raw: unknown, name: string, fallback: number): number {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const text = String(raw).trim();
+  if (!/^\d+$/.test(text)) throw new GdcQueryError(`${name} must be a non-negative integer (got ${JSON.stringify(raw)})`);
+  return Number(text);
+}
+
+function sortFiles(files: GdcFile[], raw: unknown): GdcFile[] {
+  if (raw === undefined || raw === null || String(raw).trim() === '') return files;
+  const keys = String(raw)
+    .split(',')
+    .map((s) => {
+      const [field = '', dir = 'asc'] = s.trim().split(':');
+      if (!isGdcField(field)) {
+        throw new GdcQueryError(`cannot sort by unrecognized field "${field}"`);
+      }
+      return { field, sign: dir.toLowerCase() === 'desc' ? -1 : 1 };
+    });
+  return [...files].sort((a, b) => {
+    for (const { field, sign } of keys) {
+      const x = gdcFieldValue(a, field);
+      const y = gdcFieldValue(b, field);
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      if (c !== 0) return sign * c;
+    }
+    return 0;
+  });
+}
+
+function tsv(hits: Record<string, unknown>[], fields: string[]): string {
+  const cell = (v: unknown): string => (v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  return [fields.join('\t'), ...hits.map((h) => fields.map((f) => cell(h[f])).join('\t'))].join('\r\n') + '\r\n';
+}
+
+/**
+ * NCI GDC API over a dataset's slide files (remote-services.md Part C, Part D items 18–19): the
+ * `files` search (POST JSON or GET query; `filters` object or string; `fields`, `size` default 10,
+ * `from`, `sort`, `format` JSON/TSV) with its `data.hits`/`data.pagination`/`warnings` envelope,
+ * `files/{id}`, and `data/{id}` downloads with hex Content-MD5 and inclusive Range. `/v0/…` aliases.
+ */
+export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOptions): ServiceHandler {
+  const files = dataset.gdc.files;
+  const byId = new Map(files.map((f) => [f.fileId.toLowerCase(), f]));
+  const acceptToken = options.acceptToken ?? ((t: string) => t.trim() !== '');
+
+  const search = (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): void => {
+    const predicate = compileFilters(params.filters);
+    const size = intParam(params.size, 'size', DEFAULT_SIZE);
+    const from = intParam(params.from, 'from', 0);
+    const fields = fieldList(params.fields);
+    const format = String(params.format ?? 'JSON').toUpperCase();
+    if (format !== 'JSON' && format !== 'TSV') throw new GdcQueryError(`format ${format} is not supported here (use JSON or TSV)`);
+    const matched = sortFiles(files.filter(predicate), params.sort);
+    const hits = matched.slice(from, from + size).map((f) => hit(f, fields));
+    if (format === 'TSV') {
+      sendBody(req, res, 200, tsv(hits, fields), { 'Content-Type': 'text/tab-separated-values; charset=utf-8' });
+      return;
+    }
+    sendJson(req, res, 200, {
+      data: {
+        hits,
+        pagination: {
+          count: hits.length,
+          total: matched.length,
+          size,
+          from,
+          sort: params.sort === undefined ? '' : String(params.sort),
+          page: size > 0 ? Math.floor(from / size) + 1 : 1,
+          pages: size > 0 ? Math.ceil(matched.length / size) : 1,
+        },
+      },
+      warnings: {},
+    });
+  };
+
+  const download = async (req: IncomingMessage, res: ServerResponse, idText: string): Promise<void> => {
+    if (idText.includes(',')) {
+      gdcError(req, res, 400, 'bcss serve does not build archives of several files; request one id at a time');
+      return;
+    }
+    const file = byId.get(idText.toLowerCase());
+    if (file === undefined) {
+      gdcError(req, res, 404, `File not found: ${idText}`);
+      return;
+    }
+    if (file.access === 'controlled') {
+      const token = req.headers['x-auth-token'];
+      if (typeof token !== 'string' || !acceptToken(token)) {
+        gdcError(req, res, 403, `You do not have access to controlled file ${file.fileId}; send a valid X-Auth-Token`);
+        return;
+      }
+    }
+    const headers = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename=${file.fileName}`,
+      // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (remote-services.md C3).
+      'Content-MD5': file.md5,
+      'Accept-Ranges': 'bytes',
+    };
+    const range = decideRange(req.headers.range, file.size);
+    if (range.kind === 'unsatisfiable') {
+      sendJson(req, res, 416, { message: `Range not satisfiable for a ${file.size}-byte file` }, { 'Content-Range': `bytes */${file.size}` });
+      return;
+    }
+    if (range.kind === 'partial') {
+      await sendStream(req, res, 206, () => file.open({ start: range.first, end: range.last + 1 }), range.last - range.first + 1, {
+        ...headers,
+        'Content-Range': `bytes ${range.first}-${range.last}/${file.size}`,
+      });
+      return;
+    }
+    await sendStream(req, res, 200, () => file.open(), file.size, headers);
+  };
+
+  return async (req, res, ctx) => {
+    let segments = ctx.path.split('/').filter((s) => s !== '');
+    if (segments[0] === 'v0') segments = segments.slice(1);
+    const [resource, id, ...extra] = segments;
+    const method = req.method ?? 'GET';
+    try {
+      if (resource === 'files' && id === undefined && (method === 'GET' || method === 'HEAD' || method === 'POST')) {
+        const params: Record<string, unknown> = Object.fromEntries(ctx.url.searchParams);
+        if (method === 'POST' && ctx.body.length > 0) {
+          let body: unknown;
+          try {
+            body = JSON.parse(ctx.body.toString('utf8'));
+          } catch {
+            throw new GdcQueryError('request body is not valid JSON');
+          }
+          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
+          Object.assign(params, body);
+        }
+        search(req, res, params);
+      } else if (resource === 'files' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
+        const file = byId.get(id.toLowerCase());
+        if (file === undefined) {
+          gdcError(req, res, 404, `${id} not found`);
+          return;
+        }
+        sendJson(req, res, 200, { data: hit(file, fieldList(ctx.url.searchParams.get('fields'))), warnings: {} });
+      } else if (resource === 'data' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
+        await download(req, res, id);
+      } else {
+        gdcError(req, res, 404, `No route for ${method} ${ctx.path}`);
+      }
+    } catch (err) {
+      if (!(err instanceof GdcQueryError)) throw err;
+      ctx.log(`gdc: bad query: ${err.message}`);
+      gdcError(req, res, 400, err.message);
+    }
+  };
+}
