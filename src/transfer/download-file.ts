@@ -1,0 +1,231 @@
+/**
+ * `download`: stream a body into `.<name>.<random>.part` next to the destination, hashing while
+ * writing, check size / md5 / content / caller validation, then fsync, rename and fsync the
+ * folder. A partial file never carries the final name, and the temp file is removed on any
+ * failure. After a dropped connection the next attempt asks for the missing bytes only (Range),
+ * provided the server advertised `Accept-Ranges: bytes`; a 200 answer to that request restarts
+ * from zero (Girder and others may ignore Range: remote-services A6, C3).
+ */
+import type { Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { IntegrityError, NetworkError, UsageError } from '../errors.js';
+import { ensureDir, fsyncDir, removeQuietly, tempPathFor } from './atomic-file.js';
+import { toDiskError } from './disk-error.js';
+import type { EngineContext } from './engine-context.js';
+import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
+import type { AttemptScope, PreparedRequest } from './http-attempt.js';
+import { declaredLength, openResponse, readBody } from './http-attempt.js';
+import { abortReason } from './lane-limiter.js';
+import { checkExpectations, checkSniffKind, checkStoredBody, ensureSuccess, prepareRequest, withRetries } from './request-runner.js';
+import { parseJsonBody, sniffHead } from './sniff.js';
+import type { DownloadSpec, Sniff, StoredFile } from './types.js';
+
+/** `bytes a-b/total` → numbers; undefined when absent or malformed. */
+export function parseContentRange(value: string | null): { start: number; end: number; total: number | undefined } | undefined {
+  const m = value === null ? null : /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value);
+  if (m === null) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
+}
+
+/** The temp file and what has been written to it, carried across attempts. */
+class PartialBody {
+  readonly path: string;
+  readonly handle: FileHandle;
+  written = 0;
+  md5: Hash = createHash('md5');
+  sha256: Hash = createHash('sha256');
+  /** Set when the last attempt lost its connection after progress and the server can resume. */
+  resumable = false;
+  acceptsRanges = false;
+  total: number | undefined;
+  etag: string | undefined;
+
+  constructor(path: string, handle: FileHandle) {
+    this.path = path;
+    this.handle = handle;
+  }
+
+  async reset(): Promise<void> {
+    if (this.written > 0) {
+      try {
+        await this.handle.truncate(0);
+      } catch (err) {
+        throw toDiskError(err, this.path, 'truncate');
+      }
+    }
+    this.written = 0;
+    this.md5 = createHash('md5');
+    this.sha256 = createHash('sha256');
+    this.resumable = false;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    try {
+      while (offset < chunk.byteLength) {
+        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset, this.written + offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw toDiskError(err, this.path, 'write');
+    }
+    // Hash only what is on disk, so a resumed attempt continues from an exact state.
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.written += chunk.byteLength;
+  }
+}
+
+export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Promise<StoredFile> {
+  const req = prepareRequest(ctx, spec, 'download');
+  const sniff = checkSniffKind(spec.sniff);
+  const expected = checkExpectations(spec);
+  if (typeof spec.destPath !== 'string' || spec.destPath === '') {
+    throw new UsageError(`expected a destination path for ${req.redact(req.url)} but received ${JSON.stringify(spec.destPath)}`);
+  }
+  if (spec.validate !== undefined && typeof spec.validate !== 'function') {
+    throw new UsageError('expected a function for validate');
+  }
+  if (ctx.signal?.aborted) throw abortReason(ctx.signal);
+  const destPath = resolve(spec.destPath);
+  const dir = dirname(destPath);
+  await ensureDir(dir);
+  const tempPath = tempPathFor(destPath);
+  let handle: FileHandle;
+  try {
+    handle = await open(tempPath, 'wx', 0o644);
+  } catch (err) {
+    throw toDiskError(err, tempPath, 'create temp file');
+  }
+  const body = new PartialBody(tempPath, handle);
+  let closed = false;
+  let committed = false;
+  try {
+    const answer = await withRetries(ctx, req, (scope) => attempt(ctx, req, scope, spec, sniff, expected, body));
+    const md5 = body.md5.copy().digest('hex');
+    const sha256 = body.sha256.copy().digest('hex');
+    let step = 'flush';
+    try {
+      await handle.sync();
+      step = 'close';
+      closed = true;
+      await handle.close();
+      step = 'rename';
+      await rename(tempPath, destPath);
+    } catch (err) {
+      throw toDiskError(err, step === 'rename' ? destPath : tempPath, step === 'rename' ? 'replace' : step);
+    }
+    committed = true;
+    await fsyncDir(dir);
+    return { path: destPath, bytes: body.written, sha256, md5, status: answer.status, headers: answer.headers };
+  } finally {
+    if (!closed) await handle.close().catch(() => undefined);
+    if (!committed) await removeQuietly(tempPath);
+  }
+}
+
+async function attempt(
+  ctx: EngineContext,
+  req: PreparedRequest,
+  scope: AttemptScope,
+  spec: DownloadSpec,
+  sniff: Sniff,
+  expected: { bytes?: number; md5?: string },
+  body: PartialBody,
+): Promise<{ status: number; headers: Headers }> {
+  const resumeFrom = body.resumable && body.written > 0 ? body.written : 0;
+  if (resumeFrom === 0) await body.reset();
+  body.resumable = false;
+  const extra: Record<string, string> = {};
+  if (resumeFrom > 0) {
+    extra.range = `bytes=${resumeFrom}-`;
+    if (body.etag !== undefined) extra['if-range'] = body.etag;
+  }
+  const opened = await openResponse(ctx, req, scope, extra);
+  await ensureSuccess(ctx, req, opened, scope);
+  const { response } = opened;
+  const shown = req.redact(opened.url);
+  const range = parseContentRange(response.headers.get('content-range'));
+  let appending = false;
+  if (response.status === 206) {
+    const wantStart = resumeFrom;
+    const wantTotal = resumeFrom > 0 ? body.total : range?.total;
+    // Girder answers 206 with the whole file when a range is unsatisfiable: check, never assume.
+    if (range === undefined || range.start !== wantStart || range.total === undefined || range.total !== wantTotal || range.end !== range.total - 1) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new IntegrityError(`${shown}: the server answered 206 with Content-Range ${String(response.headers.get('content-range'))} for bytes ${wantStart}- (restarting the download)`);
+    }
+    appending = resumeFrom > 0;
+    body.total = range.total;
+  } else if (resumeFrom > 0) {
+    // The server ignored our Range (or If-Range did not match): a full body follows.
+    await body.reset();
+  }
+  if (!appending) {
+    const announced = declaredLength(response);
+    if (response.status !== 206) body.total = announced;
+    if (expected.bytes !== undefined && body.total !== undefined && body.total !== expected.bytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new IntegrityError(`${shown}: the server announces ${body.total} bytes but ${expected.bytes} were expected`, {
+        path: spec.destPath,
+        expected: String(expected.bytes),
+        actual: String(body.total),
+      });
+    }
+    body.acceptsRanges = (response.headers.get('accept-ranges') ?? '').toLowerCase().includes('bytes');
+    const etag = response.headers.get('etag');
+    body.etag = etag !== null && !etag.startsWith('W/') ? etag : undefined;
+  }
+  const contentType = response.headers.get('content-type');
+  let decided = sniff === 'any' || appending;
+  let head = Buffer.alloc(0);
+  try {
+    await readBody(ctx, req, opened, scope, async (chunk) => {
+      if (expected.bytes !== undefined && body.written + chunk.byteLength > expected.bytes) {
+        throw new IntegrityError(`${shown}: the body is longer than the expected ${expected.bytes} bytes`, {
+          path: spec.destPath,
+          expected: String(expected.bytes),
+        });
+      }
+      if (!decided) {
+        head = Buffer.concat([head, chunk]).subarray(0, 64);
+        const verdict = sniffHead(sniff, head, contentType, false);
+        if (verdict.ok === false) throw new IntegrityError(`${shown}: ${verdict.reason}`, { path: spec.destPath });
+        decided = verdict.ok === true;
+      }
+      await body.write(chunk);
+    });
+  } catch (err) {
+    // Resume only bytes already judged to be the right kind of content.
+    const canResume = decided && body.acceptsRanges && body.total !== undefined && req.method === 'GET' && !('range' in req.headers);
+    if (err instanceof NetworkError && body.written > 0 && canResume) body.resumable = true;
+    throw err;
+  }
+  if (!decided) {
+    const verdict = sniffHead(sniff, head, contentType, true);
+    if (verdict.ok !== true) {
+      throw new IntegrityError(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`, { path: spec.destPath });
+    }
+  }
+  if (body.total !== undefined && body.written !== body.total) {
+    throw new IntegrityError(`${shown}: stored ${body.written} bytes but the server announced ${body.total}`, { path: spec.destPath });
+  }
+  const md5 = body.md5.copy().digest('hex');
+  const sha256 = body.sha256.copy().digest('hex');
+  checkStoredBody(shown, body.written, md5, expected, spec.destPath);
+  if (sniff === 'json' && body.written <= MAX_MEMORY_BODY_BYTES) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(body.path);
+    } catch (err) {
+      throw toDiskError(err, body.path, 'read back');
+    }
+    const parsed = parseJsonBody(raw);
+    if (!parsed.ok) throw new IntegrityError(`${shown}: ${req.redact(parsed.reason)}`, { path: spec.destPath });
+  }
+  if (spec.validate !== undefined) await spec.validate(body.path, { bytes: body.written, sha256, md5 });
+  return { status: response.status, headers: response.headers };
+}

@@ -1,0 +1,262 @@
+/**
+ * One attempt of one request: manual redirects with credential stripping, the headers timeout,
+ * and body streaming with an idle timeout. Failures come out as HttpError / NetworkError /
+ * IntegrityError so the retry policy can classify them; the global signal wins over everything.
+ */
+import { HttpError, NetworkError } from '../errors.js';
+import type { EngineContext } from './engine-context.js';
+import { MAX_REDIRECTS } from './engine-context.js';
+import { abortReason } from './lane-limiter.js';
+import type { Redactor } from './redact.js';
+import { isNetworkFault } from './retry-policy.js';
+
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+/** A request after validation: header names lower-cased, secrets known. */
+export interface PreparedRequest {
+  readonly url: string;
+  readonly lane: string;
+  readonly method: 'GET' | 'POST' | 'HEAD';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+  /** Lower-cased names of headers dropped on a cross-origin redirect. */
+  readonly secretHeaders: ReadonlySet<string>;
+  readonly acceptStatus: ReadonlySet<number>;
+  /** Redacts global secrets and this request's secret header values. */
+  readonly redact: Redactor;
+}
+
+/** Per-attempt abort scope: linked to the global signal, aborted by our own timeouts. */
+export class AttemptScope {
+  readonly number: number;
+  readonly #controller = new AbortController();
+  readonly #global: AbortSignal | undefined;
+  readonly #onGlobalAbort = (): void => this.#controller.abort(abortReason(this.#global as AbortSignal));
+  #fault: Error | undefined;
+
+  constructor(number: number, global: AbortSignal | undefined) {
+    this.number = number;
+    this.#global = global;
+    if (global?.aborted) this.#onGlobalAbort();
+    else global?.addEventListener('abort', this.#onGlobalAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Aborts the attempt because of `fault` (a timeout); the fault is what the attempt reports. */
+  fail(fault: Error): void {
+    this.#fault ??= fault;
+    this.#controller.abort(fault);
+  }
+
+  /**
+   * Ends the attempt. After a failure the controller is aborted so that any body still unread
+   * (an early rejection) releases its connection instead of pinning it in the pool.
+   */
+  dispose(failed: boolean): void {
+    this.#global?.removeEventListener('abort', this.#onGlobalAbort);
+    if (failed && !this.#controller.signal.aborted) this.#controller.abort(new Error('attempt finished'));
+  }
+
+  /** What an error thrown by fetch or a body reader means for the retry policy. */
+  translate(err: unknown, url: string, what: string, redact: Redactor): unknown {
+    if (this.#global?.aborted) return abortReason(this.#global);
+    if (this.#fault !== undefined) return this.#fault;
+    if (isNetworkFault(err)) return new NetworkError(url, `${what} ${url}: ${redact(describeCause(err))}`, { cause: sanitize(err, redact) });
+    return err;
+  }
+}
+
+/** "fetch failed: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:9)" from a nested error chain. */
+function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' && !e.message.includes(code) ? `${e.message} [${code}]` : e.message);
+    e = e.cause;
+  }
+  return parts.join(': ') || String(err);
+}
+
+/** A copy of a low-level error with redacted text, safe to keep as `cause`. */
+function sanitize(err: unknown, redact: Redactor): Error {
+  const copy = new Error(redact(describeCause(err)));
+  const code = (err as { code?: unknown } | null)?.code ?? (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
+}
+
+function originOf(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+export interface OpenedResponse {
+  response: Response;
+  /** Where the answer came from (after redirects), unredacted. */
+  url: string;
+  redirected: boolean;
+}
+
+/**
+ * Sends the request, following up to MAX_REDIRECTS redirects itself so it can drop credentials
+ * when the origin changes and refuse https → http downgrades (prior-art §5.9). Every hop counts as
+ * a request. `extraHeaders` (e.g. Range) are added for this attempt only.
+ */
+export async function openResponse(
+  ctx: EngineContext,
+  req: PreparedRequest,
+  scope: AttemptScope,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Promise<OpenedResponse> {
+  let url = new URL(req.url);
+  let method: string = req.method;
+  let body = req.body;
+  let headers: Record<string, string> = { ...req.headers, ...extraHeaders };
+  const startOrigin = originOf(url);
+  let strip = false;
+  for (let hop = 0; ; hop++) {
+    const shown = req.redact(url.href);
+    ctx.stats.requests++;
+    ctx.emit({ type: 'request', lane: req.lane, url: shown, attempt: scope.number });
+    const timer = setTimeout(
+      () => scope.fail(new NetworkError(shown, `no response from ${shown} within ${ctx.headersTimeoutMs} ms`)),
+      ctx.headersTimeoutMs,
+    );
+    let response: Response;
+    try {
+      response = await ctx.fetch(url.href, {
+        method,
+        headers,
+        redirect: 'manual',
+        signal: scope.signal,
+        ...(body === undefined ? {} : { body }),
+      });
+    } catch (err) {
+      throw scope.translate(err, shown, `${method} request failed:`, req.redact);
+    } finally {
+      clearTimeout(timer);
+    }
+    ctx.emit({ type: 'response', lane: req.lane, url: shown, status: response.status });
+    const location = response.headers.get('location');
+    if (!REDIRECT_STATUS.has(response.status) || req.acceptStatus.has(response.status) || location === null) {
+      return { response, url: url.href, redirected: hop > 0 };
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) {
+      throw new HttpError(response.status, shown, `${method} ${req.redact(req.url)}: more than ${MAX_REDIRECTS} redirects; last went to ${shown}`);
+    }
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new HttpError(response.status, shown, `${method} ${shown} redirected to an invalid location ${req.redact(location)}`);
+    }
+    if (url.protocol === 'https:' && next.protocol !== 'https:') {
+      throw new HttpError(response.status, shown, `${method} ${shown} redirected from https to ${req.redact(next.href)}: refusing the downgrade`, {
+        hint: 'An https source must never send credentials or data over plain http; report this to the server operator.',
+      });
+    }
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+      throw new HttpError(response.status, shown, `${method} ${shown} redirected to an unsupported URL ${req.redact(next.href)}`);
+    }
+    // Once credentials were dropped they stay dropped, even if a later hop comes back home.
+    if (strip || originOf(next) !== startOrigin) {
+      strip = true;
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !req.secretHeaders.has(name)));
+    }
+    // 303 always, and 301/302 after a POST, become a GET without body (what browsers and curl do).
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      if (method !== 'HEAD') method = 'GET';
+      body = undefined;
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'content-type' && name !== 'content-length'));
+    }
+    url = next;
+  }
+}
+
+export interface ReadBodyOptions {
+  /** Stop (without error) after this many bytes; used for error bodies. */
+  stopAfter?: number;
+}
+
+/**
+ * Streams the body chunk by chunk into `onChunk`, with the idle timeout re-armed after each chunk
+ * (and paused while `onChunk` runs, so a slow disk is not blamed on the network). Checks the
+ * received length against Content-Length. Returns the number of bytes received.
+ */
+export async function readBody(
+  ctx: EngineContext,
+  req: PreparedRequest,
+  opened: OpenedResponse,
+  scope: AttemptScope,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+  options: ReadBodyOptions = {},
+): Promise<number> {
+  const { response } = opened;
+  const shown = req.redact(opened.url);
+  const expected = declaredLength(response);
+  if (response.body === null) {
+    if (expected !== undefined && expected > 0 && req.method !== 'HEAD') {
+      throw new NetworkError(shown, `${shown}: the response has no body but announced ${expected} bytes`);
+    }
+    return 0;
+  }
+  const reader = response.body.getReader();
+  let received = 0;
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      scope.fail(
+        new NetworkError(shown, `${shown}: no data for ${ctx.idleTimeoutMs} ms while receiving the body (${received} bytes so far)`),
+      );
+    }, ctx.idleTimeoutMs);
+  };
+  try {
+    while (true) {
+      arm();
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        const of = expected === undefined ? '' : ` of ${expected}`;
+        throw scope.translate(err, shown, `connection lost after ${received}${of} bytes from`, req.redact);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (chunk.done) {
+        done = true;
+        break;
+      }
+      const bytes = chunk.value;
+      received += bytes.byteLength;
+      ctx.stats.bytes += bytes.byteLength;
+      ctx.emit({ type: 'bytes', lane: req.lane, bytes: bytes.byteLength });
+      await onChunk(bytes);
+      if (options.stopAfter !== undefined && received >= options.stopAfter) return received;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+  }
+  if (expected !== undefined && received < expected) {
+    throw new NetworkError(shown, `${shown}: the body ended after ${received} of ${expected} bytes (truncated)`);
+  }
+  if (expected !== undefined && received > expected) {
+    throw new NetworkError(shown, `${shown}: the body has ${received} bytes but Content-Length said ${expected}`);
+  }
+  return received;
+}
+
+/**
+ * Content-Length, when it describes the bytes we will see: fetch decodes gzip/deflate/br, after
+ * which the header counts the encoded size.
+ */
+export function declaredLength(response: Response): number | undefined {
+  const encoding = response.headers.get('content-encoding');
+  if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') return undefined;
+  const raw = response.headers.get('content-length');
+  if (raw === null || !/^\s*\d+\s*$/.test(raw)) return undefined;
+  return Number(raw);
+}

@@ -1,0 +1,216 @@
+/**
+ * One run per output folder: a lease file `bcss.lease` created with O_EXCL holding the owner's
+ * pid, host and a heartbeat. Unlike `flock`, it works on NFS and cannot hang; unlike a bare lock
+ * file, a crashed owner does not block forever (huggingface_hub#2543): a lease whose pid is gone
+ * (same host) or whose heartbeat is older than `staleMs` is taken over.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { BusyError, UsageError } from '../errors.js';
+import { ensureDir, removeQuietly, tempPathFor } from './atomic-file.js';
+import { errorCode, toDiskError } from './disk-error.js';
+
+export const LEASE_FILE = 'bcss.lease';
+
+export interface LeaseOptions {
+  /** A lease without a heartbeat for this long is abandoned (default 120000). */
+  staleMs?: number;
+  /** How often the owner rewrites its heartbeat (default 15000). */
+  heartbeatMs?: number;
+  now?: () => number;
+}
+
+export interface Lease {
+  /** Stops the heartbeat and removes the lease if it is still ours. Idempotent. */
+  release(): Promise<void>;
+  /** Rewrites the heartbeat now (the timer calls this); returns false if the lease was lost. */
+  renew(): Promise<boolean>;
+  readonly path: string;
+}
+
+interface LeaseRecord {
+  pid: number;
+  host: string;
+  startedAt: string;
+  heartbeatAt: string;
+  /** Random id telling two owners with the same pid/host apart (two leases in one process). */
+  id: string;
+}
+
+function isRecord(value: unknown): value is LeaseRecord {
+  const v = value as Partial<LeaseRecord> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.pid === 'number' &&
+    typeof v.host === 'string' &&
+    typeof v.startedAt === 'string' &&
+    typeof v.heartbeatAt === 'string' &&
+    typeof v.id === 'string'
+  );
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return errorCode(err) === 'EPERM';
+  }
+}
+
+type Existing = { kind: 'missing' } | { kind: 'record'; record: LeaseRecord } | { kind: 'unreadable'; mtimeMs: number };
+
+async function readLease(path: string): Promise<Existing> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { kind: 'missing' };
+    throw toDiskError(err, path, 'read');
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isRecord(parsed)) return { kind: 'record', record: parsed };
+  } catch {
+    // Empty or half-written: judged by its age below.
+  }
+  const info = await stat(path).catch(() => undefined);
+  return info === undefined ? { kind: 'missing' } : { kind: 'unreadable', mtimeMs: info.mtimeMs };
+}
+
+export async function acquireLease(dir: string, options: LeaseOptions = {}): Promise<Lease> {
+  const staleMs = options.staleMs ?? 120_000;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const now = options.now ?? Date.now;
+  if (!(heartbeatMs > 0) || !(staleMs > heartbeatMs)) {
+    throw new UsageError(`expected 0 < heartbeatMs < staleMs for the run lease but received heartbeatMs=${heartbeatMs}, staleMs=${staleMs}`);
+  }
+  await ensureDir(dir);
+  const path = join(dir, LEASE_FILE);
+  const host = hostname();
+  const mine: LeaseRecord = {
+    pid: process.pid,
+    host,
+    startedAt: new Date(now()).toISOString(),
+    heartbeatAt: new Date(now()).toISOString(),
+    id: randomBytes(8).toString('hex'),
+  };
+  const serialize = (): string => `${JSON.stringify({ ...mine, heartbeatAt: new Date(now()).toISOString() }, null, 2)}\n`;
+
+  /** Writes our record over whatever is there (temp + rename, so readers never see half a file). */
+  const overwrite = async (): Promise<void> => {
+    const temp = tempPathFor(path);
+    try {
+      const handle = await open(temp, 'wx', 0o644);
+      try {
+        await handle.writeFile(serialize());
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      await removeQuietly(temp);
+      throw toDiskError(err, path, 'write lease');
+    }
+  };
+  const ownsLease = async (): Promise<boolean> => {
+    const current = await readLease(path);
+    return current.kind === 'record' && current.record.id === mine.id;
+  };
+
+  let acquired = false;
+  for (let round = 0; round < 5 && !acquired; round++) {
+    try {
+      const handle = await open(path, 'wx', 0o644);
+      try {
+        await handle.writeFile(serialize());
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      acquired = true;
+      break;
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST') throw toDiskError(err, path, 'create lease');
+    }
+    const existing = await readLease(path);
+    if (existing.kind === 'missing') continue; // released meanwhile: try to create again
+    if (existing.kind === 'unreadable') {
+      if (now() - existing.mtimeMs <= staleMs) {
+        throw new BusyError(`the output folder ${dir} has a lease file that is being written or is damaged (${path})`, {
+          hint: `If no other bcss run uses this folder, delete ${path}; otherwise wait for that run to finish.`,
+        });
+      }
+    } else {
+      const { record } = existing;
+      const heartbeatAge = now() - Date.parse(record.heartbeatAt);
+      const deadOwner = record.host === host && !pidAlive(record.pid);
+      if (!deadOwner && !(heartbeatAge > staleMs)) {
+        const self = record.host === host && record.pid === process.pid ? ' (this process)' : '';
+        throw new BusyError(
+          `the output folder ${dir} is in use by bcss pid ${record.pid} on host ${record.host}${self}, started ${record.startedAt}, last heartbeat ${Math.max(0, Math.round(heartbeatAge / 1000))} s ago`,
+          {
+            hint: `Wait for that run to finish or stop it (on ${record.host}: kill ${record.pid}); a lease without a heartbeat for ${Math.round(staleMs / 1000)} s is taken over automatically.`,
+          },
+        );
+      }
+    }
+    // Abandoned: put a fresh lease over it in one rename, then check that ours survived a race.
+    await overwrite();
+    if (!(await ownsLease())) {
+      throw new BusyError(`another bcss run took over the lease on ${dir} at the same time`, {
+        hint: 'Only one run can use an output folder; wait for the other run to finish.',
+      });
+    }
+    acquired = true;
+  }
+  if (!acquired) throw new BusyError(`could not acquire the lease on ${dir}: it keeps changing hands`, { hint: 'Another bcss run is starting and stopping on this folder; try again.' });
+
+  let lost = false;
+  let released = false;
+  let pending: Promise<boolean> | undefined;
+  const renew = (): Promise<boolean> => {
+    if (lost || released) return Promise.resolve(false);
+    pending ??= (async () => {
+      try {
+        if (!(await ownsLease())) {
+          lost = true;
+          return false;
+        }
+        await overwrite();
+        return true;
+      } finally {
+        pending = undefined;
+      }
+    })();
+    return pending;
+  };
+  const timer = setInterval(() => {
+    // A failed heartbeat is retried at the next tick; the lease only goes stale after staleMs.
+    renew().catch(() => undefined);
+  }, heartbeatMs);
+  timer.unref();
+
+  return {
+    path,
+    renew,
+    async release(): Promise<void> {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await pending?.catch(() => undefined);
+      if (!lost && (await ownsLease())) {
+        try {
+          await unlink(path);
+        } catch (err) {
+          if (errorCode(err) !== 'ENOENT') throw toDiskError(err, path, 'remove lease');
+        }
+      }
+    },
+  };
+}
