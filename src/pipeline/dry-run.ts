@@ -1,0 +1,132 @@
+/**
+ * `--dry-run`: the plan without writing anything — no lease, no lock (an unreadable one is only
+ * reported), no log, no folder. Remote metadata is read (token, listing, `/tiles`) so the
+ * expected pixel sizes are real; if the services cannot be reached the plan is still listed,
+ * without sizes. Free space is checked on the nearest existing folder.
+ */
+import { statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { AuthError } from '../errors.js';
+import { predictOutputSize } from '../geometry/region-size.js';
+import type { TransferEvent } from '../transfer/types.js';
+import type { Artifact } from './artifacts.js';
+import { estimateBytes } from './estimate.js';
+import { planLocal } from './plan.js';
+import { LOCK_FILE_NAME, readLock } from './lock-file.js';
+import { connectRemote, type RemoteContext } from './remote-context.js';
+import { makeTransfer, needsSlides, type RunDownloadHooks } from './run-setup.js';
+import type { SecretBox } from './secrets.js';
+import type { DownloadOptions, DownloadSummary, PipelineEvent } from './types.js';
+
+export interface DryRunInput {
+  options: DownloadOptions;
+  outDir: string;
+  secrets: SecretBox;
+  emit: (e: PipelineEvent) => void;
+  hooks: RunDownloadHooks;
+  onTransferEvent: (e: TransferEvent) => void;
+  t0: number;
+}
+
+/** Free bytes for an unprivileged user on the file system that will hold `dir`. */
+export async function freeBytesFor(dir: string): Promise<number | undefined> {
+  let p = dir;
+  for (;;) {
+    try {
+      const s = await statfs(p);
+      return s.bavail * s.bsize;
+    } catch (err) {
+      const parent = dirname(p);
+      if ((err as { code?: unknown }).code !== 'ENOENT' || parent === p) return undefined;
+      p = parent;
+    }
+  }
+}
+
+async function expectedSize(a: Artifact, options: DownloadOptions, remote: RemoteContext | null): Promise<{ width: number; height: number } | null> {
+  const roi = a.roi;
+  if (roi === null || (a.kind !== 'images' && a.kind !== 'masks')) return null;
+  if (options.resolution.kind === 'base' && a.kind === 'masks') return { width: roi.xmax - roi.xmin, height: roi.ymax - roi.ymin };
+  if (remote === null) return null;
+  try {
+    const geometry = await remote.geometryFor(remote.slideFor(roi).itemId);
+    return predictOutputSize(geometry, { left: roi.xmin, top: roi.ymin, right: roi.xmax, bottom: roi.ymax }, options.resolution);
+  } catch {
+    return null;
+  }
+}
+
+export async function runDryRun(input: DryRunInput): Promise<DownloadSummary> {
+  const { options, outDir, secrets, emit, hooks } = input;
+  const read = await readLock(outDir, { moveAside: false });
+  if (read.warning !== undefined) emit({ type: 'log', level: 'warn', message: read.warning });
+  const entries = new Map((read.lock?.artifacts ?? []).map((e) => [e.id, e] as const));
+  const local = await planLocal(options, outDir, (id) => entries.get(id));
+  const { artifacts } = local;
+  const toFetch = local.toFetch.map((f) => f.artifact);
+
+  const transfer = makeTransfer(options, secrets, input.onTransferEvent, hooks);
+  let remote: RemoteContext | null = null;
+  if (toFetch.some((a) => a.kind === 'images' || a.kind === 'masks')) {
+    try {
+      remote = await connectRemote({
+        options,
+        transfer,
+        needSlides: needsSlides(toFetch, options),
+        emit,
+        onSecret: (s) => secrets.add(s),
+        ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
+      });
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      emit({ type: 'log', level: 'warn', message: `could not reach the DSA, so pixel sizes are unknown: ${(err as Error).message}` });
+    }
+  }
+
+  const plan = await Promise.all(
+    toFetch.map(async (a) => {
+      const size = await expectedSize(a, options, remote);
+      const est = estimateBytes(a.kind, size, options.encoding);
+      return {
+        id: a.id,
+        kind: a.kind,
+        path: a.path ?? a.id,
+        ...(size === null ? {} : { width: size.width, height: size.height }),
+        ...(est === null ? {} : { estimatedBytes: est }),
+      };
+    }),
+  );
+  const estimated = plan.reduce((sum, p) => sum + (p.estimatedBytes ?? 0), 0);
+  const free = await freeBytesFor(outDir);
+  const counts: Record<string, Record<string, number>> = {};
+  for (const c of options.components) counts[c] = { planned: 0, skipped: 0 };
+  const count = (kind: string, key: 'planned' | 'skipped'): void => {
+    const row = (counts[kind] ??= { planned: 0, skipped: 0 });
+    row[key] = (row[key] ?? 0) + 1;
+  };
+  for (const a of toFetch) count(a.kind, 'planned');
+  for (const s of local.skipped) count(s.artifact.kind, 'skipped');
+  emit({ type: 'plan', total: artifacts.length, toFetch: toFetch.length, skipped: artifacts.length - toFetch.length, expectedBytes: estimated });
+  if (free !== undefined && estimated > free) {
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `about ${estimated} bytes are needed but only ${free} are free on the file system of ${outDir}`,
+    });
+  }
+  return {
+    requests: transfer.stats.requests,
+    bytes: transfer.stats.bytes,
+    retries: transfer.stats.retries,
+    seconds: (performance.now() - input.t0) / 1000,
+    failures: [],
+    components: counts,
+    outDir,
+    lockPath: join(outDir, LOCK_FILE_NAME),
+    logPath: null,
+    dryRun: true,
+    plan,
+    estimatedBytes: estimated,
+    ...(free === undefined ? {} : { freeBytes: free }),
+  };
+}

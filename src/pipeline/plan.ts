@@ -1,0 +1,29 @@
+/**
+ * The local half of planning: every artifact of the options, and for each the decision from the
+ * lock and the disk (local-state.ts). Only `toFetch` ever needs the network; when it is empty a
+ * run makes no request at all.
+ */
+import { buildArtifacts, type Artifact } from './artifacts.js';
+import { decideAll } from './local-state.js';
+import type { LockEntry } from './lock-file.js';
+import type { DownloadOptions } from './types.js';
+
+export interface LocalPlan {
+  artifacts: Artifact[];
+  toFetch: Array<{ artifact: Artifact; reason: string }>;
+  /** Files that match the lock; `rehashed` entries carry a refreshed mtime for the lock. */
+  skipped: Array<{ artifact: Artifact; entry: LockEntry; rehashed: boolean }>;
+}
+
+export async function planLocal(options: DownloadOptions, outDir: string, lookup: (id: string) => LockEntry | undefined): Promise<LocalPlan> {
+  const artifacts = buildArtifacts(options);
+  const decisions = await decideAll(outDir, artifacts, lookup);
+  const plan: LocalPlan = { artifacts, toFetch: [], skipped: [] };
+  artifacts.forEach((artifact, i) => {
+    const d = decisions[i];
+    if (d === undefined) throw new Error(`no decision for ${artifact.id}`);
+    if (d.action === 'skip') plan.skipped.push({ artifact, entry: d.entry, rehashed: d.rehashed });
+    else plan.toFetch.push({ artifact, reason: d.reason });
+  });
+  return plan;
+}

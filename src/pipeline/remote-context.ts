@@ -1,0 +1,144 @@
+/**
+ * Everything the fetch steps need from the services, resolved once per run and only when some
+ * artifact actually has to be fetched: the token, ROI → slide item, slide metadata (`/tiles`,
+ * memoised per item), the figshare file list (one listing, memoised) and the GDC lookup.
+ */
+import { builtinSlides, findSlideForRoi } from '../catalog/index.js';
+import type { RoiRecord } from '../catalog/types.js';
+import { AuthError, BcssError } from '../errors.js';
+import type { SlideGeometry } from '../geometry/types.js';
+import { listArticleFiles } from '../remote/figshare-client.js';
+import { queryGdcFiles, type GdcLookup } from '../remote/gdc-client.js';
+import { GirderClient, tilesToGeometry } from '../remote/girder-client.js';
+import type { FigshareFileInfo } from '../remote/types.js';
+import type { Transfer } from '../transfer/types.js';
+import { matchRoisToItems, type SlideRef, type SlideResolution } from './slide-match.js';
+import type { DownloadOptions, PipelineEvent } from './types.js';
+
+export interface RemoteContext {
+  readonly transfer: Transfer;
+  readonly girder: GirderClient;
+  /** The DSA item of an ROI's slide; throws the per-ROI reason (missing, ambiguous). */
+  slideFor(roi: RoiRecord): SlideRef;
+  geometryFor(itemId: string): Promise<SlideGeometry>;
+  figshareFile(fileId: number): Promise<FigshareFileInfo>;
+  gdcLookup(fileNames: readonly string[]): Promise<GdcLookup>;
+}
+
+export interface ConnectOptions {
+  options: DownloadOptions;
+  transfer: Transfer;
+  /** Whether any artifact needs DSA items (images, annotations, scripts, resized masks). */
+  needSlides: boolean;
+  emit: (event: PipelineEvent) => void;
+  onSecret: (secret: string) => void;
+  signal?: AbortSignal;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Log in, then list the DSA folder and match ROIs to items. A listing that fails for any reason
+ * other than authentication falls back to the catalog's item ids (with a warning), because the
+ * ids are stable and the listing is only a cross-check; an auth failure is thrown.
+ */
+export async function connectRemote(c: ConnectOptions): Promise<RemoteContext> {
+  const { options, transfer, emit } = c;
+  const girder = new GirderClient({ transfer, apiUrl: options.apiUrl, onSecret: c.onSecret });
+  await girder.authenticate(options.credentials);
+
+  let slides = new Map<string, SlideResolution>();
+  if (c.needSlides) {
+    try {
+      const items = await girder.listFolderItems(options.folderId);
+      slides = matchRoisToItems(options.rois, items, options.folderId);
+      emit({ type: 'log', level: 'info', message: `DSA folder ${options.folderId}: ${items.length} items listed` });
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      if (err instanceof BcssError && err.kind === 'auth') {
+        throw new AuthError(err.message, { hint: err.hint ?? 'Set BCSS_API_KEY or use --login.', cause: err });
+      }
+      if (c.signal?.aborted === true) throw err;
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: `could not list DSA folder ${options.folderId} (${describe(err)}); using the item ids of the built-in catalog`,
+      });
+      slides = catalogFallback(options.rois);
+    }
+  }
+
+  const geometry = new Map<string, Promise<SlideGeometry>>();
+  let figshare: Promise<Map<number, FigshareFileInfo>> | null = null;
+  const gdc = new Map<string, Promise<GdcLookup>>();
+
+  return {
+    transfer,
+    girder,
+    slideFor(roi) {
+      const r = slides.get(roi.name);
+      if (r === undefined) throw new BcssError('remote', `slide of ${roi.name} was not resolved`);
+      if (!r.ok) throw r.error;
+      return r.slide;
+    },
+    geometryFor(itemId) {
+      let p = geometry.get(itemId);
+      if (p === undefined) {
+        p = girder.getTilesInfo(itemId).then(tilesToGeometry);
+        // A failed lookup is not cached, so a later artifact of the same slide can try again.
+        p.catch(() => geometry.delete(itemId));
+        geometry.set(itemId, p);
+      }
+      return p;
+    },
+    async figshareFile(fileId) {
+      if (figshare === null) {
+        const listing = listArticleFiles({ transfer, baseUrl: options.figshareUrl, articleId: options.figshareArticleId }).then(
+          (files) => {
+            emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
+            return new Map(files.map((f) => [f.id, f] as const));
+          },
+        );
+        listing.catch(() => {
+          figshare = null;
+        });
+        figshare = listing;
+      }
+      const files = await figshare;
+      const file = files.get(fileId);
+      if (file === undefined) {
+        throw new BcssError('remote', `figshare article ${options.figshareArticleId} has no file ${fileId} (it lists ${files.size} files)`, {
+          hint: 'The mask link in the ROI table points to a file that is not part of the article; check --rois or --figshare-url.',
+        });
+      }
+      return file;
+    },
+    gdcLookup(fileNames) {
+      const key = [...fileNames].sort().join('\n');
+      let p = gdc.get(key);
+      if (p === undefined) {
+        p = queryGdcFiles({ transfer, baseUrl: options.gdcUrl, fileNames });
+        p.catch(() => gdc.delete(key));
+        gdc.set(key, p);
+      }
+      return p;
+    },
+  };
+}
+
+function catalogFallback(rois: readonly RoiRecord[]): Map<string, SlideResolution> {
+  const catalog = builtinSlides();
+  const out = new Map<string, SlideResolution>();
+  for (const roi of rois) {
+    const s = findSlideForRoi(roi, catalog);
+    out.set(
+      roi.name,
+      s === undefined
+        ? { ok: false, error: new BcssError('remote', `slide ${roi.name}: the DSA folder could not be listed and the catalog does not know this slide`) }
+        : { ok: true, slide: { itemId: s.dsaItemId, name: s.fileName }, from: 'catalog' },
+    );
+  }
+  return out;
+}

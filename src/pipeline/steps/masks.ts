@@ -1,0 +1,73 @@
+/**
+ * Masks: the base mask from figshare (listing's `download_url`, figshare lane, md5 = the listing's
+ * `computed_md5`, PNG sniffed), checked, resized to the image's grid and written atomically. The
+ * target is the PREDICTED region size, so masks work without images (which the original could
+ * not do at 0.25 µm/px), and it equals the image's size because images are checked against the
+ * same prediction.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { builtinClasses } from '../../catalog/index.js';
+import type { RoiRecord } from '../../catalog/types.js';
+import { predictOutputSize } from '../../geometry/region-size.js';
+import { explainGirderError } from '../../remote/girder-client.js';
+import { writeFileAtomic } from '../../transfer/atomic-file.js';
+import type { Artifact } from '../artifacts.js';
+import { sha256Hex } from '../hash-file.js';
+import type { LockEntry } from '../lock-file.js';
+import { convertMask } from '../mask-convert.js';
+import type { PixelSize } from './images.js';
+import type { StepContext } from './step-context.js';
+
+/** The image's size for this ROI: base RGB size with --base, else the region math on `/tiles`. */
+export async function maskTargetSize(ctx: StepContext, roi: RoiRecord): Promise<PixelSize> {
+  const { resolution } = ctx.options;
+  if (resolution.kind === 'base') return { width: roi.xmax - roi.xmin, height: roi.ymax - roi.ymin };
+  const slide = ctx.remote.slideFor(roi);
+  try {
+    const geometry = await ctx.remote.geometryFor(slide.itemId);
+    return predictOutputSize(geometry, { left: roi.xmin, top: roi.ymin, right: roi.xmax, bottom: roi.ymax }, resolution);
+  } catch (err) {
+    throw explainGirderError(err, `${roi.name} slide metadata`);
+  }
+}
+
+export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<LockEntry> {
+  const { roi, path } = artifact;
+  if (roi === null || path === null) throw new Error(`mask artifact ${artifact.id} has no ROI/path`);
+  const { remote, options } = ctx;
+  const target = await maskTargetSize(ctx, roi);
+  const file = await remote.figshareFile(roi.maskFileId);
+  const got = await remote.transfer.buffer({
+    url: file.downloadUrl,
+    lane: 'figshare',
+    sniff: 'png',
+    expectedBytes: file.size,
+    expectedMd5: file.computedMd5,
+  });
+  const converted = await convertMask({
+    png: got.data,
+    roi,
+    target,
+    align: options.maskAlign,
+    classCodes: builtinClasses().map((c) => c.code),
+  });
+  const destPath = join(ctx.outDir, path);
+  await writeFileAtomic(destPath, converted.png);
+  const info = await stat(destPath);
+  return {
+    id: artifact.id,
+    kind: 'masks',
+    path,
+    bytes: converted.png.length,
+    sha256: sha256Hex(converted.png),
+    mtimeMs: info.mtimeMs,
+    source: { url: file.downloadUrl, params: artifact.params },
+    sourceChecksum: { md5: file.computedMd5 },
+    width: converted.width,
+    height: converted.height,
+    maskBase: converted.base,
+    status: 'done',
+    completed: ctx.now().toISOString(),
+  };
+}

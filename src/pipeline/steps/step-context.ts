@@ -1,0 +1,10 @@
+import type { RemoteContext } from '../remote-context.js';
+import type { DownloadOptions } from '../types.js';
+
+/** What every fetch step gets: the run's options, output folder and the resolved services. */
+export interface StepContext {
+  outDir: string;
+  options: DownloadOptions;
+  remote: RemoteContext;
+  now: () => Date;
+}

@@ -1,0 +1,178 @@
+/**
+ * `bcss verify`: offline and read-only. Re-hashes every file the lock lists, reports missing,
+ * changed and extra files, checks that each mask has its image's size (both from the PNG
+ * header; images are never decoded) and that mask values are class codes (masks are decoded).
+ */
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { builtinClasses } from '../catalog/index.js';
+import { readPngHeader } from '../geometry/png-header.js';
+import { LEASE_FILE } from '../transfer/run-lease.js';
+import { hashFile } from './hash-file.js';
+import { readJpegSize } from './jpeg-size.js';
+import { LOCK_FILE_NAME, readLock, type LockEntry } from './lock-file.js';
+import { decodeGreyPng } from './mask-convert.js';
+import type { VerifyIssue, VerifyReport } from './types.js';
+
+export interface RunVerifyOptions {
+  outDir: string;
+}
+
+/** Top-level names that are bookkeeping, not data. */
+function isIgnored(rel: string): boolean {
+  const top = rel.split('/')[0] ?? '';
+  return top === 'logs' || rel === LOCK_FILE_NAME || rel === LEASE_FILE || rel.startsWith(`${LOCK_FILE_NAME}.corrupt-`);
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      const rel = relative(root, p).split(sep).join('/');
+      if (isIgnored(rel)) continue;
+      if (e.isDirectory()) await walk(p);
+      else out.push(rel);
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Pixel size from the file header: PNG IHDR, or the JPEG SOF marker. */
+async function pixelSize(path: string): Promise<{ width: number; height: number }> {
+  const head = await readHead(path, 64 * 1024);
+  if (head[0] === 0xff && head[1] === 0xd8) {
+    const size = readJpegSize(head);
+    if (size === null) throw new Error('no JPEG frame header');
+    return size;
+  }
+  const h = readPngHeader(head);
+  return { width: h.width, height: h.height };
+}
+
+function stemOf(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.replace(/\.(png|jpg)$/i, '');
+}
+
+export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport> {
+  const t0 = performance.now();
+  const outDir = options.outDir;
+  const issues: VerifyIssue[] = [];
+  let bytesHashed = 0;
+  const finish = (checked: number): VerifyReport => ({
+    ok: issues.length === 0,
+    checked,
+    bytesHashed,
+    seconds: (performance.now() - t0) / 1000,
+    issues,
+  });
+
+  const read = await readLock(outDir, { moveAside: false });
+  if (read.lock === null) {
+    issues.push(
+      read.warning === undefined
+        ? { path: LOCK_FILE_NAME, problem: 'missing', detail: `no ${LOCK_FILE_NAME} in ${outDir}; run bcss download first` }
+        : { path: LOCK_FILE_NAME, problem: 'unreadable', detail: read.warning },
+    );
+    return finish(0);
+  }
+  const entries = read.lock.artifacts;
+  const intact = new Map<string, LockEntry>();
+  for (const e of entries) {
+    const abs = join(outDir, e.path);
+    let size: number;
+    try {
+      const info = await stat(abs);
+      if (!info.isFile()) {
+        issues.push({ path: e.path, problem: 'missing', detail: 'not a regular file' });
+        continue;
+      }
+      size = info.size;
+    } catch {
+      issues.push({ path: e.path, problem: 'missing', detail: `listed in the lock (${e.bytes} bytes) but not on disk` });
+      continue;
+    }
+    const { sha256, bytes } = await hashFile(abs);
+    bytesHashed += bytes;
+    if (sha256 !== e.sha256 || size !== e.bytes) {
+      issues.push({
+        path: e.path,
+        problem: 'changed',
+        detail: `${size} bytes, SHA-256 ${sha256.slice(0, 16)}…; the lock says ${e.bytes} bytes, ${e.sha256.slice(0, 16)}…`,
+      });
+      continue;
+    }
+    intact.set(e.path, e);
+  }
+
+  const listed = new Set(entries.map((e) => e.path));
+  for (const rel of await listFiles(outDir)) {
+    if (listed.has(rel)) continue;
+    const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
+    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file' });
+  }
+
+  // Sizes: each image against its lock entry; each mask against its image (or its lock entry).
+  const imagesByStem = new Map<string, { entry: LockEntry; size: { width: number; height: number } }>();
+  for (const e of intact.values()) {
+    if (e.kind !== 'images') continue;
+    try {
+      const size = await pixelSize(join(outDir, e.path));
+      if (e.width !== undefined && e.height !== undefined && (size.width !== e.width || size.height !== e.height)) {
+        issues.push({ path: e.path, problem: 'size-mismatch', detail: `${size.width}×${size.height} px, the lock says ${e.width}×${e.height} px` });
+      }
+      imagesByStem.set(stemOf(e.path), { entry: e, size });
+    } catch (err) {
+      issues.push({ path: e.path, problem: 'unreadable', detail: (err as Error).message });
+    }
+  }
+  const codes = new Uint8Array(256);
+  for (const c of builtinClasses()) codes[c.code] = 1;
+  for (const e of intact.values()) {
+    if (e.kind !== 'masks') continue;
+    let mask;
+    try {
+      mask = await decodeGreyPng(await readFile(join(outDir, e.path)));
+    } catch (err) {
+      issues.push({ path: e.path, problem: 'unreadable', detail: (err as Error).message });
+      continue;
+    }
+    const image = imagesByStem.get(stemOf(e.path));
+    if (image !== undefined && (image.size.width !== mask.width || image.size.height !== mask.height)) {
+      issues.push({
+        path: e.path,
+        problem: 'size-mismatch',
+        detail: `mask ${mask.width}×${mask.height} px, image ${image.entry.path} ${image.size.width}×${image.size.height} px`,
+      });
+    } else if (image === undefined && e.width !== undefined && e.height !== undefined && (mask.width !== e.width || mask.height !== e.height)) {
+      issues.push({ path: e.path, problem: 'size-mismatch', detail: `${mask.width}×${mask.height} px, the lock says ${e.width}×${e.height} px` });
+    }
+    const seen = new Uint8Array(256);
+    for (let i = 0; i < mask.data.length; i++) seen[mask.data[i] as number] = 1;
+    const bad: number[] = [];
+    for (let v = 0; v < 256; v++) if (seen[v] === 1 && codes[v] !== 1) bad.push(v);
+    if (bad.length > 0) {
+      issues.push({ path: e.path, problem: 'bad-values', detail: `values ${bad.slice(0, 8).join(', ')} are not class codes (0..21)` });
+    }
+  }
+  return finish(entries.length);
+}

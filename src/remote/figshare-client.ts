@@ -1,0 +1,78 @@
+/**
+ * figshare API v2 (remote-services.md Part B): the file list of an article. Only the paged
+ * `/articles/{id}/files` endpoint is used, because the article endpoint silently caps its `files`
+ * at 10 (B2) — the trap pooch falls into. No total is reported, so page until a short page.
+ */
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import type { Transfer } from '../transfer/types.js';
+import type { FigshareFileInfo } from './types.js';
+
+/** The largest page figshare allows; one page holds all 151 BCSS masks. */
+export const FIGSHARE_PAGE_SIZE = 1000;
+
+const MD5 = /^[0-9a-f]{32}$/i;
+
+const fileSchema = z.object({
+  id: z.number().int().positive(),
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  download_url: z.string().min(1),
+  computed_md5: z.string().regex(MD5),
+  supplied_md5: z.string().nullable().optional(),
+  is_link_only: z.boolean().nullable().optional(),
+  mimetype: z.string().nullable().optional(),
+});
+
+export interface ListArticleFilesOptions {
+  transfer: Transfer;
+  /** API base, e.g. `https://api.figshare.com/v2`. */
+  baseUrl: string;
+  articleId: number;
+  /** Lane (default `figshare`, ≤ 1 request/s by default). */
+  lane?: string;
+  /** Page size, 1–1000 (default 1000). */
+  pageSize?: number;
+}
+
+/** Every file of a public article, in the server's order. */
+export async function listArticleFiles(options: ListArticleFilesOptions): Promise<FigshareFileInfo[]> {
+  const { transfer, articleId } = options;
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const lane = options.lane ?? 'figshare';
+  const pageSize = options.pageSize ?? FIGSHARE_PAGE_SIZE;
+  if (!Number.isSafeInteger(articleId) || articleId <= 0) throw new RangeError(`figshare article id must be a positive integer, got ${articleId}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > FIGSHARE_PAGE_SIZE) {
+    throw new RangeError(`figshare page size must be 1..${FIGSHARE_PAGE_SIZE}, got ${pageSize}`);
+  }
+  const files: FigshareFileInfo[] = [];
+  const seen = new Set<number>();
+  for (let page = 1; ; page++) {
+    const url = `${base}/articles/${articleId}/files?page=${page}&page_size=${pageSize}`;
+    const result = await transfer.json<unknown>({ url, lane });
+    const parsed = z.array(fileSchema).safeParse(result.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue === undefined ? '' : ` (${issue.path.join('.')}: ${issue.message})`;
+      throw new HttpError(result.status, url, `figshare article ${articleId}: the file list is not a list of files${where}`);
+    }
+    for (const f of parsed.data) {
+      if (seen.has(f.id)) {
+        throw new HttpError(result.status, url, `figshare article ${articleId}: file ${f.id} came back twice; the server ignores page`);
+      }
+      seen.add(f.id);
+      files.push({
+        id: f.id,
+        name: f.name,
+        size: f.size,
+        downloadUrl: f.download_url,
+        computedMd5: f.computed_md5.toLowerCase(),
+        suppliedMd5: f.supplied_md5 ?? null,
+        isLinkOnly: f.is_link_only ?? false,
+        mimetype: f.mimetype ?? '',
+      });
+    }
+    if (parsed.data.length < pageSize) break;
+  }
+  return files;
+}

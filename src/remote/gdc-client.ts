@@ -1,0 +1,99 @@
+/**
+ * GDC API (remote-services.md Part C): map slide file names to GDC files in ONE batched
+ * `POST /files`. `size` defaults to 10 on the server, so it is always set to the number of names
+ * and `pagination.total` is checked; each name must have exactly one hit.
+ */
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import type { Transfer } from '../transfer/types.js';
+import type { GdcFileHit } from './types.js';
+
+export const GDC_FIELDS = 'file_id,file_name,md5sum,file_size,access,state,data_format';
+
+const hitSchema = z.object({
+  file_id: z.string().min(1),
+  file_name: z.string().min(1),
+  md5sum: z.string().regex(/^[0-9a-f]{32}$/i),
+  file_size: z.number().int().nonnegative(),
+  access: z.string(),
+  state: z.string(),
+  data_format: z.string(),
+});
+
+const answerSchema = z.object({
+  data: z.object({
+    hits: z.array(hitSchema),
+    pagination: z.object({ total: z.number().int().nonnegative() }),
+  }),
+});
+
+export interface QueryGdcFilesOptions {
+  transfer: Transfer;
+  /** API base, e.g. `https://api.gdc.cancer.gov`. */
+  baseUrl: string;
+  fileNames: readonly string[];
+  /** Lane (default `gdc`). */
+  lane?: string;
+}
+
+export interface GdcLookup {
+  /** Exactly one hit per name, keyed by the name as asked. */
+  files: Map<string, GdcFileHit>;
+  /** Names with no hit. */
+  missing: string[];
+  /** Names with more than one hit (refused: which file is meant is unknowable). */
+  ambiguous: string[];
+}
+
+export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcLookup> {
+  const names = [...new Set(options.fileNames)];
+  const lookup: GdcLookup = { files: new Map(), missing: [], ambiguous: [] };
+  if (names.length === 0) return lookup;
+  const url = `${options.baseUrl.replace(/\/+$/, '')}/files`;
+  const body = JSON.stringify({
+    filters: { op: 'in', content: { field: 'files.file_name', value: names } },
+    fields: GDC_FIELDS,
+    format: 'JSON',
+    size: String(names.length),
+    from: '0',
+  });
+  const result = await options.transfer.json<unknown>({
+    url,
+    lane: options.lane ?? 'gdc',
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body,
+  });
+  const parsed = answerSchema.safeParse(result.data);
+  if (!parsed.success) throw new HttpError(result.status, url, 'GDC /files: the answer has no data.hits / data.pagination.total');
+  const { hits, pagination } = parsed.data.data;
+  if (pagination.total > hits.length) {
+    throw new HttpError(
+      result.status,
+      url,
+      `GDC /files: ${pagination.total} files match but only ${hits.length} were returned; the query was cut short`,
+    );
+  }
+  const byName = new Map<string, GdcFileHit[]>();
+  for (const h of hits) {
+    const hit: GdcFileHit = {
+      fileId: h.file_id,
+      fileName: h.file_name,
+      md5sum: h.md5sum.toLowerCase(),
+      fileSize: h.file_size,
+      access: h.access,
+      state: h.state,
+      dataFormat: h.data_format,
+    };
+    const list = byName.get(h.file_name) ?? [];
+    list.push(hit);
+    byName.set(h.file_name, list);
+  }
+  for (const name of names) {
+    const found = byName.get(name) ?? [];
+    if (found.length === 1 && found[0] !== undefined) lookup.files.set(name, found[0]);
+    else if (found.length === 0) lookup.missing.push(name);
+    else lookup.ambiguous.push(name);
+  }
+  return lookup;
+}

@@ -1,0 +1,339 @@
+/**
+ * A typed client for the Girder / Digital Slide Archive API (remote-services.md Part A) over the
+ * transfer engine. It only builds requests and reads answers; it never writes files.
+ *
+ * Secret hygiene (prior-art D3–D5): an API key travels in a form body (never the query string,
+ * which is what girder-client does), a password only in the Basic header of the login request,
+ * and the resulting token only in the `Girder-Token` header, which is declared secret. Every
+ * credential is reported through `onSecret` so the engine redacts it from errors and events.
+ */
+import { z } from 'zod';
+import { AuthError, HttpError } from '../errors.js';
+import { formatMm, mmPerPixel } from '../geometry/naming.js';
+import type { Resolution, SlideGeometry } from '../geometry/types.js';
+import type { RequestSpec, Transfer } from '../transfer/types.js';
+import type { GirderCredentials, GirderItem, TilesInfo } from './types.js';
+
+/** Girder's page size; `girder_client.listResource` uses the same (A4). */
+export const GIRDER_PAGE_SIZE = 50;
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+const itemSchema = z.object({
+  _id: z.string().regex(OBJECT_ID),
+  name: z.string(),
+  folderId: z.string().optional(),
+  size: z.number().nullable().optional(),
+  largeImage: z.unknown().optional(),
+});
+
+const tilesSchema = z.object({
+  sizeX: z.number().int().positive(),
+  sizeY: z.number().int().positive(),
+  levels: z.number().int().positive(),
+  magnification: z.number().positive().nullable().optional(),
+  mm_x: z.number().positive().nullable().optional(),
+  mm_y: z.number().positive().nullable().optional(),
+  tileWidth: z.number().int().positive(),
+  tileHeight: z.number().int().positive(),
+});
+
+const tokenSchema = z.object({ authToken: z.object({ token: z.string().min(1) }) });
+
+const errorBodySchema = z.object({ message: z.string() });
+
+export interface GirderClientOptions {
+  transfer: Transfer;
+  /** API root, e.g. `https://demo.kitware.com/histomicstk/api/v1` (a trailing `/` is ignored). */
+  apiUrl: string;
+  /** Called with every credential the client learns (key, password, token) for redaction. */
+  onSecret?: (secret: string) => void;
+  /** Lane for JSON calls (default `dsa`). */
+  lane?: string;
+  /** Lane for region renders (default `dsa-render`). */
+  renderLane?: string;
+}
+
+/** The ROI box in base pixels; right/bottom are exclusive on the wire (A10). */
+export interface RegionBounds {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+export type RegionEncoding = 'png' | 'jpeg';
+
+/** Girder answered "400 Invalid item id (…)" or similar: the id does not exist (A2). */
+export class GirderNotFoundError extends HttpError {
+  constructor(url: string, message: string) {
+    super(400, url, message, {
+      hint: 'Girder answers 400 "Invalid … id" for ids that do not exist; check the folder/item id or the --api-url.',
+    });
+  }
+}
+
+/** "Invalid item id (…)", "Invalid ObjectId: …", "No such folder: …" (A2), also inside a longer message. */
+function isMissingIdMessage(message: string): boolean {
+  return /Invalid \w+ id\b|Invalid ObjectId\b|No such \w+:/i.test(message);
+}
+
+function authHint(): string {
+  return 'Public BCSS data needs no key. For private data set BCSS_API_KEY (or use --login) with an account that can read the folder.';
+}
+
+/**
+ * Turns a Girder failure into the error a user can act on: 401/403 → AuthError with a hint,
+ * "400 Invalid … id" → GirderNotFoundError. Anything else is returned unchanged.
+ */
+export function explainGirderError(err: unknown, what: string): unknown {
+  if (err instanceof HttpError) {
+    if (err.status === 401 || err.status === 403) {
+      return new AuthError(`${what}: the DSA refused access (${err.status}): ${err.message}`, { hint: authHint(), cause: err });
+    }
+    if (err.status === 400 && isMissingIdMessage(err.message)) {
+      return new GirderNotFoundError(err.url, `${what}: not found on the DSA (${err.message})`);
+    }
+  }
+  return err;
+}
+
+export class GirderClient {
+  readonly apiUrl: string;
+  readonly #transfer: Transfer;
+  readonly #onSecret: (secret: string) => void;
+  readonly #lane: string;
+  readonly #renderLane: string;
+  #token: string | null = null;
+
+  constructor(options: GirderClientOptions) {
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.#transfer = options.transfer;
+    this.#onSecret = options.onSecret ?? (() => {});
+    this.#lane = options.lane ?? 'dsa';
+    this.#renderLane = options.renderLane ?? 'dsa-render';
+  }
+
+  /** True once a token was obtained. */
+  get authenticated(): boolean {
+    return this.#token !== null;
+  }
+
+  /** Headers for any request to this DSA: the token (secret) when logged in, nothing otherwise. */
+  authHeaders(): Pick<RequestSpec, 'headers' | 'secretHeaders'> {
+    if (this.#token === null) return {};
+    return { headers: { 'Girder-Token': this.#token }, secretHeaders: ['Girder-Token'] };
+  }
+
+  /**
+   * Exchange credentials for a token. Anonymous does nothing (public data needs no token).
+   * A rejected key or login is an AuthError; the key itself never appears in the message.
+   */
+  async authenticate(credentials: GirderCredentials): Promise<void> {
+    if (credentials.kind === 'anonymous') return;
+    if (credentials.kind === 'api-key') {
+      if (credentials.apiKey.trim() === '') throw new AuthError('The API key is empty', { hint: authHint() });
+      this.#onSecret(credentials.apiKey);
+      const url = `${this.apiUrl}/api_key/token`;
+      const result = await this.#call(
+        { url, lane: this.#lane, method: 'POST', body: new URLSearchParams({ key: credentials.apiKey }), acceptStatus: [400, 401, 403] },
+        'exchanging the API key for a token',
+      );
+      if (result.status !== 200) {
+        throw new AuthError(`The DSA rejected the API key (${result.status}: ${messageOf(result.data) ?? 'no message'})`, {
+          hint: 'Check BCSS_API_KEY (or the config file): the key may be mistyped, inactive or for another server.',
+        });
+      }
+      this.#setToken(parseToken(result.data, url));
+      return;
+    }
+    this.#onSecret(credentials.password);
+    const basic = Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64');
+    this.#onSecret(basic);
+    const url = `${this.apiUrl}/user/authentication`;
+    const result = await this.#call(
+      {
+        url,
+        lane: this.#lane,
+        headers: { Authorization: `Basic ${basic}` },
+        secretHeaders: ['Authorization'],
+        acceptStatus: [400, 401, 403],
+      },
+      'logging in',
+    );
+    if (result.status !== 200) {
+      throw new AuthError(`The DSA rejected the login (${result.status}: ${messageOf(result.data) ?? 'no message'})`, {
+        hint: 'Check the user name and password; accounts that are disabled or not yet verified cannot log in.',
+      });
+    }
+    this.#setToken(parseToken(result.data, url));
+  }
+
+  /**
+   * Every item of a folder, paged with limit=50/offset like girder_client (A4). Stops on a short
+   * page, or once `Girder-Total-Count` items were seen; refuses a server that repeats a page.
+   */
+  async listFolderItems(folderId: string): Promise<GirderItem[]> {
+    requireObjectId(folderId, 'folder');
+    const items: GirderItem[] = [];
+    const seen = new Set<string>();
+    for (let offset = 0; ; offset += GIRDER_PAGE_SIZE) {
+      const url = `${this.apiUrl}/item?folderId=${folderId}&limit=${GIRDER_PAGE_SIZE}&offset=${offset}`;
+      const result = await this.#json(url, `listing DSA folder ${folderId}`);
+      const page = z.array(itemSchema).safeParse(result.data);
+      if (!page.success) {
+        throw new HttpError(result.status, url, `listing DSA folder ${folderId}: the answer is not a list of items`);
+      }
+      for (const raw of page.data) {
+        if (seen.has(raw._id)) {
+          throw new HttpError(result.status, url, `listing DSA folder ${folderId}: item ${raw._id} came back twice; the server ignores offset`);
+        }
+        seen.add(raw._id);
+        items.push(toItem(raw));
+      }
+      const total = Number(result.headers.get('girder-total-count') ?? Number.NaN);
+      if (page.data.length < GIRDER_PAGE_SIZE) break;
+      if (Number.isInteger(total) && total >= 0 && items.length >= total) break;
+    }
+    return items;
+  }
+
+  async getItem(itemId: string): Promise<GirderItem> {
+    requireObjectId(itemId, 'item');
+    const url = `${this.apiUrl}/item/${itemId}`;
+    const result = await this.#json(url, `reading DSA item ${itemId}`);
+    const parsed = itemSchema.safeParse(result.data);
+    if (!parsed.success) throw new HttpError(result.status, url, `reading DSA item ${itemId}: the answer is not an item document`);
+    return toItem(parsed.data);
+  }
+
+  /** Slide metadata (A9); unknown mm/magnification are null, as the server reports them. */
+  async getTilesInfo(itemId: string): Promise<TilesInfo> {
+    requireObjectId(itemId, 'item');
+    const url = `${this.apiUrl}/item/${itemId}/tiles`;
+    const result = await this.#json(url, `reading the slide metadata of DSA item ${itemId}`);
+    const parsed = tilesSchema.safeParse(result.data);
+    if (!parsed.success) {
+      throw new HttpError(result.status, url, `reading the slide metadata of DSA item ${itemId}: missing or invalid sizeX/sizeY/levels/tile sizes`);
+    }
+    const t = parsed.data;
+    return {
+      sizeX: t.sizeX,
+      sizeY: t.sizeY,
+      levels: t.levels,
+      magnification: t.magnification ?? null,
+      mmX: t.mm_x ?? null,
+      mmY: t.mm_y ?? null,
+      tileWidth: t.tileWidth,
+      tileHeight: t.tileHeight,
+    };
+  }
+
+  /**
+   * `/item/{id}/tiles/region` for an ROI (A10): bounds in base pixels, then `mm_x`/`mm_y` written
+   * with enough digits to round-trip (0.25 µm/px → 0.00025, not the original's `%.4f` 0.0003,
+   * prior-art D1), or `magnification`, or nothing for base; `encoding=PNG` unless JPEG is asked
+   * for, since the server's default is lossy JPEG (D2).
+   */
+  regionUrl(itemId: string, bounds: RegionBounds, resolution: Resolution, encoding: RegionEncoding = 'png'): string {
+    requireObjectId(itemId, 'item');
+    for (const [k, v] of Object.entries(bounds)) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`region ${k} must be a non-negative integer, got ${String(v)}`);
+    }
+    const params: Array<[string, string]> = [
+      ['left', String(bounds.left)],
+      ['top', String(bounds.top)],
+      ['right', String(bounds.right)],
+      ['bottom', String(bounds.bottom)],
+    ];
+    if (resolution.kind === 'mpp') {
+      const mm = formatMm(mmPerPixel(resolution.mpp));
+      params.push(['mm_x', mm], ['mm_y', mm]);
+    } else if (resolution.kind === 'mag') {
+      if (!(resolution.magnification > 0) || !Number.isFinite(resolution.magnification)) {
+        throw new RangeError(`magnification must be positive, got ${String(resolution.magnification)}`);
+      }
+      params.push(['magnification', String(resolution.magnification)]);
+    }
+    params.push(['encoding', encoding === 'png' ? 'PNG' : 'JPEG']);
+    return `${this.apiUrl}/item/${itemId}/tiles/region?${new URLSearchParams(params).toString()}`;
+  }
+
+  /** All annotation documents of an item, with their elements (A13). */
+  annotationsUrl(itemId: string): string {
+    requireObjectId(itemId, 'item');
+    return `${this.apiUrl}/annotation/item/${itemId}`;
+  }
+
+  /** The lane region renders go through. */
+  get renderLane(): string {
+    return this.#renderLane;
+  }
+
+  /** The lane JSON calls go through. */
+  get lane(): string {
+    return this.#lane;
+  }
+
+  #setToken(token: string): void {
+    this.#onSecret(token);
+    this.#token = token;
+  }
+
+  /** GET JSON with the token; "400 Invalid … id" becomes GirderNotFoundError, 401/403 AuthError. */
+  async #json(url: string, what: string): Promise<{ data: unknown; status: number; headers: Headers }> {
+    const result = await this.#call({ url, lane: this.#lane, ...this.authHeaders(), acceptStatus: [400] }, what);
+    if (result.status === 400) {
+      const message = messageOf(result.data) ?? 'bad request';
+      if (isMissingIdMessage(message)) throw new GirderNotFoundError(url, `${what}: not found on the DSA (${message})`);
+      throw new HttpError(400, url, `${what}: the DSA answered 400 (${message})`);
+    }
+    return result;
+  }
+
+  async #call(spec: RequestSpec, what: string): Promise<{ data: unknown; status: number; headers: Headers }> {
+    try {
+      const r = await this.#transfer.json<unknown>(spec);
+      return { data: r.data, status: r.status, headers: r.headers };
+    } catch (err) {
+      throw explainGirderError(err, what);
+    }
+  }
+}
+
+function toItem(raw: z.infer<typeof itemSchema>): GirderItem {
+  return {
+    id: raw._id.toLowerCase(),
+    name: raw.name,
+    folderId: raw.folderId ?? '',
+    size: typeof raw.size === 'number' ? raw.size : null,
+    largeImage: raw.largeImage !== undefined && raw.largeImage !== null,
+  };
+}
+
+function parseToken(data: unknown, url: string): string {
+  const parsed = tokenSchema.safeParse(data);
+  if (!parsed.success) throw new HttpError(200, url, 'The DSA login answer carries no authToken.token');
+  return parsed.data.authToken.token;
+}
+
+function messageOf(data: unknown): string | undefined {
+  const parsed = errorBodySchema.safeParse(data);
+  return parsed.success ? parsed.data.message : undefined;
+}
+
+function requireObjectId(id: string, what: string): void {
+  if (!OBJECT_ID.test(id)) throw new RangeError(`expected a 24-hex Girder ${what} id but received ${JSON.stringify(id)}`);
+}
+
+/** The SlideGeometry the region-size algorithm takes, from `/tiles` metadata. */
+export function tilesToGeometry(info: TilesInfo): SlideGeometry {
+  return {
+    sizeX: info.sizeX,
+    sizeY: info.sizeY,
+    levels: info.levels,
+    magnification: info.magnification,
+    mmX: info.mmX,
+    mmY: info.mmY,
+  };
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { LOCK_FILE_NAME, LockStore, readLock, serializeLock, type LockEntry, type LockOptions } from '../../src/pipeline/lock-file.js';
+
+const OPTIONS: LockOptions = {
+  resolution: { kind: 'mpp', mpp: 0.25 },
+  encoding: 'png',
+  maskAlign: 'resize',
+  roiTableSha256: 'a'.repeat(64),
+  rois: 1,
+  components: ['images'],
+};
+
+function entry(id: string, n = 1): LockEntry {
+  return {
+    id,
+    kind: 'images',
+    path: id,
+    bytes: n,
+    sha256: String(n % 10).repeat(64),
+    mtimeMs: 1000,
+    source: { url: 'http://127.0.0.1/x', params: { roi: id } },
+    status: 'done',
+    completed: '2024-01-01T00:00:00.000Z',
+  };
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bcss-lock-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const fixedNow = (): Date => new Date('2024-05-01T10:20:30.123Z');
+
+describe('lock file', () => {
+  test('no lock → null without warning', async () => {
+    await withDir(async (dir) => {
+      assert.deepEqual(await readLock(dir, { moveAside: true }), { lock: null });
+    });
+  });
+
+  test('LockStore writes every set entry; the file reads back valid and sorted', async () => {
+    await withDir(async (dir) => {
+      const store = new LockStore({ outDir: dir, previous: null, toolVersion: '9.9.9', options: OPTIONS, now: fixedNow });
+      // Many overlapping sets: writes coalesce, none is lost.
+      await Promise.all(Array.from({ length: 40 }, (_, i) => store.set(entry(`images/${String(39 - i).padStart(2, '0')}.png`, i))));
+      await store.flush();
+      const read = await readLock(dir, { moveAside: true });
+      assert.equal(read.lock?.artifacts.length, 40);
+      assert.equal(read.lock?.tool.version, '9.9.9');
+      const ids = read.lock?.artifacts.map((a) => a.id) ?? [];
+      assert.deepEqual(ids, [...ids].sort());
+      assert.equal(await readFile(join(dir, LOCK_FILE_NAME), 'utf8'), serializeLock(read.lock!));
+      // No temp file is left behind.
+      assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE_NAME]);
+    });
+  });
+
+  test('a previous lock is kept: new entries are added, not replacing unrelated ones', async () => {
+    await withDir(async (dir) => {
+      const first = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await first.set(entry('images/a.png'));
+      await first.flush();
+      const prev = (await readLock(dir, { moveAside: true })).lock;
+      const second = new LockStore({ outDir: dir, previous: prev, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await second.set(entry('images/b.png'));
+      await second.flush();
+      const after = (await readLock(dir, { moveAside: true })).lock;
+      assert.deepEqual(after?.artifacts.map((a) => a.id), ['images/a.png', 'images/b.png']);
+      assert.equal(after?.created, prev?.created);
+    });
+  });
+
+  for (const [what, text] of [
+    ['truncated JSON', '{"version": 1, "artifacts": ['],
+    ['wrong schema', JSON.stringify({ version: 1, tool: { name: 'bcss', version: '1' }, artifacts: 'nope' })],
+    ['a path escaping the folder', serializeLock({ version: 1, tool: { name: 'bcss', version: '1' }, created: 'x', updated: 'x', options: OPTIONS, artifacts: [entry('images/a.png')] }).replace('"path": "images/a.png"', '"path": "../../etc/passwd"')],
+  ] as const) {
+    test(`a corrupt lock (${what}) is moved aside with a warning and treated as empty`, async () => {
+      await withDir(async (dir) => {
+        await writeFile(join(dir, LOCK_FILE_NAME), text);
+        const read = await readLock(dir, { moveAside: true, now: fixedNow });
+        assert.equal(read.lock, null);
+        assert.match(read.warning ?? '', /unreadable/);
+        assert.equal(read.movedTo, join(dir, `${LOCK_FILE_NAME}.corrupt-2024-05-01T10-20-30-123Z`));
+        assert.equal(await readFile(read.movedTo!, 'utf8'), text, 'nothing is lost');
+        assert.deepEqual(await readdir(dir), [`${LOCK_FILE_NAME}.corrupt-2024-05-01T10-20-30-123Z`]);
+      });
+    });
+  }
+
+  test('with moveAside false (dry run) a corrupt lock is only reported', async () => {
+    await withDir(async (dir) => {
+      await writeFile(join(dir, LOCK_FILE_NAME), 'garbage');
+      const read = await readLock(dir, { moveAside: false });
+      assert.equal(read.lock, null);
+      assert.match(read.warning ?? '', /would be moved aside/);
+      assert.deepEqual(await readdir(dir), [LOCK_FILE_NAME]);
+    });
+  });
+
+  test('serializeLock refuses an entry with a bad hash', () => {
+    const bad = { ...entry('images/a.png'), sha256: 'xyz' };
+    assert.throws(() => serializeLock({ version: 1, tool: { name: 'bcss', version: '1' }, created: 'x', updated: 'x', options: OPTIONS, artifacts: [bad] }));
+  });
+});
