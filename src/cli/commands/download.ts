@@ -8,6 +8,7 @@ import { chooseMode, createReporter } from '../progress/reporter.js';
 import { promptLine } from '../prompt.js';
 import { formatBytes, formatSeconds } from '../progress/format.js';
 import type { DownloadSummary } from '../../pipeline/types.js';
+import { failedRois } from '../../pipeline/failed-items.js';
 
 const HELP_AFTER = `
 What you get (names as the authors' script, so existing loaders work):
@@ -83,6 +84,9 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       const mode = chooseMode(ctx, settings.json, settings.progress);
       const reporter = createReporter(mode, ctx);
       const { runDownload } = await import('../../pipeline/run-download.js');
+      // A one-shot CLI never reuses libvips' operation cache; it only holds memory.
+      const { default: sharp } = await import('sharp');
+      sharp.cache(false);
       let summary: DownloadSummary;
       try {
         summary = await runDownload(options, { onEvent: (e) => reporter.onEvent(e), signal: ctx.signal });
@@ -100,13 +104,9 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
 }
 
 function retryCommand(summary: DownloadSummary): string | null {
-  const names = new Set<string>();
-  for (const f of summary.failures) {
-    const m = /TCGA-[0-9A-Z]{2}-[0-9A-Z]{4}-DX\d+/i.exec(f.item);
-    if (m !== null) names.add(m[0]);
-  }
-  if (names.size === 0) return null;
-  return `bcss download --out ${JSON.stringify(summary.outDir)} --slides ${[...names].join(',')} (plus the other options you used)`;
+  const { rois } = failedRois(summary.failures);
+  if (rois.length === 0) return null;
+  return `bcss download --out ${JSON.stringify(summary.outDir)} --slides ${rois.join(',')} (plus the other options you used)`;
 }
 
 export function humanSummary(s: DownloadSummary): string {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes, formatSeconds } from '../progress/format.js';
@@ -21,6 +22,11 @@ export function registerVerify(program: Command, ctx: CliContext, setResult: (r:
       const outDir = resolve(ctx.cwd, flags.out ?? (ctx.env.BCSS_OUT || 'BCSS'));
       const { runVerify } = await import('../../pipeline/verify.js');
       const report = await runVerify({ outDir });
+      if (report.issues.some((i) => i.path === 'bcss.lock.json' && i.problem === 'missing')) {
+        throw new UsageError(`${outDir} has no bcss.lock.json, so there is nothing to verify against`, {
+          hint: 'Point --out at a folder written by `bcss download`.',
+        });
+      }
       if (flags.json === true) {
         ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {

@@ -1,0 +1,145 @@
+// End-to-end through the CLI layer (flags → options → pipeline → summary →
+// exit code) against the embedded demo server, in-process.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
+import { readPngHeaderFromFile } from '../../src/geometry/png-header-file.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { fakeContext } from '../helpers/cli-context.js';
+
+const SLIDES = 'A1-A0SK,A8-A07C';
+const KEY = 'Zx9Qk2Lm4Np6Rs8Tu0Vw1Xy3Za5Bc7De9Fg2Hj4K';
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('bcss download / verify through the CLI', () => {
+  let server: RunningServer;
+  let privateServer: RunningServer;
+  let roiTable: string;
+  let work: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'bcss-cli-e2e-'));
+    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES.split(',') });
+    assert.ok(dataset.roiTablePath !== null);
+    roiTable = dataset.roiTablePath;
+    server = await startServer({ dataset, port: 0 });
+    privateServer = await startServer({ dataset, port: 0, apiKey: KEY });
+  });
+  after(async () => {
+    await server.close();
+    await privateServer.close();
+  });
+
+  const flagsFor = (s: RunningServer, out: string): string[] => [
+    '--out', out,
+    '--api-url', s.urls.girder,
+    '--figshare-url', s.urls.figshare,
+    '--gdc-url', s.urls.gdc,
+    '--rois', roiTable,
+    '--figshare-interval', '0',
+  ];
+
+  test('--json prints one summary object with the promised keys; a rerun makes zero requests', async () => {
+    const out = join(work, 'json');
+    const f = fakeContext({}, { cwd: work });
+    const code = await main(['node', 'bcss', 'download', ...flagsFor(server, out), '--json'], f.ctx);
+    assert.equal(code, EXIT.ok, f.stderr());
+    const summary = JSON.parse(f.stdout()) as Record<string, unknown>;
+    for (const key of ['requests', 'bytes', 'retries', 'seconds', 'failures', 'components']) assert.ok(key in summary, key);
+    assert.deepEqual(summary.failures, []);
+    assert.ok((summary.requests as number) > 0);
+    const components = summary.components as Record<string, Record<string, number>>;
+    assert.equal(components.images?.done, 2);
+    assert.equal(components.masks?.done, 2);
+    // Images and masks pair up by name and size.
+    const images = (await readdir(join(out, 'images'))).sort();
+    assert.deepEqual(images, (await readdir(join(out, 'masks'))).sort());
+    assert.match(images[0] ?? '', /^TCGA-A1-A0SK-DX1_xmin\d+_ymin\d+_MPP-0\.2500\.png$/);
+    for (const name of images) {
+      const a = await readPngHeaderFromFile(join(out, 'images', name));
+      const b = await readPngHeaderFromFile(join(out, 'masks', name));
+      assert.deepEqual([a.width, a.height], [b.width, b.height]);
+      assert.equal(b.colorType, 0);
+    }
+
+    server.resetLog();
+    const again = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', ...flagsFor(server, out), '--json'], again.ctx), EXIT.ok);
+    assert.equal(server.log.length, 0, 'the rerun sent no request to the server');
+    const s2 = JSON.parse(again.stdout()) as { requests: number; components: Record<string, Record<string, number>> };
+    assert.equal(s2.requests, 0);
+    assert.equal(s2.components.images?.skipped, 2);
+
+    const v = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'verify', '--out', out, '--json'], v.ctx), EXIT.ok);
+    assert.equal((JSON.parse(v.stdout()) as { ok: boolean }).ok, true);
+  });
+
+  test('plain output names the output folder and lock; verify without a lock fails clearly', async () => {
+    const out = join(work, 'plain');
+    const f = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', ...flagsFor(server, out), '--components', 'masks', '--mag', '20'], f.ctx), EXIT.ok);
+    assert.match(f.stdout(), new RegExp(`output: ${out.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&')}`));
+    assert.match(f.stdout(), /masks\s+2 done/);
+    assert.match(f.stderr(), /\[2\/2\] done masks\/TCGA-A8-A07C-DX1_xmin\d+_ymin\d+_MAG-20\.00\.png/);
+    const empty = await mkdtemp(join(tmpdir(), 'bcss-empty-'));
+    const v = fakeContext({}, { cwd: work });
+    const code = await main(['node', 'bcss', 'verify', '--out', empty], v.ctx);
+    assert.equal(code, EXIT.usage);
+    assert.match(v.stderr(), /no bcss\.lock\.json/);
+  });
+
+  test('--dry-run writes nothing and lists expected sizes', async () => {
+    const out = join(work, 'dry');
+    const f = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', ...flagsFor(server, out), '--dry-run'], f.ctx), EXIT.ok);
+    assert.match(f.stdout(), /dry run: 4 artifacts/);
+    assert.match(f.stdout(), /images\s+images\/TCGA-A1-A0SK-DX1_\S+ \d+x\d+/);
+    assert.match(f.stdout(), /nothing was written/);
+    await assert.rejects(stat(out), /ENOENT/);
+  });
+
+  test('private data: no key → auth exit code with a hint; with the key from the environment → works, and the key is nowhere', async () => {
+    const out = join(work, 'private');
+    const anon = fakeContext({}, { cwd: work });
+    const code = await main(['node', 'bcss', 'download', ...flagsFor(privateServer, out), '--components', 'images'], anon.ctx);
+    assert.equal(code, EXIT.auth, anon.stderr());
+    assert.match(anon.stderr(), /BCSS_API_KEY|--login/);
+
+    const withKey = fakeContext({ BCSS_API_KEY: KEY }, { cwd: work });
+    const ok = await main(['node', 'bcss', 'download', ...flagsFor(privateServer, out), '--components', 'all', '--json'], withKey.ctx);
+    assert.equal(ok, EXIT.ok, withKey.stderr());
+    assert.ok(!withKey.stdout().includes(KEY) && !withKey.stderr().includes(KEY), 'key not printed');
+    const files = await walk(out);
+    assert.ok(files.some((p) => p.endsWith('download_wsis.sh')));
+    for (const file of files) {
+      const text = await readFile(file, 'latin1');
+      assert.ok(!text.includes(KEY), `${file} must not contain the API key`);
+    }
+    // The script reads the key from the environment at run time instead.
+    assert.match(await readFile(join(out, 'wsis', 'download_wsis.sh'), 'utf8'), /\$\{?BCSS_API_KEY/);
+  });
+
+  test('bad flags are usage errors (exit 2) that say what to do', async () => {
+    const f = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', '--mpp', '0.25', '--mag', '20'], f.ctx), EXIT.usage);
+    assert.match(f.stderr(), /choose one resolution/);
+    const g = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', '--no-such-flag'], g.ctx), EXIT.usage);
+    assert.match(g.stderr(), /unknown option/);
+  });
+});
