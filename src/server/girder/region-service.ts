@@ -1,0 +1,185 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import type { RegionPlan, RegionRequest, SlideGeometry } from '../../geometry/types.js';
+import { readRegion, readRegionStrips } from '../../slides/region-reader.js';
+import type { ServedItem } from '../dataset-types.js';
+import type { FaultInjector } from '../faults.js';
+import { restError } from '../http/girder-errors.js';
+import { pngStream } from '../http/png-stream-writer.js';
+import { applyEncoding, encodeRegion } from './region-encode.js';
+import type { RegionParams } from './region-params.js';
+import type { GirderStore } from './store.js';
+
+type FullPlan = Extract<RegionPlan, { empty: false }>;
+
+export interface RegionLimits {
+  /** Refuse (400) outputs, or source reads, above this many pixels. Default 256 Mi px. */
+  maxRegionPixels: number;
+  /** Above this many pixels (output or source read) render in strips instead of one buffer. Default 16 Mi px. */
+  streamAbovePixels: number;
+  /** Strip size of streamed renders. Default 2 Mi px. */
+  maxStripPixels: number;
+}
+
+export const DEFAULT_REGION_LIMITS: RegionLimits = {
+  maxRegionPixels: 256 * 1024 * 1024,
+  streamAbovePixels: 16 * 1024 * 1024,
+  maxStripPixels: 2 * 1024 * 1024,
+};
+
+/** A render's answer: whole bytes, or a stream to pipe (huge regions). */
+export type RenderResult = ({ kind: 'buffer'; body: Buffer } | { kind: 'stream'; body: Readable; cleanup: () => Promise<void> }) & {
+  /** For the request log: how the answer was made. */
+  note?: string;
+};
+
+/**
+ * Renders `tiles/region` answers: through the render queue (bounded concurrency, modelled render
+ * time), from an optional in-memory cache, buffered for ordinary sizes and in strips for huge ones
+ * so memory stays bounded.
+ *
+ * Huge outputs: PNG is encoded on the fly (png-stream-writer). sharp cannot encode JPEG/TIFF from
+ * strips (raw input is buffered whole), so those are first streamed to a temporary PNG (zlib level
+ * 1) and re-encoded file → stream by libvips, which reads sequentially in bounded memory.
+ */
+export class RegionService {
+  private readonly cache = new Map<string, Buffer>();
+  private cacheBytes = 0;
+
+  constructor(
+    private readonly store: GirderStore,
+    private readonly faults: FaultInjector,
+    readonly limits: RegionLimits = DEFAULT_REGION_LIMITS,
+  ) {}
+
+  /** 400 when the output or the source read would exceed the cap. */
+  checkSize(plan: FullPlan, outSize: { width: number; height: number }): void {
+    const cap = this.limits.maxRegionPixels;
+    const out = outSize.width * outSize.height;
+    const rb = plan.readBounds;
+    const read = (rb.right - rb.left) * (rb.bottom - rb.top);
+    if (out > cap) {
+      throw restError(
+        `Value Error: Requested region is too large: the output would be ${outSize.width} x ${outSize.height} = ${out} pixels; ` +
+          `this server renders at most ${cap} pixels per request. Ask for a smaller region or a lower resolution.`,
+      );
+    }
+    if (read > cap) {
+      throw restError(
+        `Value Error: Requested region is too large: it needs ${rb.right - rb.left} x ${rb.bottom - rb.top} = ${read} source pixels; ` +
+          `this server reads at most ${cap} pixels per request. Ask for a smaller region or a lower resolution.`,
+      );
+    }
+  }
+
+  async render(
+    item: ServedItem,
+    geometry: SlideGeometry,
+    req: RegionRequest,
+    plan: FullPlan,
+    p: RegionParams,
+    fill: { width: number; height: number } | null,
+    cacheKey: string,
+  ): Promise<RenderResult> {
+    const outSize = fill ?? { width: plan.width, height: plan.height };
+    this.checkSize(plan, outSize);
+    const rb = plan.readBounds;
+    const resampled = rb.right - rb.left !== plan.width || rb.bottom - rb.top !== plan.height;
+    const megapixels = (outSize.width * outSize.height) / 1e6;
+    const huge = Math.max(outSize.width * outSize.height, (rb.right - rb.left) * (rb.bottom - rb.top)) > this.limits.streamAbovePixels;
+
+    const cached = this.faults.cacheRegions ? this.cache.get(cacheKey) : undefined;
+    if (cached) {
+      // Touch for LRU order; the modelled render time still applies.
+      this.cache.delete(cacheKey);
+      this.cache.set(cacheKey, cached);
+      await this.faults.renderQueue.run(megapixels, async () => undefined);
+      return { kind: 'buffer', body: cached, note: 'region from cache' };
+    }
+    if (huge) {
+      if (fill !== null) {
+        throw restError(
+          `Value Error: fill (letterboxing) is not supported for outputs above ${this.limits.streamAbovePixels} pixels by this server`,
+        );
+      }
+      return this.renderStream(item, geometry, plan, p, resampled, megapixels);
+    }
+    const body = await this.faults.renderQueue.run(megapixels, async () => {
+      const source = await this.store.source(item);
+      const { pixels } = await readRegion(source, geometry, req);
+      if (pixels === null) return Buffer.alloc(0);
+      return encodeRegion(pixels, p, resampled, fill);
+    });
+    if (this.faults.cacheRegions) this.remember(cacheKey, body);
+    return { kind: 'buffer', body };
+  }
+
+  private remember(key: string, body: Buffer): void {
+    if (body.length > this.faults.cacheRegionsMaxBytes) return;
+    this.cache.set(key, body);
+    this.cacheBytes += body.length;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= this.faults.cacheRegionsMaxBytes) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.length;
+    }
+  }
+
+  private async renderStream(
+    item: ServedItem,
+    geometry: SlideGeometry,
+    plan: FullPlan,
+    p: RegionParams,
+    resampled: boolean,
+    megapixels: number,
+  ): Promise<RenderResult> {
+    // The queue slot is held until the stream is consumed: `release` is called by cleanup.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const slot = new Promise<void>((resolve) => (started = resolve));
+    const queued = this.faults.renderQueue.run(megapixels, async () => {
+      started();
+      await released;
+    });
+    await slot;
+    const source = await this.store.source(item).catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    const strips = readRegionStrips(source, geometry, plan, { maxStripPixels: this.limits.maxStripPixels });
+    if (p.encoding === 'PNG') {
+      const body = Readable.from(pngStream({ width: plan.width, height: plan.height, channels: resampled ? 4 : 3 }, strips));
+      return {
+        kind: 'stream',
+        body,
+        note: 'region streamed (PNG strips)',
+        cleanup: async () => {
+          release();
+          await queued;
+        },
+      };
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-'));
+    const cleanup = async (): Promise<void> => {
+      release();
+      await queued;
+      await rm(dir, { recursive: true, force: true });
+    };
+    try {
+      const file = join(dir, 'region.png');
+      const png = pngStream({ width: plan.width, height: plan.height, channels: 3, compressionLevel: 1 }, strips);
+      await pipeline(Readable.from(png), createWriteStream(file));
+      const img = sharp(file, { limitInputPixels: false, sequentialRead: true });
+      return { kind: 'stream', body: applyEncoding(img, p, resampled), cleanup, note: 'region streamed (via temporary PNG)' };
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+}

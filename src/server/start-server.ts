@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ServedDataset } from './dataset-types.js';
+import { FaultInjector, type FaultKind, type FaultOptions, type ServiceName } from './faults.js';
+import { createFigshareHandler } from './figshare/figshare-handler.js';
+import { createGdcHandler } from './gdc/gdc-handler.js';
+import { GirderAuth, type GirderUserSpec } from './girder/auth.js';
+import { createGirderHandler } from './girder/girder-handler.js';
+import { DEFAULT_REGION_LIMITS, RegionService, type RegionLimits } from './girder/region-service.js';
+import { GirderStore } from './girder/store.js';
+import { BodyTooLargeError, readBody } from './http/body.js';
+import { girderJson } from './http/girder-json.js';
+import { challengePage, cherryPyErrorPage, maintenancePage, proxyErrorPage } from './http/html-pages.js';
+import { collapseSlashes, relativeTo } from './http/paths.js';
+import { shapeResponse, type BodyCut } from './http/response-shaper.js';
+import type { ServiceHandler } from './http/service-handler.js';
+import { realClock } from './http/token-bucket.js';
+import { redactTarget, RequestLog, type RequestLogEntry } from './request-log.js';
+
+export type { RequestLogEntry } from './request-log.js';
+
+export interface ServerOptions {
+  dataset: ServedDataset;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) = an ephemeral port. */
+  port?: number;
+  /** When set, all data is private to the first user, who owns this API key: anonymous → 401. */
+  apiKey?: string;
+  /** Accounts for Basic login; default one user `demo` / `demo`. */
+  users?: GirderUserSpec[];
+  faults?: FaultOptions;
+  /** Region size limits (pixel cap, streaming threshold, strip size). */
+  regionLimits?: Partial<RegionLimits>;
+  /** Largest accepted request body (default 8 MiB; larger → 413). */
+  maxBodyBytes?: number;
+  /** Clock for token expiry (ms since the epoch); default Date.now. */
+  now?: () => number;
+  /** Called with every finished log entry (the CLI prints them). */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+export interface RunningServer {
+  urls: {
+    /** Girder API root, e.g. `http://127.0.0.1:P/api/v1`. */
+    girder: string;
+    /** figshare API base a client is given, e.g. `http://127.0.0.1:P/figshare/v2`. */
+    figshare: string;
+    /** GDC API root, e.g. `http://127.0.0.1:P/gdc`. */
+    gdc: string;
+  };
+  port: number;
+  /** Every request, in completion order (bounded to the last 100 000). */
+  log: RequestLogEntry[];
+  /** `requests`, `status.<code>`, `fault.<kind>`, `bytes`, `aborted`, each also per service (`girder.requests`…). */
+  counters(): Record<string, number>;
+  resetLog(): void;
+  close(): Promise<void>;
+}
+
+const BASES: Array<{ service: ServiceName; base: string }> = [
+  { service: 'girder', base: '/api/v1' },
+  { service: 'figshare', base: '/figshare' },
+  { service: 'gdc', base: '/gdc' },
+];
+
+const BODY_CUTS: Partial<Record<FaultKind, BodyCut>> = {
+  resetMidBody: 'reset',
+  truncateBody: 'truncate',
+  stallBody: 'stall',
+};
+
+function sendText(res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(text, 'utf8');
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
+
+/** Answer with an injected status fault; false when `fault` is not one. */
+function answerStatusFault(fault: FaultKind, service: ServiceName, res: ServerResponse, faults: FaultInjector): boolean {
+  switch (fault) {
+    case 'error500':
+      if (service === 'girder') {
+        const uid = randomUUID();
+        sendText(res, 500, 'application/json', girderJson({ message: 'An unexpected error occurred on the server.', type: 'internal', uid }), {
+          'Girder-Request-Uid': uid,
+        });
+      } else {
+        sendText(res, 500, 'application/json', JSON.stringify({ message: 'Internal Server Error' }));
+      }
+      return true;
+    case 'error502':
+      sendText(res, 502, 'text/html', proxyErrorPage(502, 'Bad Gateway'));
+      return true;
+    case 'error503':
+      sendText(res, 503, 'text/html', proxyErrorPage(503, 'Service Temporarily Unavailable'));
+      return true;
+    case 'error504':
+      sendText(res, 504, 'text/html', proxyErrorPage(504, 'Gateway Time-out'));
+      return true;
+    case 'rateLimit429':
+      sendText(res, 429, 'text/html', proxyErrorPage(429, 'Too Many Requests'), { 'Retry-After': faults.retryAfter(service, Date.now()) });
+      return true;
+    case 'htmlPage200':
+      sendText(res, 200, 'text/html; charset=utf-8', maintenancePage());
+      return true;
+    case 'challenge202':
+      sendText(res, 202, 'text/html; charset=utf-8', challengePage());
+      return true;
+    case 'expiredUrl403':
+      sendText(
+        res,
+        403,
+        'application/xml',
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+      );
+      return true;
+    case 'emptyBody200':
+      res.statusCode = 200;
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Start `bcss serve`: one HTTP server with the Girder/DSA API under `/api/v1`, figshare under
+ * `/figshare` and GDC under `/gdc`, over one dataset, with seeded fault injection and a log.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const faults = new FaultInjector(options.faults ?? {}, realClock);
+  const store = new GirderStore(options.dataset);
+  const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, now: options.now });
+  const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits });
+  const log = new RequestLog();
+  const faultOfRequest = new WeakMap<IncomingMessage, FaultKind>();
+  const handlers = new Map<ServiceName, ServiceHandler>();
+  const sockets = new Set<Socket>();
+  let origin = '';
+
+  const girder = createGirderHandler({ store, auth, faults, regions, faultOf: (req) => faultOfRequest.get(req) ?? null });
+  handlers.set('girder', girder);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const rawTarget = req.url ?? '/';
+    const q = rawTarget.indexOf('?');
+    const rawPath = q < 0 ? rawTarget : rawTarget.slice(0, q);
+    const path = collapseSlashes(rawPath);
+    const matched = BASES.map((b) => ({ ...b, rel: relativeTo(path, b.base) })).find((b) => b.rel !== null);
+    const entry: RequestLogEntry = {
+      service: matched?.service ?? 'none',
+      method: req.method ?? 'GET',
+      path: redactTarget(rawTarget),
+      status: 0,
+      bytes: 0,
+      ms: 0,
+    };
+    res.once('close', () => {
+      entry.status = res.statusCode;
+      entry.ms = Math.round((performance.now() - started) * 10) / 10;
+      if (!res.writableFinished) entry.aborted = true;
+      log.add(entry);
+      options.onRequest?.(entry);
+    });
+    const note = (text: string): void => {
+      (entry.notes ??= []).push(text);
+    };
+
+    if (!matched) {
+      shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
+      sendText(res, 404, 'text/html;charset=utf-8', cherryPyErrorPage('404 Not Found', `The path '${rawPath}' was not found.`));
+      return;
+    }
+    const service = matched.service;
+    const rel = matched.rel as string;
+    const fault = faults.decide(service, { path: rel, hasRange: req.headers.range !== undefined });
+    if (fault) {
+      entry.fault = fault;
+      faultOfRequest.set(req, fault);
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBody);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
+      sendText(res, 413, 'text/plain', `Request body larger than ${maxBody} bytes.\n`, { Connection: 'close' });
+      return;
+    }
+    const delay = faults.latency(service);
+    if (delay > 0) await realClock.sleep(delay);
+    if (res.destroyed) return;
+
+    shapeResponse(res, {
+      bucket: faults.bucket(service),
+      cut: fault ? (BODY_CUTS[fault] ?? null) : null,
+      onBytes: (n) => (entry.bytes += n),
+    });
+    if (fault && answerStatusFault(fault, service, res, faults)) return;
+    if (fault === 'ignoreRange') delete req.headers.range;
+
+    const url = new URL(path + (q < 0 ? '' : rawTarget.slice(q)), origin);
+    const handler = handlers.get(service) as ServiceHandler;
+    try {
+      await handler(req, res, { path: rel, url, body, log: note });
+    } catch (err) {
+      // A handler that throws is a bug of the test server: answer 500 and keep it in the log.
+      note(`handler error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) sendText(res, 500, 'text/plain', 'Internal Server Error\n');
+      else res.destroy();
+    }
+  };
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch(() => {
+      // Only reading the request body can fail here (client gone): nothing left to answer.
+      res.destroy();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('bcss serve: no TCP address after listen');
+  const port = address.port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  origin = `http://${shownHost}:${port}`;
+  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare` }));
+  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc` }));
+
+  let closing: Promise<void> | null = null;
+  return {
+    urls: { girder: `${origin}/api/v1`, figshare: `${origin}/figshare/v2`, gdc: `${origin}/gdc` },
+    port,
+    log: log.entries,
+    counters: () => log.counters(),
+    resetLog: () => log.reset(),
+    close: () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
