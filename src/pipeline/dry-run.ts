@@ -1,5 +1,5 @@
 /**
- * `--dry-run`: the plan without writing anything — no lease, no lock (an unreadable one is only
+ * `--dry-run`: the plan without writing anything — no lease, no lock (a damaged one is only
  * reported), no log, no folder. Remote metadata is read (token, listing, `/tiles`) so the
  * expected pixel sizes are real; if the services cannot be reached the plan is still listed,
  * without sizes. Free space is checked on the nearest existing folder.

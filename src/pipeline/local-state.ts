@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from './artifacts.js';
 import { canonicalJson } from './artifacts.js';
+import { toDiskError } from '../transfer/disk-error.js';
 import { hashFile } from './hash-file.js';
 import type { LockEntry } from './lock-file.js';
 
@@ -35,12 +36,17 @@ export async function decideLocalState(outDir: string, artifact: Artifact, entry
     info = await stat(abs);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') return { action: 'fetch', reason: 'file missing' };
-    throw err;
+    throw toDiskError(err, abs, 'read');
   }
   if (!info.isFile()) return { action: 'fetch', reason: 'not a regular file' };
   if (info.size !== entry.bytes) return { action: 'fetch', reason: `size ${info.size} differs from the lock (${entry.bytes})` };
   if (entry.mtimeMs !== undefined && entry.mtimeMs === info.mtimeMs) return { action: 'skip', entry, rehashed: false };
-  const { sha256 } = await hashFile(abs);
+  let sha256: string;
+  try {
+    ({ sha256 } = await hashFile(abs));
+  } catch (err) {
+    throw toDiskError(err, abs, 'read');
+  }
   if (sha256 !== entry.sha256) return { action: 'fetch', reason: 'content changed (SHA-256 differs from the lock)' };
   return { action: 'skip', entry: { ...entry, mtimeMs: info.mtimeMs }, rehashed: true };
 }

@@ -1,9 +1,9 @@
 /**
  * `bcss.lock.json`: what each run wrote, its hash and where it came from (prior-art §5.1).
  *
- * - Read with validation. A lock that does not parse is moved aside to
- *   `bcss.lock.json.corrupt-<timestamp>` (never deleted: it may be the only record of a long
- *   download) and the run continues as if there were none; the files themselves are re-checked.
+ * - Read with validation. A damaged lock is moved aside to `bcss.lock.json.corrupt-<timestamp>`
+ *   (never deleted: it may be the only record of a long download); its valid entries are kept
+ *   and the files of the others are re-checked.
  * - Written atomically (temp + fsync + rename) by `LockStore`, which coalesces writes: after every
  *   completed artifact one write is started, and while it runs at most one more is queued. A
  *   kill -9 therefore loses at most the artifacts completed during the last write.
@@ -14,6 +14,8 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../transfer/atomic-file.js';
+import { toDiskError } from '../transfer/disk-error.js';
+import { createRedactor } from '../transfer/redact.js';
 
 export const LOCK_FILE_NAME = 'bcss.lock.json';
 export const LOCK_VERSION = 1;
@@ -81,9 +83,9 @@ export type LockOptions = LockFile['options'];
 
 export interface ReadLockResult {
   lock: LockFile | null;
-  /** Set when a lock existed but was unreadable. */
+  /** Set when a lock existed but was damaged (then `lock` holds the salvaged entries, if any). */
   warning?: string;
-  /** Where the unreadable lock was moved to. */
+  /** Where the damaged lock was moved to. */
   movedTo?: string;
 }
 
@@ -92,10 +94,55 @@ export function fileTimestamp(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '-');
 }
 
+/** `(root)`-style location and message of a zod issue. */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue === undefined ? 'invalid content' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}
+
+const envelopeSchema = lockSchema.extend({ artifacts: z.array(z.unknown()) });
+
 /**
- * Reads and validates the lock of `outDir`. Missing → `{ lock: null }`. Unparseable or invalid →
- * moved aside (unless `moveAside` is false, for dry runs that must not write) and `{ lock: null,
- * warning }`. Other read errors (permissions) propagate.
+ * Parses lock text, salvaging what can be trusted: when the envelope is sound but some entries
+ * are not (a hand edit, a bad hash, a duplicate id), the valid entries are kept and only the
+ * others are dropped, so one damaged line does not cost a re-download of the whole dataset.
+ */
+export function parseLockText(text: string): { lock: LockFile | null; problem?: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { lock: null, problem: `not valid JSON (${(err as Error).message})` };
+  }
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) return { lock: null, problem: describeIssue(envelope.error) };
+  const artifacts: LockEntry[] = [];
+  const ids = new Set<string>();
+  const dropped: string[] = [];
+  envelope.data.artifacts.forEach((item, i) => {
+    const entry = entrySchema.safeParse(item);
+    if (!entry.success) dropped.push(`artifacts.${i}.${describeIssue(entry.error)}`);
+    else if (ids.has(entry.data.id)) dropped.push(`artifact ${entry.data.id} is listed twice`);
+    else {
+      ids.add(entry.data.id);
+      artifacts.push(entry.data);
+    }
+  });
+  const lock = { ...envelope.data, artifacts };
+  if (dropped.length === 0) return { lock };
+  // A duplicated id cannot tell which copy is right: neither is trusted.
+  const duplicated = new Set(dropped.map((d) => /^artifact (.+) is listed twice$/.exec(d)?.[1]).filter((id) => id !== undefined));
+  lock.artifacts = artifacts.filter((a) => !duplicated.has(a.id));
+  const more = dropped.length > 1 ? ` and ${dropped.length - 1} more` : '';
+  return { lock, problem: `${dropped.length} unusable entr${dropped.length === 1 ? 'y' : 'ies'} (${dropped[0]}${more})` };
+}
+
+/**
+ * Reads and validates the lock of `outDir`. Missing → `{ lock: null }`. A damaged lock is moved
+ * aside (never deleted: it may be the only record of a long download; not when `moveAside` is
+ * false, for dry runs and verify, which must not write) with a warning; whatever entries could be
+ * salvaged are returned, and the files of the others are re-checked. Other read errors
+ * (permissions, a folder in its place) are DiskErrors.
  */
 export async function readLock(outDir: string, options: { moveAside: boolean; now?: () => Date }): Promise<ReadLockResult> {
   const path = join(outDir, LOCK_FILE_NAME);
@@ -104,32 +151,24 @@ export async function readLock(outDir: string, options: { moveAside: boolean; no
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') return { lock: null };
-    throw err;
+    throw toDiskError(err, path, 'read');
   }
-  let problem: string;
-  try {
-    const parsed = lockSchema.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const ids = new Set<string>();
-      const dup = parsed.data.artifacts.find((a) => (ids.has(a.id) ? true : (ids.add(a.id), false)));
-      if (dup === undefined) return { lock: parsed.data };
-      problem = `artifact ${dup.id} is listed twice`;
-    } else {
-      const issue = parsed.error.issues[0];
-      problem = issue === undefined ? 'invalid content' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-    }
-  } catch (err) {
-    problem = `not valid JSON (${(err as Error).message})`;
-  }
+  const { lock, problem } = parseLockText(text);
+  if (problem === undefined) return { lock };
+  const kept = lock === null ? 'every file' : `the files of the dropped entries (${lock.artifacts.length} valid entries kept)`;
   if (!options.moveAside) {
-    return { lock: null, warning: `${LOCK_FILE_NAME} is unreadable (${problem}); it would be moved aside and every file re-checked` };
+    return { lock, warning: `${LOCK_FILE_NAME} is damaged (${problem}); it would be moved aside and ${kept} re-checked` };
   }
   const movedTo = `${path}.corrupt-${fileTimestamp((options.now ?? (() => new Date()))())}`;
-  await rename(path, movedTo);
+  try {
+    await rename(path, movedTo);
+  } catch (err) {
+    throw toDiskError(err, path, 'move aside the damaged');
+  }
   return {
-    lock: null,
+    lock,
     movedTo,
-    warning: `${LOCK_FILE_NAME} was unreadable (${problem}); moved it to ${movedTo} and re-checking every file`,
+    warning: `${LOCK_FILE_NAME} was damaged (${problem}); moved it to ${movedTo} and re-checking ${kept}`,
   };
 }
 
@@ -141,6 +180,12 @@ export function serializeLock(lock: LockFile): string {
 
 export interface LockStoreOptions {
   outDir: string;
+  /**
+   * Applied to every source URL before it is recorded (default: mask credential-looking query
+   * parameters). URLs from a listing (figshare `download_url`) are the server's, not ours, and
+   * may carry a signature or token.
+   */
+  redact?: (text: string) => string;
   /** The lock read at start (null = none). */
   previous: LockFile | null;
   toolVersion: string;
@@ -156,14 +201,15 @@ export class LockStore {
   readonly #toolVersion: string;
   readonly #options: LockOptions;
   readonly #now: () => Date;
+  readonly #redact: (text: string) => string;
   #writing: Promise<void> | null = null;
   #queued: Promise<void> | null = null;
   #dirty = false;
-  #error: unknown = null;
 
   constructor(opts: LockStoreOptions) {
     this.path = join(opts.outDir, LOCK_FILE_NAME);
     this.#now = opts.now ?? (() => new Date());
+    this.#redact = opts.redact ?? createRedactor();
     this.#created = opts.previous?.created ?? this.#now().toISOString();
     this.#toolVersion = opts.toolVersion;
     this.#options = opts.options;
@@ -178,9 +224,14 @@ export class LockStore {
     return [...this.#entries.values()];
   }
 
-  /** Record an artifact and schedule a write. */
+  /**
+   * Record an artifact and schedule a write. Resolves once a write that includes it is on disk;
+   * rejects (DiskError) if that write failed, so the caller learns that the artifact is not yet
+   * recorded instead of finding out at the end of a long run.
+   */
   set(entry: LockEntry): Promise<void> {
-    this.#entries.set(entry.id, entry);
+    const url = entry.source.url === null ? null : this.#redact(entry.source.url);
+    this.#entries.set(entry.id, url === entry.source.url ? entry : { ...entry, source: { ...entry.source, url } });
     return this.#schedule();
   }
 
@@ -201,11 +252,13 @@ export class LockStore {
     };
   }
 
-  /** Wait for every scheduled write; rethrows the first write failure. */
+  /**
+   * Wait for every scheduled write and make sure the last state is on disk: if the latest write
+   * failed (e.g. the disk was full for a moment), try once more; throws if that fails too.
+   */
   async flush(): Promise<void> {
-    if (this.#dirty && this.#writing === null) await this.#schedule();
-    while (this.#writing !== null || this.#queued !== null) await (this.#queued ?? this.#writing);
-    if (this.#error !== null) throw this.#error;
+    while (this.#writing !== null || this.#queued !== null) await (this.#queued ?? this.#writing)?.catch(() => undefined);
+    if (this.#dirty) await this.#schedule();
   }
 
   #schedule(): Promise<void> {
@@ -217,10 +270,12 @@ export class LockStore {
       return this.#writing;
     }
     // A write is running: queue exactly one more, which picks up everything set meanwhile.
-    this.#queued ??= this.#writing.then(() => {
-      this.#queued = null;
-      return this.#schedule();
-    });
+    this.#queued ??= this.#writing
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = null;
+        return this.#schedule();
+      });
     return this.#queued;
   }
 
@@ -229,7 +284,9 @@ export class LockStore {
     try {
       await writeFileAtomic(this.path, serializeLock(this.snapshot()));
     } catch (err) {
-      this.#error ??= err;
+      // What this write carried is still unrecorded: the next write (or flush) must retry it.
+      this.#dirty = true;
+      throw err;
     }
   }
 }

@@ -4,7 +4,7 @@
  * Order of business:
  * 1. (not --dry-run) make sure the output folder is writable, take the run lease (BusyError if
  *    another run holds it), delete temp files left by a killed run, open the run log, read the
- *    lock (an unreadable one is moved aside).
+ *    lock (a damaged one is moved aside; its valid entries are kept).
  * 2. Plan locally: every artifact's state from the lock and the disk. If all are done, no request
  *    is made at all.
  * 3. Otherwise connect (token, DSA listing; figshare/GDC lazily) and fetch the rest with a bounded
@@ -14,7 +14,7 @@
  */
 import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AuthError, DiskError, UsageError } from '../errors.js';
+import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
 import { removeStaleTempFiles } from '../transfer/atomic-file.js';
 import { acquireLease } from '../transfer/run-lease.js';
 import type { Transfer, TransferEvent } from '../transfer/types.js';
@@ -25,7 +25,7 @@ import { planLocal } from './plan.js';
 import { LOCK_FILE_NAME, LockStore, readLock, type LockEntry, type LockOptions } from './lock-file.js';
 import { connectRemote, type RemoteContext } from './remote-context.js';
 import { openRunLog, type RunLog } from './run-log.js';
-import { redactEvent, SecretBox } from './secrets.js';
+import { redactError, redactEvent, SecretBox } from './secrets.js';
 import { fetchAnnotations } from './steps/annotations.js';
 import { fetchImage } from './steps/images.js';
 import { fetchMask } from './steps/masks.js';
@@ -90,9 +90,18 @@ function bump(counts: Record<string, Record<string, number>>, kind: string, stat
 
 export async function runDownload(options: DownloadOptions, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
   checkDownloadOptions(options);
+  const secrets = new SecretBox(options.credentials);
+  try {
+    return await download(options, hooks, secrets);
+  } catch (err) {
+    // Whatever ends the run reaches the terminal: no credential may ride along in it.
+    throw redactError(err, secrets.redactor());
+  }
+}
+
+async function download(options: DownloadOptions, hooks: RunDownloadHooks, secrets: SecretBox): Promise<DownloadSummary> {
   const now = hooks.now ?? (() => new Date());
   const t0 = performance.now();
-  const secrets = new SecretBox(options.credentials);
   const redact = secrets.redactor();
   const outDir = resolve(options.outDir);
 
@@ -116,7 +125,7 @@ export async function runDownload(options: DownloadOptions, hooks: RunDownloadHo
   if (options.dryRun) return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
 
   await ensureWritableDir(outDir);
-  const lease = await acquireLease(outDir);
+  const lease = await acquireLease(outDir, hooks.lease);
   const counts = countsFor(options.components);
   const failures: Array<{ item: string; reason: string }> = [];
   let transfer: Transfer | null = null;
@@ -131,7 +140,7 @@ export async function runDownload(options: DownloadOptions, hooks: RunDownloadHo
 
     const read = await readLock(outDir, { moveAside: true, now });
     if (read.warning !== undefined) emit({ type: 'log', level: 'warn', message: read.warning });
-    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), now });
+    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), now, redact });
     openStore = store;
 
     const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => store.get(id));
@@ -140,7 +149,8 @@ export async function runDownload(options: DownloadOptions, hooks: RunDownloadHo
     emit({ type: 'plan', total: artifacts.length, toFetch: toFetch.length, skipped: skipped.length, expectedBytes: null });
     for (const s of skipped) {
       // A re-hash that confirmed the file refreshes the recorded mtime, so the next run skips the hash.
-      if (s.rehashed) void store.set(s.entry);
+      // A failed write is retried by the next one and reported by the final flush.
+      if (s.rehashed) store.set(s.entry).catch(() => undefined);
       bump(counts, s.artifact.kind, 'skipped');
       emit({ type: 'artifact-done', id: s.artifact.id, kind: s.artifact.kind, path: s.entry.path, bytes: s.entry.bytes, status: 'skipped' });
     }
@@ -156,7 +166,8 @@ export async function runDownload(options: DownloadOptions, hooks: RunDownloadHo
         ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
       });
       const ctx: StepContext = { outDir, options, remote, now };
-      const stop = (): boolean => fatal !== null || hooks.signal?.aborted === true || (options.failFast && failures.length > 0);
+      const stop = (): boolean =>
+        fatal !== null || lease.lost || hooks.signal?.aborted === true || (options.failFast && failures.length > 0);
       const runOne = async (a: Artifact): Promise<void> => {
         const shownPath = a.path ?? a.id;
         emit({ type: 'artifact-start', id: a.id, kind: a.kind, path: shownPath });
@@ -219,10 +230,15 @@ export async function runDownload(options: DownloadOptions, hooks: RunDownloadHo
         },
       );
       for (const t of notStarted) bump(counts, t.kind, 'planned');
+      if (lease.lost && fatal === null) {
+        fatal = new BusyError(`another bcss run took over the output folder ${outDir} while this one was stalled; this run stopped`, {
+          hint: 'Let the other run finish; a later rerun fetches whatever is still missing.',
+        });
+      }
     }
 
     const meta = await writeMetaFiles(outDir, buildMetaFiles(options, toolVersion()), (id) => store.get(id), now);
-    for (const e of meta.entries) void store.set(e);
+    for (const e of meta.entries) store.set(e).catch(() => undefined);
     if (meta.written > 0) emit({ type: 'log', level: 'info', message: `meta/: wrote ${meta.written} file(s)` });
     await store.flush();
   } finally {

@@ -2,8 +2,10 @@
  * `logs/<timestamp>.log`: one plain-text log per run, one line per event, every line passed
  * through the redactor (no secrets even if a message carried one).
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir } from '../transfer/atomic-file.js';
+import { toDiskError } from '../transfer/disk-error.js';
 import { fileTimestamp } from './lock-file.js';
 import type { PipelineEvent } from './types.js';
 
@@ -35,7 +37,7 @@ export function formatEvent(e: PipelineEvent): [string, string] {
 
 export async function openRunLog(outDir: string, started: Date, redact: (text: string) => string, now: () => Date = () => new Date()): Promise<RunLog> {
   const dir = join(outDir, 'logs');
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   let handle: FileHandle | undefined;
   let path = '';
   for (let n = 0; handle === undefined; n++) {
@@ -43,7 +45,7 @@ export async function openRunLog(outDir: string, started: Date, redact: (text: s
     try {
       handle = await open(path, 'wx', 0o644);
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST' || n > 100) throw err;
+      if ((err as { code?: unknown }).code !== 'EEXIST' || n > 100) throw toDiskError(err, path, 'create the run log');
     }
   }
   const fh = handle;

@@ -1,4 +1,5 @@
 import { createTransfer } from '../transfer/create-transfer.js';
+import type { LeaseOptions } from '../transfer/run-lease.js';
 import type { Transfer, TransferEvent, TransferOptions } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
 import type { SecretBox } from './secrets.js';
@@ -11,6 +12,8 @@ export interface RunDownloadHooks {
   transferOverrides?: Partial<TransferOptions>;
   /** Injected clock for timestamps (lock, log name). */
   now?: () => Date;
+  /** Test hook: lease timings (a short heartbeat to see a takeover within a test). */
+  lease?: LeaseOptions;
 }
 
 /** The transfer engine for a run: options' politeness and timeouts, overrides last. */

@@ -39,3 +39,21 @@ export function redactEvent(e: PipelineEvent, redact: Redactor): PipelineEvent {
       return e;
   }
 }
+
+/**
+ * Redacts an error that leaves the pipeline, in place: message, hint and stack (which repeats the
+ * message), and the same along its `cause` chain, which `util.inspect` and loggers print. Errors
+ * built from a server's answer can quote what was sent (a key echoed in a 401 message).
+ */
+export function redactError(err: unknown, redact: Redactor): unknown {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e) && seen.size < 8; e = e.cause) {
+    seen.add(e);
+    e.message = redact(e.message);
+    if (typeof e.stack === 'string') e.stack = redact(e.stack);
+    // `hint` is readonly in the type only to keep callers from changing it by accident.
+    const hint = (e as { hint?: unknown }).hint;
+    if (typeof hint === 'string') Object.defineProperty(e, 'hint', { value: redact(hint) });
+  }
+  return err;
+}

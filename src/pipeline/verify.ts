@@ -95,6 +95,8 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
     );
     return finish(0);
   }
+  // A damaged lock is reported; its salvaged entries are still checked.
+  if (read.warning !== undefined) issues.push({ path: LOCK_FILE_NAME, problem: 'unreadable', detail: read.warning });
   const entries = read.lock.artifacts;
   const intact = new Map<string, LockEntry>();
   for (const e of entries) {

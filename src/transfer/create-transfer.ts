@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpError, IntegrityError } from '../errors.js';
+import { EmptyBodyError } from './content-errors.js';
 import { downloadFile } from './download-file.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
@@ -115,7 +116,10 @@ async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: 
   const data = Buffer.concat(parts, total);
   if (!decided) {
     const verdict = sniffHead(sniff, data, contentType, true);
-    if (verdict.ok !== true) throw new IntegrityError(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`);
+    if (verdict.ok !== true) {
+      const Kind = total === 0 ? EmptyBodyError : IntegrityError;
+      throw new Kind(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`);
+    }
   }
   return { data, md5: md5.digest('hex'), sha256: sha256.digest('hex') };
 }

@@ -5,8 +5,8 @@
 import { DiskError } from '../errors.js';
 
 const ADVICE: Record<string, string> = {
-  ENOSPC: 'the disk is full: free some space or choose another output folder',
-  EDQUOT: 'the disk quota is exceeded: free some space or choose another output folder',
+  ENOSPC: 'no space left on the device: free some space (or choose another output folder) and rerun the same command',
+  EDQUOT: 'the disk quota is exceeded: free some space (or choose another output folder) and rerun the same command',
   EACCES: 'permission denied: make the folder writable or choose another output folder',
   EPERM: 'operation not permitted: make the folder writable or choose another output folder',
   EROFS: 'the file system is read-only: choose another output folder',
@@ -30,9 +30,14 @@ export function isFsError(err: unknown): boolean {
 }
 
 /** `action` names what was attempted, e.g. "write", "create folder", "rename". */
+/** Space problems heal when the user frees space, so the message says a rerun loses nothing. */
+const SPACE_HINT =
+  'Files already completed are kept and will not be fetched again; `bcss download --dry-run` with the same options shows how much the rest needs.';
+
 export function toDiskError(err: unknown, path: string, action: string): DiskError {
   if (err instanceof DiskError) return err;
   const code = errorCode(err) ?? 'unknown error';
   const advice = ADVICE[code] ?? 'check the output folder';
-  return new DiskError(path, `cannot ${action} ${path} (${code}): ${advice}`, { cause: err });
+  const hint = code === 'ENOSPC' || code === 'EDQUOT' ? { hint: SPACE_HINT } : {};
+  return new DiskError(path, `cannot ${action} ${path} (${code}): ${advice}`, { cause: err, ...hint });
 }

@@ -13,6 +13,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.js';
 import { ensureDir, fsyncDir, removeQuietly, tempPathFor } from './atomic-file.js';
+import { EmptyBodyError } from './content-errors.js';
 import { toDiskError } from './disk-error.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
@@ -207,7 +208,8 @@ async function attempt(
   if (!decided) {
     const verdict = sniffHead(sniff, head, contentType, true);
     if (verdict.ok !== true) {
-      throw new IntegrityError(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`, { path: spec.destPath });
+      const Kind = body.written === 0 ? EmptyBodyError : IntegrityError;
+      throw new Kind(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`, { path: spec.destPath });
     }
   }
   if (body.total !== undefined && body.written !== body.total) {

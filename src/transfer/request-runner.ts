@@ -3,6 +3,7 @@
  * checks and the final size/md5 checks.
  */
 import { HttpError, IntegrityError, NetworkError, UsageError } from '../errors.js';
+import { EmptyBodyError } from './content-errors.js';
 import type { EngineContext } from './engine-context.js';
 import { ERROR_BODY_BYTES } from './engine-context.js';
 import { statusError } from './http-status-error.js';
@@ -143,7 +144,9 @@ function withAttemptCount(error: unknown, attempts: number): unknown {
   }
   if (error instanceof NetworkError) return new NetworkError(error.url, error.message + note, { hint: error.hint ?? hint, cause: error.cause });
   if (error instanceof IntegrityError) {
-    return new IntegrityError(error.message + note, {
+    // Keep the subclass: callers explain an empty answer differently from a damaged one.
+    const Kind = error instanceof EmptyBodyError ? EmptyBodyError : IntegrityError;
+    return new Kind(error.message + note, {
       path: error.path,
       expected: error.expected,
       actual: error.actual,
@@ -193,7 +196,7 @@ export function checkStoredBody(shown: string, bytes: number, md5: string, expec
     });
   }
   if (bytes === 0 && expected.bytes !== 0) {
-    throw new IntegrityError(`${shown}: the server sent an empty body (0 bytes) where content was expected`, { path });
+    throw new EmptyBodyError(`${shown}: the server sent an empty body (0 bytes) where content was expected`, { path });
   }
   if (expected.md5 !== undefined && md5 !== expected.md5) {
     throw new IntegrityError(`${shown}: md5 ${md5} does not match the expected ${expected.md5}`, { path, expected: expected.md5, actual: md5 });

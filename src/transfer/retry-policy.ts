@@ -4,6 +4,7 @@
  * bug and is never retried. `Retry-After` replaces the backoff when the server sends one.
  */
 import { BcssError, HttpError, IntegrityError, NetworkError } from '../errors.js';
+import { EMPTY_BODY_RETRIES, EmptyBodyError, WrongContentError } from './content-errors.js';
 
 /** Statuses worth another try: timeouts, throttling and server-side trouble. */
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -57,6 +58,8 @@ export type FaultClass = 'retry-status' | 'fatal-status' | 'network' | 'body' | 
 export function classifyFault(err: unknown): FaultClass {
   if (err instanceof HttpError) return err.retryable ? 'retry-status' : 'fatal-status';
   if (err instanceof NetworkError) return 'network';
+  // A well-formed answer that is not what was asked for comes back the same every time.
+  if (err instanceof WrongContentError) return 'fatal';
   if (err instanceof IntegrityError) return 'body';
   if (err instanceof BcssError) return 'fatal';
   if (isNetworkFault(err)) return 'network';
@@ -103,7 +106,8 @@ export function decideRetry(input: RetryInput): RetryDecision {
   const fault = classifyFault(input.error);
   const retryable = fault === 'retry-status' || fault === 'network' || fault === 'body';
   if (!retryable) return { retry: false, fault, exhausted: false };
-  if (input.attempt >= input.maxRetries) return { retry: false, fault, exhausted: true };
+  const budget = input.error instanceof EmptyBodyError ? Math.min(input.maxRetries, EMPTY_BODY_RETRIES) : input.maxRetries;
+  if (input.attempt >= budget) return { retry: false, fault, exhausted: true };
   const delayMs =
     input.retryAfterMs !== undefined
       ? Math.min(input.retryAfterMs, input.maxRetryAfterMs)

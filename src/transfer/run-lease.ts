@@ -5,6 +5,7 @@
  * (same host) or whose heartbeat is older than `staleMs` is taken over.
  */
 import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,11 @@ export interface Lease {
   release(): Promise<void>;
   /** Rewrites the heartbeat now (the timer calls this); returns false if the lease was lost. */
   renew(): Promise<boolean>;
+  /**
+   * True once a heartbeat found another run's lease in our place (it judged ours stale, e.g. after
+   * this process was suspended with Ctrl-Z for longer than staleMs). The owner must stop then.
+   */
+  readonly lost: boolean;
   readonly path: string;
 }
 
@@ -125,18 +131,27 @@ export async function acquireLease(dir: string, options: LeaseOptions = {}): Pro
 
   let acquired = false;
   for (let round = 0; round < 5 && !acquired; round++) {
+    let handle: FileHandle | undefined;
     try {
-      const handle = await open(path, 'wx', 0o644);
+      handle = await open(path, 'wx', 0o644);
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST') throw toDiskError(err, path, 'create lease');
+    }
+    if (handle !== undefined) {
       try {
         await handle.writeFile(serialize());
         await handle.sync();
-      } finally {
         await handle.close();
+      } catch (err) {
+        // On a full disk the create succeeds (an inode is free) but the write fails. The empty
+        // file we made with O_EXCL is ours alone: leaving it would make the next run, once space
+        // is freed, see a "damaged" lease and refuse to start for staleMs.
+        await handle.close().catch(() => undefined);
+        await removeQuietly(path);
+        throw toDiskError(err, path, 'write lease');
       }
       acquired = true;
       break;
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw toDiskError(err, path, 'create lease');
     }
     const existing = await readLease(path);
     if (existing.kind === 'missing') continue; // released meanwhile: try to create again
@@ -199,6 +214,9 @@ export async function acquireLease(dir: string, options: LeaseOptions = {}): Pro
   return {
     path,
     renew,
+    get lost(): boolean {
+      return lost;
+    },
     async release(): Promise<void> {
       if (released) return;
       released = true;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
+import type { ServedDataset } from '../../src/server/dataset-types.js';
+import { builtinSlides, findSlideForRoi, parseRoiTable } from '../../src/catalog/index.js';
 import { readPngHeaderFromFile } from '../../src/geometry/png-header-file.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { fakeContext } from '../helpers/cli-context.js';
@@ -30,10 +32,11 @@ describe('bcss download / verify through the CLI', () => {
   let privateServer: RunningServer;
   let roiTable: string;
   let work: string;
+  let dataset: ServedDataset;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-cli-e2e-'));
-    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES.split(',') });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES.split(',') });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });
@@ -132,6 +135,41 @@ describe('bcss download / verify through the CLI', () => {
     }
     // The script reads the key from the environment at run time instead.
     assert.match(await readFile(join(out, 'wsis', 'download_wsis.sh'), 'utf8'), /\$\{?BCSS_API_KEY/);
+  });
+
+  test('a partial failure exits 1, lists the failed items and prints a command that retries only them', async () => {
+    const rois = parseRoiTable(await readFile(roiTable, 'utf8'), roiTable);
+    const victim = rois.find((r) => r.name === 'TCGA-A1-A0SK-DX1');
+    const itemId = victim === undefined ? undefined : findSlideForRoi(victim, builtinSlides())?.dsaItemId;
+    assert.ok(victim && itemId);
+    // The DSA renders nothing for this one slide's region (A10), whatever is asked.
+    const flaky = await startServer({
+      dataset,
+      port: 0,
+      faults: { girder: { emptyBody200: 1, pathIncludes: `/item/${itemId}/tiles/region` } },
+    });
+    try {
+      const out = join(work, 'partial');
+      const f = fakeContext({}, { cwd: work });
+      const args = [...flagsFor(flaky, out), '--components', 'images', '--retries', '0', '--no-progress'];
+      assert.equal(await main(['node', 'bcss', 'download', ...args], f.ctx), EXIT.partial, f.stderr());
+      assert.match(f.stdout(), /1 item\(s\) FAILED:\n {2}images\/TCGA-A1-A0SK-DX1_\S+\.png: .*rendered nothing/);
+      const line = /retry only these with:\n {2}(.+)\n/.exec(f.stdout())?.[1];
+      assert.equal(
+        line,
+        `bcss download --out ${out} --components images --rois ${roiTable} --api-url ${flaky.urls.girder} --figshare-url ${flaky.urls.figshare} ` +
+          `--gdc-url ${flaky.urls.gdc} --figshare-interval 0 --retries 0 --no-progress --slides TCGA-A1-A0SK-DX1`,
+      );
+      // Running it asks for that region only (and it fails again, since this server never renders it).
+      flaky.resetLog();
+      const again = fakeContext({}, { cwd: work });
+      assert.equal(await main(['node', ...line!.split(' ')], again.ctx), EXIT.partial);
+      const regions = flaky.log.filter((e) => e.path.includes('/tiles/region'));
+      assert.ok(regions.length > 0 && regions.every((e) => e.path.includes(`/item/${itemId}/`)), 'only the failed ROI');
+      assert.match(again.stdout(), /images\s+1 failed\n/);
+    } finally {
+      await flaky.close();
+    }
   });
 
   test('bad flags are usage errors (exit 2) that say what to do', async () => {

@@ -237,6 +237,29 @@ describe('bcss download against the demo server', () => {
     assert.equal((await runVerify({ outDir })).ok, true);
   });
 
+  test('a hand-damaged lock entry costs only that artifact: verify reports the lock, the rerun fetches one file', async () => {
+    const outDir = await freshOut();
+    assert.deepEqual((await runDownload(options(server, { outDir }), hooks)).failures, []);
+    const lockPath = join(outDir, LOCK_FILE_NAME);
+    const lock = JSON.parse(await readFile(lockPath, 'utf8')) as { artifacts: Array<{ id: string; sha256: string }> };
+    const victim = lock.artifacts.find((a) => a.id.startsWith('masks/'))!;
+    victim.sha256 = 'edited by hand';
+    await writeFile(lockPath, JSON.stringify(lock));
+    const report = await runVerify({ outDir });
+    assert.deepEqual(
+      report.issues.map((i) => [i.path, i.problem]),
+      [
+        [LOCK_FILE_NAME, 'unreadable'],
+        [victim.id, 'extra'],
+      ],
+    );
+    server.resetLog();
+    const again = await runDownload(options(server, { outDir }), hooks);
+    assert.deepEqual(again.components, { images: { done: 0, skipped: 5, failed: 0 }, masks: { done: 1, skipped: 4, failed: 0 } });
+    assert.ok(server.log.every((e) => !e.path.includes('/tiles/region')), 'no image is rendered again');
+    assert.equal((await runVerify({ outDir })).ok, true);
+  });
+
   test('dry run: the plan with predicted sizes and bytes, and nothing written', async () => {
     const outDir = join(await freshOut(), 'not-yet');
     const events: PipelineEvent[] = [];
@@ -318,6 +341,22 @@ describe('bcss download: private data and faults', () => {
       await faulty.close();
     }
   });
+
+  test('a region the DSA answers with 0 bytes ("nothing rendered", A10) fails that item after 3 tries with an explanation', async () => {
+    const empty = await startServer({ dataset, port: 0, faults: { girder: { emptyBody200: 1, pathIncludes: '/tiles/region' } } });
+    try {
+      const outDir = await freshOut();
+      const one = rois.slice(0, 1);
+      const summary = await runDownload(options(empty, { outDir, rois: one, components: ['images', 'masks'] }), hooks);
+      assert.equal(summary.failures.length, 1);
+      assert.match(summary.failures[0]!.item, /^images\//);
+      assert.match(summary.failures[0]!.reason, /rendered nothing for this region.*check this ROI's bounds/);
+      assert.equal(empty.log.filter((e) => e.path.includes('/tiles/region')).length, 3, 'not retried with the whole budget');
+      assert.deepEqual(summary.components.masks, { done: 1, skipped: 0, failed: 0 }, 'the mask is not affected');
+    } finally {
+      await empty.close();
+    }
+  });
 });
 
 describe('bcss download: run control', () => {
@@ -346,6 +385,34 @@ describe('bcss download: run control', () => {
     assert.equal(skipped, locked.length);
     assert.equal(fetched, 10 - locked.length);
     assert.equal((await runVerify({ outDir })).ok, true);
+  });
+
+  test('a run whose lease another run took over stops with a BusyError and leaves that lease alone', async () => {
+    // Slow answers keep the run going long enough for its (20 ms) heartbeat to notice.
+    const slow = await startServer({ dataset, port: 0, faults: { girder: { latencyMs: 100 }, figshare: { latencyMs: 100 } } });
+    try {
+      const outDir = await freshOut();
+      const usurper = { pid: 4242, host: 'other-node', startedAt: new Date().toISOString(), heartbeatAt: new Date().toISOString(), id: 'usurper' };
+      const err = await runDownload(options(slow, { outDir, concurrency: 1 }), {
+        ...hooks,
+        lease: { heartbeatMs: 20, staleMs: 60_000 },
+        onEvent: (e) => {
+          // What a second run does when it judges this one's lease stale (e.g. after a Ctrl-Z).
+          // Repeated, because a heartbeat already past its ownership check may overwrite it once.
+          if (e.type === 'artifact-done') void writeFile(join(outDir, 'bcss.lease'), JSON.stringify(usurper));
+        },
+      }).then(
+        () => assert.fail('the run must notice that it lost the folder'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof BusyError, String(err));
+      assert.match(err.message, /took over the output folder/);
+      assert.equal(JSON.parse(await readFile(join(outDir, 'bcss.lease'), 'utf8')).id, 'usurper', "the other run's lease is kept");
+      const locked = Object.keys(await lockHashes(outDir, ['images', 'masks']));
+      assert.ok(locked.length < 10, `the run stopped early (${locked.length} of 10 artifacts)`);
+    } finally {
+      await slow.close();
+    }
   });
 
   test('--fail-fast stops scheduling after the first failure', async () => {

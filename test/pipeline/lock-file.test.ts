@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DiskError } from '../../src/errors.js';
+import { openRunLog } from '../../src/pipeline/run-log.js';
 import { LOCK_FILE_NAME, LockStore, readLock, serializeLock, type LockEntry, type LockOptions } from '../../src/pipeline/lock-file.js';
 
 const OPTIONS: LockOptions = {
@@ -78,17 +80,21 @@ describe('lock file', () => {
     });
   });
 
-  for (const [what, text] of [
-    ['truncated JSON', '{"version": 1, "artifacts": ['],
-    ['wrong schema', JSON.stringify({ version: 1, tool: { name: 'bcss', version: '1' }, artifacts: 'nope' })],
-    ['a path escaping the folder', serializeLock({ version: 1, tool: { name: 'bcss', version: '1' }, created: 'x', updated: 'x', options: OPTIONS, artifacts: [entry('images/a.png')] }).replace('"path": "images/a.png"', '"path": "../../etc/passwd"')],
+  const lockText = (...ids: string[]): string =>
+    serializeLock({ version: 1, tool: { name: 'bcss', version: '1' }, created: 'x', updated: 'x', options: OPTIONS, artifacts: ids.map((id) => entry(id)) });
+  for (const [what, text, kept] of [
+    ['truncated JSON', '{"version": 1, "artifacts": [', null],
+    ['wrong schema', JSON.stringify({ version: 1, tool: { name: 'bcss', version: '1' }, artifacts: 'nope' }), null],
+    ['a path escaping the folder', lockText('images/a.png', 'images/b.png').replace('"path": "images/a.png"', '"path": "../../etc/passwd"'), ['images/b.png']],
+    ['a hand-edited hash', lockText('images/a.png', 'images/b.png', 'images/c.png').replace('1'.repeat(64), 'not-a-hash'), ['images/b.png', 'images/c.png']],
+    ['an id listed twice', lockText('images/a.png', 'images/b.png').replace('"id": "images/b.png"', '"id": "images/a.png"'), []],
   ] as const) {
-    test(`a corrupt lock (${what}) is moved aside with a warning and treated as empty`, async () => {
+    test(`a damaged lock (${what}) is moved aside with a warning; only its valid entries are kept`, async () => {
       await withDir(async (dir) => {
         await writeFile(join(dir, LOCK_FILE_NAME), text);
         const read = await readLock(dir, { moveAside: true, now: fixedNow });
-        assert.equal(read.lock, null);
-        assert.match(read.warning ?? '', /unreadable/);
+        assert.deepEqual(read.lock?.artifacts.map((a) => a.id) ?? null, kept);
+        assert.match(read.warning ?? '', /damaged/);
         assert.equal(read.movedTo, join(dir, `${LOCK_FILE_NAME}.corrupt-2024-05-01T10-20-30-123Z`));
         assert.equal(await readFile(read.movedTo!, 'utf8'), text, 'nothing is lost');
         assert.deepEqual(await readdir(dir), [`${LOCK_FILE_NAME}.corrupt-2024-05-01T10-20-30-123Z`]);
@@ -103,6 +109,30 @@ describe('lock file', () => {
       assert.equal(read.lock, null);
       assert.match(read.warning ?? '', /would be moved aside/);
       assert.deepEqual(await readdir(dir), [LOCK_FILE_NAME]);
+    });
+  });
+
+  test('a failed lock write is reported to the artifact that waited for it, and the next write records it after all', async () => {
+    await withDir(async (dir) => {
+      const store = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      // A folder in the lock's place makes the rename fail, as a full disk would make the write fail.
+      await mkdir(join(dir, LOCK_FILE_NAME, 'in-the-way'), { recursive: true });
+      await assert.rejects(store.set(entry('images/a.png')), DiskError);
+      await assert.rejects(store.flush(), DiskError, 'flush retries the unrecorded state and fails again');
+      await rm(join(dir, LOCK_FILE_NAME), { recursive: true });
+      await store.set(entry('images/b.png'));
+      await store.flush();
+      const read = await readLock(dir, { moveAside: false });
+      assert.deepEqual(read.lock?.artifacts.map((a) => a.id), ['images/a.png', 'images/b.png']);
+    });
+  });
+
+  test('a lock or log path blocked by the wrong kind of file is a DiskError that says what to do, not an internal error', async () => {
+    await withDir(async (dir) => {
+      await mkdir(join(dir, LOCK_FILE_NAME));
+      await assert.rejects(readLock(dir, { moveAside: true }), (err: unknown) => err instanceof DiskError && /EISDIR\): a folder is in the way/.test(err.message));
+      await writeFile(join(dir, 'logs'), 'not a folder');
+      await assert.rejects(openRunLog(dir, fixedNow(), (t) => t), (err: unknown) => err instanceof DiskError && /logs/.test(err.message));
     });
   });
 

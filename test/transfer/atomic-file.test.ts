@@ -81,7 +81,11 @@ describe('toDiskError', () => {
     const e1 = toDiskError(full, '/out/images/x.png', 'write');
     assert.ok(e1 instanceof DiskError);
     assert.equal(e1.path, '/out/images/x.png');
-    assert.equal(e1.message, 'cannot write /out/images/x.png (ENOSPC): the disk is full: free some space or choose another output folder');
+    assert.equal(
+      e1.message,
+      'cannot write /out/images/x.png (ENOSPC): no space left on the device: free some space (or choose another output folder) and rerun the same command',
+    );
+    assert.match(e1.hint ?? '', /completed are kept/);
     assert.equal(e1.cause, full);
     const denied = toDiskError(Object.assign(new Error('EACCES'), { code: 'EACCES' }), '/ro', 'create folder');
     assert.match(denied.message, /permission denied: make the folder writable/);

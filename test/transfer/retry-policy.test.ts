@@ -9,6 +9,7 @@ import {
   isRetryableStatus,
   parseRetryAfter,
 } from '../../src/transfer/retry-policy.js';
+import { EMPTY_BODY_RETRIES, EmptyBodyError, WrongContentError } from '../../src/transfer/content-errors.js';
 
 const base = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, random: () => 0.5 };
 
@@ -95,6 +96,19 @@ describe('classifyFault and decideRetry', () => {
       exhausted: false,
     });
     assert.deepEqual(decideRetry({ ...base, error: new Error('bug'), attempt: 0 }), { retry: false, fault: 'bug', exhausted: false });
+  });
+  test('an empty body gets EMPTY_BODY_RETRIES retries, not the whole budget; a wrong but well-formed body none', () => {
+    const many = { ...base, maxRetries: 6 };
+    const empty = new EmptyBodyError('0 bytes');
+    for (let attempt = 0; attempt < EMPTY_BODY_RETRIES; attempt++) assert.equal(decideRetry({ ...many, error: empty, attempt }).retry, true);
+    assert.deepEqual(decideRetry({ ...many, error: empty, attempt: EMPTY_BODY_RETRIES }), { retry: false, fault: 'body', exhausted: true });
+    // A smaller overall budget still wins.
+    assert.deepEqual(decideRetry({ ...many, maxRetries: 1, error: empty, attempt: 1 }), { retry: false, fault: 'body', exhausted: true });
+    assert.deepEqual(decideRetry({ ...many, error: new WrongContentError('20×10 instead of 21×10'), attempt: 0 }), {
+      retry: false,
+      fault: 'fatal',
+      exhausted: false,
+    });
   });
   test('Retry-After replaces the backoff and is capped by maxRetryAfterMs', () => {
     const e = new HttpError(429, 'u', 'm', { retryable: true });

@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BusyError, UsageError } from '../../src/errors.js';
+import { BusyError, DiskError, UsageError } from '../../src/errors.js';
 import { LEASE_FILE, acquireLease } from '../../src/transfer/run-lease.js';
 import { rejectionOf } from './helpers.js';
+import { smallFs } from './small-fs.js';
 
 let root = '';
 before(async () => {
@@ -117,6 +118,24 @@ describe('acquireLease', () => {
     const lease = await acquireLease(dir, { staleMs: 60_000, heartbeatMs: 1000, now: () => Date.now() + 120_000 });
     assert.equal((await readLeaseJson(dir)).pid, process.pid);
     await lease.release();
+  });
+
+  test('on a full disk the lease is a DiskError and leaves no empty lease behind, so the run after freeing space starts', async (t) => {
+    const fs = await smallFs(root, 64 * 1024);
+    t.diagnostic(`full disk: ${fs.method}`);
+    try {
+      await fs.fill();
+      const err = await rejectionOf(acquireLease(fs.dir));
+      assert.ok(err instanceof DiskError, String(err));
+      assert.match(err.message, /ENOSPC/);
+      assert.deepEqual(await readdir(fs.dir), [], 'no (empty) lease file is left');
+      await fs.grow(256 * 1024);
+      const lease = await acquireLease(fs.dir);
+      assert.equal((await readLeaseJson(fs.dir)).pid, process.pid);
+      await lease.release();
+    } finally {
+      await fs.dispose();
+    }
   });
 
   test('nonsensical timings are a UsageError', async () => {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AuthError, HttpError, IntegrityError, NetworkError, UsageError } from '../../src/errors.js';
+import { EMPTY_BODY_RETRIES, EmptyBodyError, WrongContentError } from '../../src/transfer/content-errors.js';
 import { PNG_SMALL, bytesOf, makeTransfer, md5Hex, rejectionOf, startServer } from './helpers.js';
 
 describe('transfer retries', () => {
@@ -291,6 +295,54 @@ describe('transfer retries', () => {
       const r = await transfer.buffer({ url: `${server.url}/f`, lane: 't', sniff: 'png', expectedBytes: PNG_SMALL.length });
       assert.equal(r.data.length, PNG_SMALL.length);
       assert.equal(server.requests.length, 3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a body that is always empty is given up after EMPTY_BODY_RETRIES retries, not the whole budget', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': '0' });
+      res.end();
+    });
+    try {
+      const { transfer } = makeTransfer({ maxRetries: 6 });
+      const dir = await mkdtemp(join(tmpdir(), 'bcss-empty-'));
+      const err = await rejectionOf(transfer.download({ url: `${server.url}/region`, lane: 't', destPath: join(dir, 'r.png'), sniff: 'png' }));
+      assert.ok(err instanceof EmptyBodyError, String(err));
+      assert.match(err.message, /empty \(0 bytes\).*gave up after 3 attempts/);
+      assert.equal(server.requests.length, 1 + EMPTY_BODY_RETRIES);
+      assert.deepEqual(await readdir(dir), [], 'nothing is stored');
+      await rm(dir, { recursive: true });
+      const buf = await rejectionOf(transfer.buffer({ url: `${server.url}/mask`, lane: 't', sniff: 'any' }));
+      assert.ok(buf instanceof EmptyBodyError, String(buf));
+      assert.equal(server.requests.length, 2 * (1 + EMPTY_BODY_RETRIES));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a validate hook that finds the wrong content (WrongContentError) fails at once, with no file', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(PNG_SMALL);
+    });
+    try {
+      const { transfer } = makeTransfer({ maxRetries: 6 });
+      const dir = await mkdtemp(join(tmpdir(), 'bcss-wrong-'));
+      const err = await rejectionOf(
+        transfer.download({
+          url: `${server.url}/region`,
+          lane: 't',
+          destPath: join(dir, 'r.png'),
+          sniff: 'png',
+          validate: () => Promise.reject(new WrongContentError('8×8 px, expected 9×8 px')),
+        }),
+      );
+      assert.ok(err instanceof WrongContentError);
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(await readdir(dir), []);
+      await rm(dir, { recursive: true });
     } finally {
       await server.close();
     }

@@ -9,6 +9,7 @@ import { promptLine } from '../prompt.js';
 import { formatBytes, formatSeconds } from '../progress/format.js';
 import type { DownloadSummary } from '../../pipeline/types.js';
 import { failedRois } from '../../pipeline/failed-items.js';
+import { retryCommand } from '../retry-command.js';
 
 const HELP_AFTER = `
 What you get (names as the authors' script, so existing loaders work):
@@ -96,20 +97,15 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       if (settings.json) {
         ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
-        ctx.stdout.write(humanSummary(summary));
+        ctx.stdout.write(humanSummary(summary, (rois) => retryCommand(flags, ctx.cwd, summary.outDir, rois)));
       }
       const interrupted = ctx.signal.aborted;
       setResult({ exitCode: interrupted ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.partial : EXIT.ok });
     });
 }
 
-function retryCommand(summary: DownloadSummary): string | null {
-  const { rois } = failedRois(summary.failures);
-  if (rois.length === 0) return null;
-  return `bcss download --out ${JSON.stringify(summary.outDir)} --slides ${rois.join(',')} (plus the other options you used)`;
-}
-
-export function humanSummary(s: DownloadSummary): string {
+/** `retry` builds the command that fetches only the given ROIs again. */
+export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]) => string): string {
   const lines: string[] = [];
   if (s.dryRun) {
     lines.push(`dry run: ${s.plan?.length ?? 0} artifacts would be fetched into ${s.outDir}`);
@@ -137,8 +133,8 @@ export function humanSummary(s: DownloadSummary): string {
   if (s.failures.length > 0) {
     lines.push(`${s.failures.length} item(s) FAILED:`);
     for (const f of s.failures) lines.push(`  ${f.item}: ${f.reason}`);
-    const retry = retryCommand(s);
-    if (retry !== null) lines.push(`retry only these with:\n  ${retry}`);
+    const { rois } = failedRois(s.failures);
+    if (rois.length > 0) lines.push(`retry only these with:\n  ${retry(rois)}`);
     lines.push('or simply rerun the same command: completed items are skipped.');
   } else {
     lines.push('all done. `bcss verify` re-checks everything offline.');

@@ -22,14 +22,33 @@ export function createReporter(mode: ReporterMode, ctx: CliContext): Reporter {
   return lineReporter(ctx, mode === 'json');
 }
 
+/**
+ * Progress counts only the artifacts the plan sends to the network: the pipeline also reports
+ * each artifact the plan found complete (status `skipped`, no `artifact-start`), and counting those
+ * against `toFetch` showed "22/1 items" on a rerun. The plan line already says how many were done.
+ */
+function fetchTracker(): { started(e: PipelineEvent): void; counts(e: PipelineEvent): boolean } {
+  const started = new Set<string>();
+  return {
+    started(e) {
+      if (e.type === 'artifact-start') started.add(e.id);
+    },
+    counts(e) {
+      return (e.type === 'artifact-done' || e.type === 'artifact-failed') && started.delete(e.id);
+    },
+  };
+}
+
 function lineReporter(ctx: CliContext, quiet: boolean): Reporter {
   let done = 0;
   let total = 0;
+  const tracker = fetchTracker();
   const write = (s: string): void => {
     ctx.stderr.write(`${s}\n`);
   };
   return {
     onEvent(e) {
+      tracker.started(e);
       switch (e.type) {
         case 'plan':
           total = e.toFetch;
@@ -38,11 +57,12 @@ function lineReporter(ctx: CliContext, quiet: boolean): Reporter {
           }
           break;
         case 'artifact-done':
+          if (!tracker.counts(e)) break;
           done++;
           if (!quiet) write(`[${done}/${total}] ${e.status} ${e.path} (${formatBytes(e.bytes)})`);
           break;
         case 'artifact-failed':
-          done++;
+          if (tracker.counts(e)) done++;
           write(`[${done}/${total}] FAILED ${e.path}: ${e.reason}`);
           break;
         case 'retry':
@@ -77,6 +97,7 @@ function ttyReporter(ctx: CliContext): Reporter {
     cliProgress.Presets.shades_classic,
   );
   let active = false;
+  const tracker = fetchTracker();
   const payload = (): Record<string, string | number> => {
     const secs = Math.max((Date.now() - started) / 1000, 0.001);
     return { bytesText: formatBytes(bytes), rateText: `${formatBytes(bytes / secs)}/s`, failed, retries };
@@ -88,6 +109,7 @@ function ttyReporter(ctx: CliContext): Reporter {
   };
   return {
     onEvent(e) {
+      tracker.started(e);
       switch (e.type) {
         case 'plan':
           ctx.stderr.write(`plan: ${e.total} artifacts, ${e.skipped} already complete, ${e.toFetch} to fetch\n`);
@@ -101,11 +123,11 @@ function ttyReporter(ctx: CliContext): Reporter {
           if (active) bar.update(payload());
           break;
         case 'artifact-done':
-          if (active) bar.increment(1, payload());
+          if (tracker.counts(e) && active) bar.increment(1, payload());
           break;
         case 'artifact-failed':
           failed++;
-          if (active) bar.increment(1, payload());
+          if (tracker.counts(e) && active) bar.increment(1, payload());
           log(`FAILED ${e.path}: ${e.reason}`);
           break;
         case 'retry':

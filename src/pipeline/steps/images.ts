@@ -9,6 +9,7 @@ import { IntegrityError } from '../../errors.js';
 import { readPngHeaderFromFile } from '../../geometry/png-header-file.js';
 import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
+import { EmptyBodyError, WrongContentError } from '../../transfer/content-errors.js';
 import type { Artifact } from '../artifacts.js';
 import { isJpeg, readJpegSize } from '../jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
@@ -35,8 +36,10 @@ async function readHead(path: string, n: number): Promise<Buffer> {
 
 /**
  * The `validate` hook for a region download: PNG via the IHDR, JPEG via the SOF marker (the
- * engine has no JPEG sniffer, so the magic is checked here too). A wrong size is an
- * IntegrityError — the engine retries it, and the final message carries both sizes.
+ * engine has no JPEG sniffer, so the magic is checked here too). A wrong size is a
+ * WrongContentError: the header of even a cut-short render is intact, so a well-formed render of
+ * another size is the server's (deterministic) answer, and rendering it again would only repeat an
+ * expensive request. The message carries both sizes.
  */
 export function imageValidator(expected: PixelSize, encoding: 'png' | 'jpeg', label: string): (tempPath: string) => Promise<void> {
   return async (tempPath) => {
@@ -57,7 +60,7 @@ export function imageValidator(expected: PixelSize, encoding: 'png' | 'jpeg', la
       got = size;
     }
     if (got.width !== expected.width || got.height !== expected.height) {
-      throw new IntegrityError(
+      throw new WrongContentError(
         `${label}: the DSA sent ${got.width}×${got.height} px but the region math predicts ${expected.width}×${expected.height} px`,
         { path: tempPath, expected: `${expected.width}x${expected.height}`, actual: `${got.width}x${got.height}` },
       );
@@ -100,6 +103,13 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact): Promise<
       completed: ctx.now().toISOString(),
     };
   } catch (err) {
+    if (err instanceof EmptyBodyError) {
+      // Not a transport fault: large_image's way of saying "nothing to render" (A10).
+      throw new IntegrityError(
+        `${what}: the DSA rendered nothing for this region (every answer was a 200 with an empty body, as large_image sends for a region outside the slide, of zero size, or at a resolution it cannot meet); check this ROI's bounds in the ROI table and the --mpp/--mag value. Last answer: ${err.message}`,
+        { path, cause: err },
+      );
+    }
     throw explainGirderError(err, what);
   }
 }
