@@ -6,6 +6,15 @@ import { registerInfo } from './commands/info.js';
 import { registerServe } from './commands/serve.js';
 import { registerDownload } from './commands/download.js';
 import { registerVerify } from './commands/verify.js';
+import { toolVersion } from '../pipeline/tool-version.js';
+
+/** Secrets the process may hold in its environment; never echoed, even in a crash report. */
+function secretRedactor(env: Readonly<Record<string, string | undefined>>): (text: string) => string {
+  const secrets = ['BCSS_API_KEY', 'BCSS_SERVE_API_KEY', 'GIRDER_API_KEY']
+    .map((name) => env[name])
+    .filter((v): v is string => v !== undefined && v.length >= 4);
+  return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+}
 
 /**
  * A command's action resolves to its exit code; main() turns thrown errors into
@@ -31,6 +40,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
       getErrHelpWidth: () => ctx.stderr.columns ?? 100,
     })
     .exitOverride();
+  program.version(toolVersion(), '-V, --version', 'print the bcss version');
   registerInfo(program, ctx, setResult);
   registerDownload(program, ctx, setResult);
   registerVerify(program, ctx, setResult);
@@ -68,13 +78,23 @@ export async function main(argv: string[], ctx?: CliContext): Promise<number> {
       // --help and --version arrive here as "errors" with exit code 0.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    const redact = secretRedactor(context.env);
+    const wantsJson = argv.includes('--json');
     if (isBcssError(err)) {
-      context.stderr.write(`bcss: ${err.message}\n`);
-      if (err.hint !== undefined) context.stderr.write(`  ${err.hint}\n`);
-      return exitCodeFor(err.kind);
+      const message = redact(err.message);
+      const hint = err.hint === undefined ? undefined : redact(err.hint);
+      context.stderr.write(`bcss: ${message}\n`);
+      if (hint !== undefined) context.stderr.write(`  ${hint}\n`);
+      const exitCode = exitCodeFor(err.kind);
+      // Machines asked for one JSON object on stdout: they get one for failures too.
+      if (wantsJson) context.stdout.write(`${JSON.stringify({ error: { kind: err.kind, message, hint: hint ?? null }, exitCode })}\n`);
+      return exitCode;
     }
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const text = redact(err instanceof Error ? (err.stack ?? err.message) : String(err));
     context.stderr.write(`bcss: internal error (please report it):\n${text}\n`);
+    if (wantsJson) {
+      context.stdout.write(`${JSON.stringify({ error: { kind: 'internal', message: redact(String(err)), hint: null }, exitCode: EXIT.internal })}\n`);
+    }
     return EXIT.internal;
   } finally {
     if (ctx === undefined) {

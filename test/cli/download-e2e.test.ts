@@ -181,3 +181,18 @@ describe('bcss download / verify through the CLI', () => {
     assert.match(g.stderr(), /unknown option/);
   });
 });
+
+describe('bcss top level', () => {
+  test('--version prints the package version; errors with --json still give one JSON object', async () => {
+    const f = fakeContext();
+    assert.equal(await main(['node', 'bcss', '--version'], f.ctx), EXIT.ok);
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.equal(f.stdout().trim(), pkg.version);
+    const g = fakeContext();
+    assert.equal(await main(['node', 'bcss', 'download', '--mpp', '-3', '--json'], g.ctx), EXIT.usage);
+    const out = JSON.parse(g.stdout()) as { error: { kind: string; message: string }; exitCode: number };
+    assert.equal(out.error.kind, 'usage');
+    assert.equal(out.exitCode, EXIT.usage);
+    assert.match(out.error.message, /--mpp/);
+  });
+});
