@@ -11,6 +11,8 @@ export interface RequestLogEntry {
   /** Time from request to close of the response (ms). */
   ms: number;
   fault?: FaultKind;
+  /** Injected latency before the answer (ms, to 0.1), when latency faults are configured. */
+  latencyMs?: number;
   /** The response was not completed (client gone, connection cut). */
   aborted?: true;
   notes?: string[];

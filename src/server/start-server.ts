@@ -33,6 +33,8 @@ export interface ServerOptions {
   faults?: FaultOptions;
   /** Region size limits (pixel cap, streaming threshold, strip size). */
   regionLimits?: Partial<RegionLimits>;
+  /** Open slide sources kept for reuse, least recently used closed first (default 8). */
+  maxOpenSlides?: number;
   /** Largest accepted request body (default 8 MiB; larger → 413). */
   maxBodyBytes?: number;
   /** Clock for token expiry (ms since the epoch); default Date.now. */
@@ -137,7 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const faults = new FaultInjector(options.faults ?? {}, realClock);
-  const store = new GirderStore(options.dataset);
+  const store = new GirderStore(options.dataset, { maxOpenSlides: options.maxOpenSlides });
   const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, now: options.now });
   const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits });
   const log = new RequestLog();
@@ -187,6 +189,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       entry.fault = fault;
       faultOfRequest.set(req, fault);
     }
+    // Drawn now, in arrival order like the fault, so that a seed gives every request the same
+    // latency however long its body takes to arrive.
+    const delay = faults.latency(service);
+    if (delay > 0) entry.latencyMs = Math.round(delay * 10) / 10;
 
     let body: Buffer;
     try {
@@ -197,7 +203,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendText(res, 413, 'text/plain', `Request body larger than ${maxBody} bytes.\n`, { Connection: 'close' });
       return;
     }
-    const delay = faults.latency(service);
     if (delay > 0) await realClock.sleep(delay);
     if (res.destroyed) return;
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { FaultInjector, mulberry32, parseFaultOptions, type FaultOptions, type ServiceFaults } from '../../src/server/faults.js';
@@ -178,6 +179,34 @@ describe('fault injection: each fault is observable by a plain fetch', () => {
     assert.deepEqual(await run(42), a);
     assert.ok(a.includes(503) && a.includes(429) && a.includes(200), a.join(','));
     assert.notDeepEqual(await run(43), a);
+  });
+
+  test('latency jitter is drawn in arrival order: a slow request body does not shift it to a later request', async () => {
+    const seed = 11;
+    const jitterMs = 4;
+    await withServer({ seed, girder: { latencyJitterMs: jitterMs } }, async (s) => {
+      // The same stream FaultInjector uses for the girder service (index 0).
+      const draws = mulberry32(seed + 0x51ed270b);
+      const expected = [draws(), draws()].map((u) => Math.round(u * jitterMs * 10) / 10);
+      const url = new URL(`${s.urls.girder}/api_key/token`);
+      // A: head first (the server has dispatched it once it answers 100 Continue), body later.
+      const a = request(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': 9, Expect: '100-continue' } });
+      const answered = new Promise<number>((resolve, reject) => {
+        a.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        a.on('error', reject);
+      });
+      await new Promise<void>((resolve) => a.once('continue', () => resolve()));
+      // B arrives second and completes while A's body is still missing.
+      assert.equal((await get(`${s.urls.girder}/item/${IDS.slideItem}`)).status, 200);
+      a.end('key=nope1');
+      assert.equal(await answered, 400);
+      const b = s.log.find((e) => e.method === 'GET');
+      const first = s.log.find((e) => e.method === 'POST');
+      assert.deepEqual([first?.latencyMs, b?.latencyMs], expected);
+    });
   });
 
   test('throttled bandwidth still delivers the exact bytes', async () => {

@@ -146,4 +146,19 @@ describe('GDC handler', () => {
     assert.equal(allowed.status, 200);
     assert.equal(md5(new Uint8Array(await allowed.arrayBuffer())), controlled.md5);
   });
+
+  test('a file name outside latin-1 (a --data slide) still downloads, with an RFC 5987 filename*', async () => {
+    const first = files[0];
+    assert.ok(first !== undefined);
+    const odd = { ...first, fileId: '00000000-0000-4000-8000-00000000abcd', fileName: 'Schnitt \u2603 \u00fc.svs' };
+    const own = await mountHandler('/gdc', (baseUrl) => createGdcHandler({ ...dataset, gdc: { files: [odd] } }, { baseUrl }));
+    try {
+      const res = await fetch(`${own.baseUrl}/data/${odd.fileId}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-disposition'), "attachment; filename=Schnitt _ _.svs; filename*=UTF-8''Schnitt%20%E2%98%83%20%C3%BC.svs");
+      assert.equal(md5(new Uint8Array(await res.arrayBuffer())), odd.md5);
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -104,6 +104,13 @@ describe('Girder annotations (A13, A14)', () => {
       ['rectangle', 'polyline'],
       'elements whose bounding box reaches x >= 690',
     );
+    // MongoDB semantics: a negative limit is |limit|; a negative skip is an error, never a
+    // silent "last n elements".
+    const negLimit = JSON.parse((await get(`${api}/annotation/${IDS.annotationA}?limit=-1`)).text) as Doc;
+    assert.equal(negLimit.annotation.elements?.length, 1);
+    const negOffset = await get(`${api}/annotation/${IDS.annotationA}?offset=-2`);
+    assert.equal(negOffset.status, 500);
+    assert.equal(JSON.parse(negOffset.text).type, 'internal');
     const missing = await get(`${api}/annotation/cccccccccccccccccccccccc`);
     assert.equal(missing.status, 404);
     assert.equal(missing.text, '{"message": "Annotation not found", "type": "rest"}');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../src/server/start-server.js';
-import { get, IDS, startFixtureServer, type Fixture } from './fixtures.js';
+import { A12_SLIDES, get, IDS, itemIdByName, startFixtureServer, type Fixture } from './fixtures.js';
 
 describe('1000 concurrent mixed requests', () => {
   let server: RunningServer & { fx: Fixture };
@@ -61,5 +61,40 @@ describe('1000 concurrent mixed requests', () => {
     const c = server.counters();
     assert.equal(c.requests, N + 1);
     assert.equal(c['status.400'], N / kinds.length);
+  });
+
+  test('1000 concurrent malformed requests all get a clear 4xx with a message, and the server keeps serving', async () => {
+    const api = server.urls.girder;
+    const region = `${api}/item/${IDS.slideItem}/tiles/region`;
+    const huge = `${api}/item/${itemIdByName(server.fx, A12_SLIDES.svs40)}/tiles/region`;
+    const json = { 'Content-Type': 'application/json' };
+    const cases: Array<[string, RequestInit | undefined, RegExp]> = [
+      [`${api}/item/${'z'.repeat(24)}`, undefined, /Invalid ObjectId/],
+      [`${api}/item/${'b'.repeat(24)}/tiles/region`, undefined, /Invalid item id/],
+      [`${region}?left=NaN&right=10`, undefined, /finite left/],
+      [`${region}?right=Infinity`, undefined, /finite right/],
+      [`${region}?width=-3`, undefined, /non-negative integer width/],
+      [`${region}?width=1e9`, undefined, /"width" parameter is an incorrect type/],
+      [`${region}?magnification=-1`, undefined, /non-negative magnification/],
+      [`${huge}?encoding=PNG`, undefined, /too large/],
+      [`${huge}?mm_x=1e-300&mm_y=1e-300`, undefined, /too large/],
+      [`${api}/item?folderId=${IDS.manyFolder}&limit=abc`, undefined, /integer parameter limit/],
+      [`${api}/item?folderId=${IDS.manyFolder}&sortdir=0`, undefined, /Allowed values/],
+      [`${api}/api_key/token`, { method: 'POST', headers: json, body: '{"key": ' }, /"key" is required/],
+      [`${api}/item?folderId=${IDS.manyFolder}&q=${'x'.repeat(20_000)}`, undefined, /^$/],
+    ];
+    const N = 1000;
+    const results = await Promise.allSettled(
+      Array.from({ length: N }, async (_, i) => {
+        const [url, init, message] = cases[i % cases.length] as [string, RequestInit | undefined, RegExp];
+        const r = await get(url, init);
+        assert.ok(r.status >= 400 && r.status < 500, `${url.slice(0, 120)} → ${r.status}`);
+        const text = r.status === 400 && r.headers.get('content-type') === 'application/json' ? (JSON.parse(r.text) as { message: string }).message : '';
+        assert.match(text, message, url.slice(0, 120));
+      }),
+    );
+    const failures = results.filter((r) => r.status === 'rejected');
+    assert.equal(failures.length, 0, String((failures[0] as PromiseRejectedResult | undefined)?.reason));
+    assert.equal((await get(`${api}/item/${IDS.slideItem}`)).status, 200);
   });
 });

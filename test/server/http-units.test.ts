@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { compareCodePoints, girderJson, pyFloat, pythonFloatRepr } from '../../src/server/http/girder-json.js';
-import { downloadWindow, MalformedRangeError, parseRanges } from '../../src/server/http/range.js';
+import { compareCodePoints, girderJson, girderPrettyJson, pyFloat, pythonFloatRepr } from '../../src/server/http/girder-json.js';
+import { girderResponseBody, prefersHtml } from '../../src/server/http/girder-response.js';
+import { decideRange, downloadWindow, MalformedRangeError, parseRanges } from '../../src/server/http/range.js';
 import { girderParams } from '../../src/server/http/params.js';
 import { GirderError } from '../../src/server/http/girder-errors.js';
 import { collapseSlashes, pathSegments, relativeTo } from '../../src/server/http/paths.js';
@@ -56,6 +57,42 @@ describe('girderJson (Python json.dumps, sort_keys=True)', () => {
   });
 });
 
+describe('Girder content negotiation (rest.py _createResponse, A1)', () => {
+  test('girderPrettyJson is json.dumps(indent=4, sort_keys=True, separators=(",", ": "))', () => {
+    // Python's documented indent layout: one member per line, empty containers stay `[]` / `{}`.
+    const expected = '{\n    "a": {},\n    "b": [\n        1,\n        {\n            "c": [],\n            "d": 40.0\n        }\n    ],\n    "e": "\\u00e9"\n}';
+    assert.equal(girderPrettyJson({ e: '\u00e9', b: [1, { d: pyFloat(40), c: [] }], a: {} }), expected);
+    assert.deepEqual(JSON.parse(girderPrettyJson({ x: [1, 2] })), { x: [1, 2] });
+    assert.equal(girderPrettyJson([]), '[]');
+  });
+
+  test('the first of application/json and text/html in CherryPy element order decides', () => {
+    assert.equal(prefersHtml(undefined), false);
+    assert.equal(prefersHtml('*/*'), false);
+    assert.equal(prefersHtml('application/json'), false);
+    assert.equal(prefersHtml('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'), true);
+    assert.equal(prefersHtml('text/html;q=0.5, application/json'), false, 'quality first');
+    assert.equal(prefersHtml('application/json;q=0.9, text/html;q=0.8'), false);
+    // Equal qualities: reversed(sorted(...)) puts "text/html" before "application/json".
+    assert.equal(prefersHtml('application/json, text/html'), true);
+    assert.equal(prefersHtml('Text/HTML'), false, 'Girder compares the value exactly');
+    assert.equal(prefersHtml('text/html;q=abc'), false, 'a malformed quality: JSON');
+  });
+
+  test('the HTML body is the escaped pretty JSON with &nbsp; and <br /> in a monospace div', () => {
+    const html = girderResponseBody({ message: 'Invalid item id (<x>).', type: 'rest' }, 'text/html');
+    assert.equal(html.contentType, 'text/html');
+    assert.equal(
+      html.body.toString(),
+      '<div style="font-family:monospace;">{<br />&nbsp;&nbsp;&nbsp;&nbsp;&quot;message&quot;:&nbsp;&quot;Invalid&nbsp;item&nbsp;id&nbsp;(&lt;x&gt;).&quot;,' +
+        '<br />&nbsp;&nbsp;&nbsp;&nbsp;&quot;type&quot;:&nbsp;&quot;rest&quot;<br />}</div>',
+    );
+    const json = girderResponseBody({ b: 1, a: [] }, '*/*');
+    assert.equal(json.contentType, 'application/json');
+    assert.equal(json.body.toString(), '{"a": [], "b": 1}');
+  });
+});
+
 describe('Range header (CherryPy get_ranges + Girder download, A6)', () => {
   const size = 100;
   test('parses single, open-ended, suffix and multiple ranges', () => {
@@ -93,18 +130,46 @@ describe('Range header (CherryPy get_ranges + Girder download, A6)', () => {
   });
 });
 
+describe('Range header of the RFC services (figshare blob store, GDC)', () => {
+  test('one bytes= range: inclusive, clamped, open-ended, suffix; 416 past the end; malformed or several → full', () => {
+    const cases: Array<[string | undefined, ReturnType<typeof decideRange>]> = [
+      [undefined, { kind: 'full' }],
+      ['bytes=2-4', { kind: 'partial', first: 2, last: 4 }],
+      ['bytes=2-99', { kind: 'partial', first: 2, last: 9 }],
+      ['bytes=7-', { kind: 'partial', first: 7, last: 9 }],
+      ['bytes=-3', { kind: 'partial', first: 7, last: 9 }],
+      ['bytes=-30', { kind: 'partial', first: 0, last: 9 }],
+      ['bytes=10-', { kind: 'unsatisfiable' }],
+      ['bytes=-0', { kind: 'unsatisfiable' }],
+      // RFC 9110 §14.1.1: last < first makes the spec invalid, even when first is past the end.
+      ['bytes=12-3', { kind: 'full' }],
+      ['bytes=0-1,4-5', { kind: 'full' }],
+      ['items=0-1', { kind: 'full' }],
+      ['bytes=+1-3', { kind: 'full' }],
+      ['bytes=-', { kind: 'full' }],
+    ];
+    for (const [header, expected] of cases) assert.deepEqual(decideRange(header, 10), expected, String(header));
+    assert.deepEqual(decideRange('bytes=-5', 0), { kind: 'unsatisfiable' }, 'nothing to send from an empty body');
+  });
+});
+
 describe('parameters and paths', () => {
-  test('query and urlencoded body are merged; a repeated parameter is a 400', () => {
+  test('query and urlencoded body (POST/PUT/PATCH only, like CherryPy) are merged; a repeated parameter is a 400', () => {
     const url = new URL('http://x/api/v1/api_key/token?duration=2');
-    const p = girderParams(url, Buffer.from('key=abc+d%21'), 'application/x-www-form-urlencoded; charset=utf-8');
-    assert.deepEqual({ ...p }, { duration: '2', key: 'abc d!' });
-    assert.deepEqual({ ...girderParams(url, Buffer.from('key=1'), 'application/json') }, { duration: '2' });
+    const form = 'application/x-www-form-urlencoded; charset=utf-8';
+    for (const method of ['POST', 'put', 'PATCH']) {
+      assert.deepEqual({ ...girderParams(url, Buffer.from('key=abc+d%21'), form, method) }, { duration: '2', key: 'abc d!' }, method);
+    }
+    for (const method of ['GET', 'HEAD', 'DELETE', 'OPTIONS']) {
+      assert.deepEqual({ ...girderParams(url, Buffer.from('key=abc'), form, method) }, { duration: '2' }, `${method}: body not processed`);
+    }
+    assert.deepEqual({ ...girderParams(url, Buffer.from('key=1'), 'application/json', 'POST') }, { duration: '2' });
     for (const [u, body] of [
       ['http://x/?a=1&a=2', ''],
       ['http://x/?a=1', 'a=2'],
     ] as const) {
       assert.throws(
-        () => girderParams(new URL(u), Buffer.from(body), 'application/x-www-form-urlencoded'),
+        () => girderParams(new URL(u), Buffer.from(body), 'application/x-www-form-urlencoded', 'POST'),
         (err: unknown) => err instanceof GirderError && err.status === 400 && err.body.message === 'Parameter "a" must not be specified multiple times.',
       );
     }

@@ -46,7 +46,7 @@ function catalogRoiFor(slideName: string): RoiRecord | undefined {
 }
 
 /**
- * A dataset served from a folder of real slides (`bcss serve --data-dir DIR`): each
+ * A dataset served from a folder of real slides (`bcss serve --data DIR`): each
  * `.svs`/`.tif`/`.tiff` is an item of one folder, with metadata and regions read from the file and
  * its bytes served as the item's file (Range supported). `<slide>.json` holds its annotations; every
  * ROI element in them yields a figshare mask rasterised on first request. GDC records carry the true

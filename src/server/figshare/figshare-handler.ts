@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FigshareFile, ServedDataset } from '../dataset-types.js';
 import type { ServiceHandler } from '../http/service-handler.js';
-import { decideRange } from './byte-range.js';
+import { decideRange } from '../http/range.js';
 import { ARTICLE_MODIFIED, articleDocument, publicFile, type PublicFile } from './figshare-documents.js';
 import { pageWindow } from './figshare-paging.js';
-import { etagMatches, sendBody, sendJson } from './http-reply.js';
+import { etagMatches, sendBody, sendJson } from '../http/http-reply.js';
 import { blobSigner } from './signed-blob-url.js';
 
 export interface FigshareHandlerOptions {

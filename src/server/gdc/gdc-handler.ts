@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GdcFile, ServedDataset } from '../dataset-types.js';
-import { decideRange } from '../figshare/byte-range.js';
-import { sendBody, sendJson, sendStream } from '../figshare/http-reply.js';
+import { pythonQuote } from '../http/headers.js';
+import { decideRange } from '../http/range.js';
+import { sendBody, sendJson, sendStream } from '../http/http-reply.js';
 import type { ServiceHandler } from '../http/service-handler.js';
 import { compileFilters, gdcFieldValue, GdcQueryError, isGdcField } from './gdc-filters.js';
 
@@ -32,6 +33,17 @@ const DEFAULT_FIELDS = [
   'updated_datetime',
 ];
 const DEFAULT_SIZE = 10;
+
+/**
+ * GDC's `attachment; filename=<name>` (unquoted). TCGA names are ASCII; a `--data` slide may not
+ * be, and a header may only carry latin-1, so such names get an ASCII fallback plus RFC 5987
+ * `filename*` instead of failing the download.
+ */
+function contentDisposition(name: string): string {
+  if (/^[\x20-\x7e]*$/.test(name)) return `attachment; filename=${name}`;
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+  return `attachment; filename=${ascii}; filename*=UTF-8''${pythonQuote(name)}`;
+}
 
 function gdcError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
   sendJson(req, res, status, { message });
@@ -150,7 +162,7 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
     }
     const headers = {
       'Content-Type': 'application/octet-stream',
-      'Content-Disposition': `attachment; filename=${file.fileName}`,
+      'Content-Disposition': contentDisposition(file.fileName),
       // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (remote-services.md C3).
       'Content-MD5': file.md5,
       'Accept-Ranges': 'bytes',

@@ -90,16 +90,18 @@ export class GirderAuth {
   }
 
   /**
-   * Girder's `getCurrentToken`: `token` parameter, then `Girder-Token` header, then (where the
-   * endpoint allows it) the `girderToken` cookie. Empty, unknown or expired tokens are anonymous.
+   * Girder's `getCurrentToken`: the token SOURCE is chosen by presence, not by value — the
+   * `token` parameter if present, else the `Girder-Token` header if present, else (where the
+   * endpoint allows it) the `girderToken` cookie. An empty value from the chosen source is
+   * anonymous and does not fall through to a later source; unknown or expired tokens are
+   * anonymous too (girder/api/rest.py `getCurrentToken`; remote-services.md A3).
    */
   caller(req: IncomingMessage, params: Record<string, string>, options: { cookie?: boolean; scope?: string } = {}): Caller {
-    let text: string | undefined = params.token || undefined;
-    if (!text) {
-      const header = req.headers['girder-token'];
-      text = (Array.isArray(header) ? header[0] : header) || undefined;
-    }
-    if (!text && options.cookie) text = readCookie(req.headers.cookie, 'girderToken');
+    let text: string | undefined;
+    const header = req.headers['girder-token'];
+    if (Object.prototype.hasOwnProperty.call(params, 'token')) text = params.token;
+    else if (header !== undefined) text = Array.isArray(header) ? header[0] : header;
+    else if (options.cookie) text = readCookie(req.headers.cookie, 'girderToken');
     if (!text) return { user: null, token: null };
     const token = this.tokens.get(text);
     if (!token || token.expiresMs <= this.now()) return { user: null, token: null };

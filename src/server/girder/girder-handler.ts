@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceHandler } from '../http/service-handler.js';
 import type { FaultInjector, FaultKind } from '../faults.js';
 import { GirderError, internalError, restError } from '../http/girder-errors.js';
-import { girderJson } from '../http/girder-json.js';
+import { girderResponseBody } from '../http/girder-response.js';
 import { setNoCache, setRequestUid } from '../http/headers.js';
 import { cherryPyErrorPage } from '../http/html-pages.js';
 import { girderParams } from '../http/params.js';
@@ -44,12 +44,12 @@ function sendHtml404(res: ServerResponse, rawPath: string): void {
   res.end(body);
 }
 
-function sendError(res: ServerResponse, err: GirderError): void {
+function sendError(req: IncomingMessage, res: ServerResponse, err: GirderError): void {
   for (const name of res.getHeaderNames()) if (name !== 'girder-request-uid') res.removeHeader(name);
-  const body = Buffer.from(girderJson(err.body), 'utf8');
+  const { contentType, body } = girderResponseBody(err.body, req.headers.accept);
   setNoCache(res);
   res.statusCode = err.status;
-  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', body.length);
   res.end(body);
 }
@@ -75,7 +75,7 @@ export function createGirderHandler(options: GirderHandlerOptions): ServiceHandl
         sendHtml404(res, ctx.url.pathname);
         return;
       }
-      const params = girderParams(ctx.url, ctx.body, req.headers['content-type']);
+      const params = girderParams(ctx.url, ctx.body, req.headers['content-type'], req.method ?? 'GET');
       const rest = segments.slice(1);
       const match = matchRoute(routes, method, rest);
       if (!match) throw restError(`No matching route for "${method} ${rest.join('/')}"`);
@@ -102,11 +102,11 @@ export function createGirderHandler(options: GirderHandlerOptions): ServiceHandl
         return;
       }
       if (err instanceof GirderError) {
-        sendError(res, err);
+        sendError(req, res, err);
         return;
       }
       ctx.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      sendError(res, internalError(uid));
+      sendError(req, res, internalError(uid));
     }
   };
 }

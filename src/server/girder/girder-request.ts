@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServedFile, ServedFolder, ServedItem } from '../dataset-types.js';
 import type { FaultInjector, FaultKind } from '../faults.js';
-import { girderJson } from '../http/girder-json.js';
 import { invalidObjectId, missingId, OBJECT_ID, restError, validationError } from '../http/girder-errors.js';
+import { girderResponseBody } from '../http/girder-response.js';
 import { setNoCache } from '../http/headers.js';
 import type { Caller, GirderAuth } from './auth.js';
 import { DATA_READ } from './auth.js';
@@ -29,12 +29,12 @@ export interface GirderRequest {
 
 export type GirderHandler = (r: GirderRequest) => Promise<void>;
 
-/** A JSON answer with Girder's headers. */
+/** A JSON answer with Girder's headers (HTML pretty-print when `Accept` prefers it). */
 export function sendJson(r: GirderRequest, value: unknown, status = 200, headers: Record<string, string> = {}): void {
-  const body = Buffer.from(girderJson(value), 'utf8');
+  const { contentType, body } = girderResponseBody(value, r.req.headers.accept);
   setNoCache(r.res);
   for (const [k, v] of Object.entries(headers)) r.res.setHeader(k, v);
-  r.res.setHeader('Content-Type', 'application/json');
+  r.res.setHeader('Content-Type', contentType);
   r.res.setHeader('Content-Length', body.length);
   r.res.statusCode = status;
   r.res.end(body);

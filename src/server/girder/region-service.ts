@@ -110,8 +110,8 @@ export class RegionService {
       return this.renderStream(item, geometry, plan, p, resampled, megapixels);
     }
     const body = await this.faults.renderQueue.run(megapixels, async () => {
-      const source = await this.store.source(item);
-      const { pixels } = await readRegion(source, geometry, req);
+      const lease = await this.store.source(item);
+      const { pixels } = await readRegion(lease.source, geometry, req).finally(() => lease.release());
       if (pixels === null) return Buffer.alloc(0);
       return encodeRegion(pixels, p, resampled, fill);
     });
@@ -148,11 +148,15 @@ export class RegionService {
       await released;
     });
     await slot;
-    const source = await this.store.source(item).catch((err: unknown) => {
+    const lease = await this.store.source(item).catch((err: unknown) => {
       release();
       throw err;
     });
-    const strips = readRegionStrips(source, geometry, plan, { maxStripPixels: this.limits.maxStripPixels });
+    const done = (): void => {
+      lease.release();
+      release();
+    };
+    const strips = readRegionStrips(lease.source, geometry, plan, { maxStripPixels: this.limits.maxStripPixels });
     if (p.encoding === 'PNG') {
       const body = Readable.from(pngStream({ width: plan.width, height: plan.height, channels: resampled ? 4 : 3 }, strips));
       return {
@@ -160,14 +164,17 @@ export class RegionService {
         body,
         note: 'region streamed (PNG strips)',
         cleanup: async () => {
-          release();
+          done();
           await queued;
         },
       };
     }
-    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-'));
+    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-')).catch((err: unknown) => {
+      done();
+      throw err;
+    });
     const cleanup = async (): Promise<void> => {
-      release();
+      done();
       await queued;
       await rm(dir, { recursive: true, force: true });
     };

@@ -126,6 +126,9 @@ const getAnnotation: GirderHandler = async (r) => {
   }
   const limit = intParam(r, 'limit', 0);
   const offset = intParam(r, 'offset', 0);
+  // Elements are a MongoDB query: a negative skip is an error (500, as for listings, see
+  // paging.ts), a negative limit means |limit|.
+  if (offset < 0) throw new Error(`skip value must be non-negative, but received: ${offset}`);
   const maxDetails = intParam(r, 'maxDetails', 0);
   const sortdir = intParam(r, 'sortdir', 1) < 0 ? -1 : 1;
   const sortKey = r.params.sort ?? '_id';
@@ -146,7 +149,8 @@ const getAnnotation: GirderHandler = async (r) => {
   } else if (sortdir === -1) {
     elements = [...elements].reverse(); // elements are stored, and so listed, in _id order
   }
-  const queryLimit = maxDetails && (!limit || maxDetails < limit) ? maxDetails : limit;
+  const absLimit = Math.abs(limit);
+  const queryLimit = maxDetails && (!absLimit || maxDetails < absLimit) ? maxDetails : absLimit;
   elements = queryLimit ? elements.slice(offset, offset + queryLimit) : elements.slice(offset);
   const out: AnnotationElement[] = [];
   let details = 0;

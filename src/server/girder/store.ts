@@ -1,6 +1,9 @@
 import type { SlideGeometry } from '../../geometry/types.js';
-import type { SlideSource } from '../../slides/types.js';
 import type { AnnotationDocument, ServedDataset, ServedFile, ServedFolder, ServedItem } from '../dataset-types.js';
+import { SourceCache, type SourceLease } from './source-cache.js';
+
+/** Open slide sources kept for reuse by default (a demo slide holds ~20 MB once open). */
+export const DEFAULT_MAX_OPEN_SLIDES = 8;
 
 /** Lookup tables over a `ServedDataset`, plus per-item caches (open slides, annotations). */
 export class GirderStore {
@@ -9,11 +12,15 @@ export class GirderStore {
   readonly folders = new Map<string, ServedFolder>();
   private readonly itemsByFolder = new Map<string, ServedItem[]>();
   private readonly foldersByParent = new Map<string, ServedFolder[]>();
-  private readonly sources = new Map<string, Promise<SlideSource>>();
+  readonly sources: SourceCache;
   private readonly annotations = new Map<string, Promise<AnnotationDocument[]>>();
   private annotationIndex: Promise<Map<string, { doc: AnnotationDocument; item: ServedItem }>> | null = null;
 
-  constructor(readonly dataset: ServedDataset) {
+  constructor(
+    readonly dataset: ServedDataset,
+    options: { maxOpenSlides?: number } = {},
+  ) {
+    this.sources = new SourceCache(options.maxOpenSlides ?? DEFAULT_MAX_OPEN_SLIDES);
     for (const folder of dataset.folders) {
       this.folders.set(folder.id, folder);
       const siblings = this.foldersByParent.get(folder.parentId) ?? [];
@@ -80,15 +87,14 @@ export class GirderStore {
     return g;
   }
 
-  source(item: ServedItem): Promise<SlideSource> {
-    if (!item.slide) return Promise.reject(new Error(`item ${item.id} has no slide`));
-    let p = this.sources.get(item.id);
-    if (!p) {
-      p = item.slide.open();
-      p.catch(() => this.sources.delete(item.id));
-      this.sources.set(item.id, p);
-    }
-    return p;
+  /**
+   * Borrow the item's open slide source (opened once, reused across requests, least recently
+   * used ones closed beyond the bound); `release()` it when the read is done.
+   */
+  async source(item: ServedItem): Promise<SourceLease> {
+    const slide = item.slide;
+    if (!slide) throw new Error(`item ${item.id} has no slide`);
+    return this.sources.acquire(item.id, () => slide.open());
   }
 
   annotationsOf(item: ServedItem): Promise<AnnotationDocument[]> {
@@ -116,8 +122,6 @@ export class GirderStore {
   }
 
   async close(): Promise<void> {
-    const opened = [...this.sources.values()];
-    this.sources.clear();
-    await Promise.all(opened.map(async (p) => (await p.catch(() => null))?.close()));
+    await this.sources.close();
   }
 }

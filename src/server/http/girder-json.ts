@@ -100,7 +100,20 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function encode(value: unknown, out: string[]): void {
+/** Layout of the output: compact (`", "`, `": "`) or Python's `indent=4, separators=(',', ': ')`. */
+interface Layout {
+  indent: string | null;
+  depth: number;
+}
+
+/** What goes between two members, and before the first / after the last one. */
+function joints(layout: Layout): { open: string; between: string; close: string } {
+  if (layout.indent === null) return { open: '', between: ', ', close: '' };
+  const inner = '\n' + layout.indent.repeat(layout.depth + 1);
+  return { open: inner, between: ',' + inner, close: '\n' + layout.indent.repeat(layout.depth) };
+}
+
+function encode(value: unknown, out: string[], layout: Layout): void {
   if (value === null || value === undefined) {
     out.push('null');
   } else if (typeof value === 'boolean') {
@@ -114,22 +127,35 @@ function encode(value: unknown, out: string[]): void {
   } else if (value instanceof PyFloat) {
     out.push(pythonFloatRepr(value.value));
   } else if (Array.isArray(value)) {
-    out.push('[');
+    // Python writes empty containers as `[]` / `{}` even when indenting.
+    if (value.length === 0) {
+      out.push('[]');
+      return;
+    }
+    const j = joints(layout);
+    const inner = { indent: layout.indent, depth: layout.depth + 1 };
+    out.push('[', j.open);
     value.forEach((v, i) => {
-      if (i > 0) out.push(', ');
-      encode(v, out);
+      if (i > 0) out.push(j.between);
+      encode(v, out, inner);
     });
-    out.push(']');
+    out.push(j.close, ']');
   } else if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) {
+      out.push('{}');
+      return;
+    }
     entries.sort(([a], [b]) => compareCodePoints(a, b));
-    out.push('{');
+    const j = joints(layout);
+    const inner = { indent: layout.indent, depth: layout.depth + 1 };
+    out.push('{', j.open);
     entries.forEach(([k, v], i) => {
-      if (i > 0) out.push(', ');
+      if (i > 0) out.push(j.between);
       out.push(pythonStringRepr(k), ': ');
-      encode(v, out);
+      encode(v, out, inner);
     });
-    out.push('}');
+    out.push(j.close, '}');
   } else {
     throw new TypeError(`girderJson: cannot encode a ${typeof value}`);
   }
@@ -138,6 +164,13 @@ function encode(value: unknown, out: string[]): void {
 /** Serialise like Girder's REST layer (sorted keys, Python separators, ASCII only). */
 export function girderJson(value: unknown): string {
   const out: string[] = [];
-  encode(value, out);
+  encode(value, out, { indent: null, depth: 0 });
+  return out.join('');
+}
+
+/** Python's `json.dumps(value, indent=4, sort_keys=True, separators=(',', ': '))`. */
+export function girderPrettyJson(value: unknown): string {
+  const out: string[] = [];
+  encode(value, out, { indent: '    ', depth: 0 });
   return out.join('');
 }

@@ -1,11 +1,18 @@
 import { restError } from './girder-errors.js';
 
 /**
- * Girder's parameters: the query string merged with an `application/x-www-form-urlencoded` body
- * (Python clients put parameters in the query even for POST). Since Girder 3.1.1 a parameter
- * given twice (also once in each place) is a 400 (remote-services.md A1).
+ * CherryPy processes a request body only for these methods (`Request.methods_with_bodies`);
+ * on GET, DELETE, HEAD… a form body is never parsed, so its parameters do not exist. The HTTP
+ * method on the wire decides, not an `X-HTTP-Method-Override` (Girder applies that later).
  */
-export function girderParams(url: URL, body: Buffer, contentType: string | undefined): Record<string, string> {
+const METHODS_WITH_BODIES = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Girder's parameters: the query string merged with an `application/x-www-form-urlencoded` body
+ * of a POST, PUT or PATCH (Python clients put parameters in the query even for POST). Since
+ * Girder 3.1.1 a parameter given twice (also once in each place) is a 400 (remote-services.md A1).
+ */
+export function girderParams(url: URL, body: Buffer, contentType: string | undefined, method: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
   const add = (search: URLSearchParams): void => {
     for (const [name, value] of search) {
@@ -16,7 +23,7 @@ export function girderParams(url: URL, body: Buffer, contentType: string | undef
     }
   };
   add(url.searchParams);
-  if (body.length > 0 && isFormEncoded(contentType)) add(new URLSearchParams(body.toString('latin1')));
+  if (body.length > 0 && METHODS_WITH_BODIES.has(method.toUpperCase()) && isFormEncoded(contentType)) add(new URLSearchParams(body.toString('latin1')));
   return params;
 }
 

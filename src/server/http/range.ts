@@ -78,3 +78,34 @@ export function downloadWindow(
     contentLength: Math.max(end - offset, 0),
   };
 }
+
+/** The outcome of a `Range` header for the RFC-conforming services (figshare's blob store, GDC). */
+export type RangeDecision =
+  | { kind: 'full' }
+  /** Inclusive first and last byte, as Content-Range states them. */
+  | { kind: 'partial'; first: number; last: number }
+  | { kind: 'unsatisfiable' };
+
+/**
+ * A `Range` header as an RFC 9110 server (S3 behind figshare, GDC) reads it: one `bytes=` range
+ * `a-b` (inclusive, b clamped to the end), `a-` or the suffix `-n`. Anything malformed, another
+ * unit or several ranges is ignored (a full answer, which the RFC allows); a start at or past the
+ * end, or `-0`, is unsatisfiable (416). Deliberately not built on `parseRanges`: CherryPy checks
+ * "start past the end" before "last < first" and never answers 416, the RFC does the opposite.
+ */
+export function decideRange(header: string | undefined, size: number): RangeDecision {
+  if (header === undefined) return { kind: 'full' };
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (m === null) return { kind: 'full' };
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return { kind: 'full' };
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'partial', first: Math.max(0, size - n), last: size - 1 };
+  }
+  const first = Number(a);
+  if (b !== '' && Number(b) < first) return { kind: 'full' };
+  if (first >= size) return { kind: 'unsatisfiable' };
+  return { kind: 'partial', first, last: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
+}
