@@ -1,0 +1,71 @@
+/**
+ * S1-ref: the reference client (the original script's way) against the same server as S1, run
+ * as a child process under the same measurement. Before timing, its JPEG regions are requested
+ * once from the bench process, so the server answers them from its cache like S1's PNGs.
+ */
+import { join } from 'node:path';
+import { DSA_FOLDER_ID } from '../../src/catalog/index.js';
+import { measureChild } from './measure-child.js';
+import { planReference, type ReferenceOptions } from './reference-client.js';
+import { cleanEnv, REPO_ROOT } from './repo.js';
+import type { ScenarioEnv } from './scenario-s1.js';
+import { transpileScript } from './transpile-script.js';
+
+export interface RefRun {
+  wallSeconds: number;
+  cpuSeconds: number | null;
+  maxRssMiB: number | null;
+  serverRequests: number;
+  bytes: number;
+}
+
+function referenceOptions(env: ScenarioEnv, outDir: string): ReferenceOptions {
+  return {
+    apiUrl: env.bench.server.urls.girder,
+    figshareBase: env.bench.figshareBase,
+    folderId: DSA_FOLDER_ID,
+    roisPath: env.roisPath,
+    outDir,
+    mpp: 0.25,
+  };
+}
+
+/** Fetch every JPEG region once (4 at a time, the queue's width) so the server caches them. */
+async function warmUp(env: ScenarioEnv): Promise<void> {
+  const jobs = await planReference(referenceOptions(env, env.work));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      if (job === undefined) return;
+      const res = await fetch(job.regionUrl);
+      if (!res.ok) throw new Error(`S1-ref warm-up: ${res.status} for ${job.regionUrl}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+export async function runRef(env: ScenarioEnv): Promise<RefRun[]> {
+  const script = await transpileScript(REPO_ROOT, join(REPO_ROOT, 'bench', 'lib', 'reference-client.ts'));
+  await warmUp(env);
+  const runs: RefRun[] = [];
+  for (let i = 1; i <= env.runs; i++) {
+    const o = referenceOptions(env, join(env.work, `ref-run${i}`));
+    env.bench.server.resetLog();
+    const args = [script, '--api-url', o.apiUrl, '--figshare-base', o.figshareBase, '--folder-id', o.folderId, '--rois', o.roisPath, '--out', o.outDir, '--mpp', String(o.mpp)];
+    const r = await measureChild(process.execPath, args, { cwd: env.work, env: cleanEnv(), timeoutMs: 60 * 60_000 });
+    if (r.exitCode !== 0) throw new Error(`S1-ref run ${i}: exit ${r.exitCode ?? r.signal}: ${r.stderr.slice(-1000)}`);
+    const log = env.bench.server.log;
+    const run: RefRun = {
+      wallSeconds: r.wallSeconds,
+      cpuSeconds: r.cpuSeconds,
+      maxRssMiB: r.maxRssMiB,
+      serverRequests: log.length,
+      bytes: log.reduce((s, e) => s + e.bytes, 0),
+    };
+    env.progress(`S1-ref run ${i}/${env.runs}: ${run.wallSeconds.toFixed(2)} s, ${run.serverRequests} requests, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s, RSS ${run.maxRssMiB?.toFixed(0) ?? '?'} MiB`);
+    runs.push(run);
+  }
+  return runs;
+}
