@@ -104,6 +104,22 @@ describe('fault injection: each fault is observable by a plain fetch', () => {
     });
   });
 
+  test('body faults leave empty answers alone: a 0-byte region is not held open by a stall', async () => {
+    await withServer(girder({ stallBody: 1 }), async (s) => {
+      // exact=true with a non-integral level is large_image's empty 200 (remote-services A11).
+      const url = `${s.urls.girder}/item/${IDS.slideItem}/tiles/region?left=0&top=0&right=100&bottom=100&magnification=7&exact=true`;
+      // Several in a row: keep-alive reuses the connection, so an unfinished exchange would
+      // block the next request until a timeout.
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        assert.equal(res.status, 200);
+        const { bytes, error } = await readAll(res);
+        assert.equal(error, null);
+        assert.equal(bytes, 0);
+      }
+    });
+  });
+
   test('200 HTML page, 200 empty body, full 200 for a Range request', async () => {
     await withServer(girder({ htmlPage200: 1 }), async (s) => {
       const r = await get(`${s.urls.girder}/item/${IDS.slideItem}`);

@@ -125,7 +125,9 @@ export function shapeResponse(res: ServerResponse, options: ShapeOptions): void 
     else socket.end();
   };
 
+  let received = 0;
   const processChunk = async (chunk: Buffer): Promise<void> => {
+    received += chunk.length;
     if (cutDone) return; // after the cut, the rest of the body is dropped
     if (cut) {
       if (cutAt === null) {
@@ -148,7 +150,9 @@ export function shapeResponse(res: ServerResponse, options: ShapeOptions): void 
     },
     final(cb) {
       const finish = async (): Promise<void> => {
-        if (cut && !cutDone) await doCut();
+        // A body fault needs a body: an empty answer (a redirect, a 0-byte region) is sent
+        // whole, otherwise a "stall" would hold a finished exchange open until a client timeout.
+        if (cut && !cutDone && received > 0) await doCut();
         if (!cutDone) origEnd();
       };
       finish().then(() => cb(), cb);
