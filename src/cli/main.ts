@@ -6,6 +6,7 @@ import { registerInfo } from './commands/info.js';
 import { registerServe } from './commands/serve.js';
 import { registerDownload } from './commands/download.js';
 import { registerVerify } from './commands/verify.js';
+import { registerPrepare } from './commands/prepare.js';
 import { toolVersion } from '../pipeline/tool-version.js';
 
 /** Secrets the process may hold in its environment; never echoed, even in a crash report. */
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
   registerInfo(program, ctx, setResult);
   registerDownload(program, ctx, setResult);
   registerVerify(program, ctx, setResult);
+  registerPrepare(program, ctx, setResult);
   registerServe(program, ctx, setResult);
   program.addHelpText(
     'after',
@@ -51,7 +53,8 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
       '  bcss info                         dataset facts: ROIs, sites, splits, classes\n' +
       '  bcss download --out BCSS          images + masks at 0.25 um/px from the real servers\n' +
       '  bcss serve --demo --port 0        a local DSA/figshare/GDC server with demo data\n' +
-      '  bcss verify --out BCSS            re-hash everything offline\n\n' +
+      '  bcss verify --out BCSS            re-hash everything offline\n' +
+      '  bcss prepare tiles --out BCSS     training-ready tiles, splits, gallery, class stats\n\n' +
       'Exit codes: 0 ok, 1 partial failure, 2 usage, 3 auth, 4 integrity, 5 network,\n' +
       '            6 disk, 7 output folder busy, 8 remote error, 70 internal error.\n',
   );

@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { builtinClasses } from '../../catalog/classes.js';
+import { UsageError } from '../../errors.js';
+import type { PrepareEvent, PrepareHooks, PrepareStatsResult } from '../../prepare/types.js';
+import type { CliContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+type SetResult = (r: { exitCode: number }) => void;
+
+interface CommonFlags {
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const HELP_AFTER = `
+Reads the folder \`bcss download\` wrote (images/, masks/, bcss.lock.json) and writes below it.
+Nothing is fetched; images/ and masks/ are never modified. Images and masks are paired by the
+ROI name in the file name, never by listing order; every ROI the lock lists (or, without a lock,
+every ROI found) must have exactly one image and one mask of the same size, or nothing is
+written and the exit code is 4. Reruns do no work for outputs that are up to date.
+
+Tasks:
+  splits    OUT/splits/<split>/{train,val,test}.txt (eva has val, baseline does not);
+            --layout folders: OUT/prepared/<split>/<part>/{images,masks}/ (hard links);
+            --layout eva: OUT/prepared/eva-root/{rgbs_colorNormalized,masks}/ for kaiko-ai/eva
+  tiles     OUT/tiles/<size>/{images,masks}/<ROI>_x<X>_y<Y>.png, index.csv, classes.json
+  gallery   OUT/gallery/index.html with image, mask and overlay thumbnails (works offline)
+  stats     OUT/meta/class_stats.csv: pixels per class per ROI and totals (code 0 left out)
+
+Tiles are whole (edge strips narrower than --size are left out) and RGB. What each output was
+made from is remembered in OUT/.bcss-prepare/, so a rerun only redoes ROIs whose files or
+options changed, and files that come out identical keep their mtimes.
+
+Examples:
+  bcss prepare splits --split eva --layout folders
+  bcss prepare tiles --size 512 --min-roi-fraction 0.5 --groups baseline --exclude ignore
+  bcss prepare gallery && open BCSS/gallery/index.html
+  bcss prepare stats --json | jq .totals
+
+Mask value 0 means "outside the ROI / don't care": it is not a class.
+`;
+
+function outDir(ctx: CliContext, flags: CommonFlags): string {
+  return resolve(ctx.cwd, flags.out ?? (ctx.env.BCSS_OUT || 'BCSS'));
+}
+
+function parseNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`expected a number for ${flag} but received ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** A counter line per ROI on stderr (stdout stays for the summary / JSON). */
+function hooks(ctx: CliContext, flags: CommonFlags): PrepareHooks {
+  const onEvent = (e: PrepareEvent): void => {
+    if (e.type === 'log') ctx.stderr.write(`${e.level}: ${e.message}\n`);
+    else if (flags.quiet !== true) ctx.stderr.write(`[${e.index}/${e.total}] ${e.roi}: ${e.detail}\n`);
+  };
+  return { onEvent, signal: ctx.signal };
+}
+
+function finish(ctx: CliContext, setResult: SetResult, flags: CommonFlags, result: { interrupted: boolean }, text: string): void {
+  ctx.stdout.write(flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : text);
+  setResult({ exitCode: result.interrupted ? EXIT.interrupted : EXIT.ok });
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('-o, --out <dir>', 'the folder `bcss download` wrote (default ./BCSS or BCSS_OUT)')
+    .option('--json', 'print one JSON result object on stdout')
+    .option('-q, --quiet', 'no per-ROI progress lines on stderr');
+}
+
+export function registerPrepare(program: Command, ctx: CliContext, setResult: SetResult): void {
+  const prepare = program
+    .command('prepare')
+    .summary('training-ready splits, tiles, a preview gallery and class statistics, offline')
+    .description('turn a finished download folder into training-ready outputs, offline and idempotently')
+    .addHelpText('after', HELP_AFTER);
+
+  common(prepare.command('splits'))
+    .description('split files (baseline or eva) and, optionally, folder layouts made of links')
+    .option('--split <name>', 'baseline (test sites OL, LL, E2, EW, GM, S3) or eva (adds val sites BH, C8, A8, A1, E9)', 'baseline')
+    .option('--layout <name>', 'script (lists only), folders (train/val/test folders) or eva (rgbs_colorNormalized + masks)', 'script')
+    .option('--link <mode>', 'hard (copy across devices), copy or symlink', 'hard')
+    .action(async (flags: CommonFlags & { split: string; layout: string; link: string }) => {
+      const { prepareSplits, checkChoice, SPLIT_SCHEMES, SPLIT_LAYOUTS, LINK_MODES, EVA_ROOT } = await import('../../prepare/prepare-splits.js');
+      const root = outDir(ctx, flags);
+      const r = await prepareSplits(
+        {
+          root,
+          split: checkChoice(flags.split, SPLIT_SCHEMES, '--split'),
+          layout: checkChoice(flags.layout, SPLIT_LAYOUTS, '--layout'),
+          link: checkChoice(flags.link, LINK_MODES, '--link'),
+        },
+        hooks(ctx, flags),
+      );
+      const parts = Object.entries(r.parts).map(([p, n]) => `${p} ${n}`).join(', ');
+      const lines = [`splits/${flags.split}: ${parts} ROIs (${r.rois} in all)`];
+      if (flags.layout !== 'script') {
+        const where = flags.layout === 'eva' ? EVA_ROOT : `prepared/${flags.split}`;
+        lines.push(`${where}: ${r.placed} file(s) placed, ${r.upToDate} up to date${r.copiedInsteadOfLinked ? ' (copied where hard links were impossible)' : ''}`);
+      }
+      lines.push(r.written.length > 0 ? `wrote ${r.written.join(', ')}` : 'split files were already up to date');
+      finish(ctx, setResult, flags, r, `${lines.join('\n')}\n`);
+    });
+
+  common(prepare.command('tiles'))
+    .description('cut image/mask pairs into fixed-size tiles with an index.csv')
+    .option('--size <px>', 'tile width and height', '512')
+    .option('--stride <px>', 'step between tiles (default: the tile size, i.e. no overlap)')
+    .option('--min-roi-fraction <f>', 'skip tiles with less than this fraction of pixels inside the ROI (mask != 0)', '0.5')
+    .option('--groups <name>', 'baseline (tumor 1, stroma 2, inflammatory 3, necrosis 4, other 5, ignore 0) or raw (codes 0..21)', 'baseline')
+    .option('--exclude <where>', 'baseline groups only: put class 7 "exclude" in other (default) or ignore (0)')
+    .action(async (flags: CommonFlags & { size: string; stride?: string; minRoiFraction: string; groups: string; exclude?: string }) => {
+      const { prepareTiles, normaliseTilesOptions } = await import('../../prepare/prepare-tiles.js');
+      const options = normaliseTilesOptions({
+        root: outDir(ctx, flags),
+        size: parseNumber(flags.size, '--size') as number,
+        stride: parseNumber(flags.stride, '--stride'),
+        minRoiFraction: parseNumber(flags.minRoiFraction, '--min-roi-fraction'),
+        groups: flags.groups,
+        exclude: flags.exclude,
+      });
+      const r = await prepareTiles(options, hooks(ctx, flags));
+      const text =
+        `tiles/${options.size}: ${r.tiles} tile(s) from ${r.rois} ROIs (${r.written} cut this run, ${r.upToDateRois} ROIs up to date, ` +
+        `${r.belowMinRoiFraction} below --min-roi-fraction ${options.minRoiFraction})\nindex: ${r.indexPath}\n`;
+      finish(ctx, setResult, flags, r, text);
+    });
+
+  common(prepare.command('gallery'))
+    .description('an offline HTML page with image, mask and overlay thumbnails of every ROI')
+    .option('--max-width <px>', 'thumbnails fit in a box this many pixels wide and high', '512')
+    .action(async (flags: CommonFlags & { maxWidth: string }) => {
+      const { prepareGallery } = await import('../../prepare/prepare-gallery.js');
+      const r = await prepareGallery({ root: outDir(ctx, flags), maxWidth: parseNumber(flags.maxWidth, '--max-width') as number }, hooks(ctx, flags));
+      finish(ctx, setResult, flags, r, `gallery: ${r.rois} ROIs (${r.rendered} rendered, ${r.upToDateRois} up to date)\nopen ${r.htmlPath}\n`);
+    });
+
+  common(prepare.command('stats'))
+    .description('pixels per class per ROI and in total (code 0, outside the ROI, left out)')
+    .action(async (flags: CommonFlags) => {
+      const { prepareStats } = await import('../../prepare/prepare-stats.js');
+      const r = await prepareStats({ root: outDir(ctx, flags) }, hooks(ctx, flags));
+      finish(ctx, setResult, flags, r, renderStats(r));
+    });
+}
+
+/** The totals table printed by `bcss prepare stats`. */
+export function renderStats(r: PrepareStatsResult): string {
+  const lines = [`class pixels over ${r.rois.length} ROIs (inside the ROI: ${r.totalRoiPixels} px)`, '', 'code  class                     group          pixels      share'];
+  for (const c of builtinClasses()) {
+    if (c.code === 0) continue;
+    const n = r.totals[c.code] ?? 0;
+    const share = r.totalRoiPixels === 0 ? 0 : (100 * n) / r.totalRoiPixels;
+    lines.push(`${String(c.code).padStart(4)}  ${c.name.padEnd(24)}  ${c.group.padEnd(12)}  ${String(n).padStart(12)}  ${share.toFixed(2).padStart(6)}%`);
+  }
+  lines.push('', `per ROI: ${r.csvPath}`);
+  return `${lines.join('\n')}\n`;
+}
