@@ -8,12 +8,16 @@
  * 2. Values must be class codes (0..21); anything else is a corrupt or foreign mask.
  * 3. `resize`: the exact scikit-image nearest map to the target (the original's behaviour);
  *    `pad`: a zero row and column are appended to an (H−1)×(W−1) mask first (0 = outside ROI).
- * 4. Encoded as an 8-bit grey PNG; the output header is checked to be colour type 0.
+ * 4. Encoded as an 8-bit grey PNG, row strips straight from the resize into the compressor
+ *    (grey-png.ts), so the full-size output never exists uncompressed: memory is the decoded base
+ *    mask plus one strip.
  */
-import sharp from 'sharp';
 import { IntegrityError } from '../errors.js';
-import { resizeNearest } from '../geometry/nearest.js';
+import { anyAbove, contiguousMax, disallowedValues } from '../geometry/label-values.js';
+import { nearestIndexMap } from '../geometry/nearest.js';
 import { readPngHeader } from '../geometry/png-header.js';
+import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines, type RowFiller } from './grey-png.js';
+import { loadSharp } from './sharp-loader.js';
 import type { MaskAlign } from './types.js';
 
 export interface MaskBounds {
@@ -75,48 +79,120 @@ export async function convertMask(input: ConvertMaskInput): Promise<ConvertedMas
   }
   const bw = header.width;
   const bh = header.height;
-  let raw: Buffer;
-  try {
-    const decoded = await sharp(input.png, { limitInputPixels: Math.max(1, bw * bh), sequentialRead: true })
-      .extractChannel(0)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (decoded.info.width !== bw || decoded.info.height !== bh || decoded.info.channels !== 1) {
-      throw new Error(`decoded ${decoded.info.width}×${decoded.info.height}×${decoded.info.channels}`);
-    }
-    raw = decoded.data;
-  } catch (err) {
-    throw new IntegrityError(`${label}: the base mask PNG cannot be decoded (${(err as Error).message})`, { cause: err });
-  }
-  checkValues(raw, input.classCodes, label);
+  const src = await decodeBaseMask(input.png, bw, bh, label);
+  checkValues(src, input.classCodes, label);
 
-  let src: Uint8Array = raw;
-  let sw = bw;
-  let sh = bh;
-  if (align === 'pad' && convention === 'minus-one') {
-    // Zero (outside ROI) row at the bottom and column at the right: the geometrically exact grid.
-    const padded = new Uint8Array(fullW * fullH);
-    for (let y = 0; y < bh; y++) padded.set(raw.subarray(y * bw, y * bw + bw), y * fullW);
-    src = padded;
-    sw = fullW;
-    sh = fullH;
-  }
-  const out = sw === target.width && sh === target.height ? src : resizeNearest(src, sw, sh, target.width, target.height);
-  const png = await encodeGreyPng(out, target.width, target.height);
+  // `pad` puts a zero (outside ROI) row at the bottom and column at the right of a one-short
+  // mask first: the geometrically exact grid. The padding is virtual: rows and columns past the
+  // base mask read as 0.
+  const padded = align === 'pad' && convention === 'minus-one';
+  const sw = padded ? fullW : bw;
+  const sh = padded ? fullH : bh;
+  const png = await encodeGreyRows(target.width, target.height, resizedRows(src, sw, sh, target.width, target.height));
   return { png, width: target.width, height: target.height, base: { width: bw, height: bh, convention } };
 }
 
-function checkValues(raw: Uint8Array, classCodes: Iterable<number>, label: string): void {
-  const allowed = new Uint8Array(256);
-  let maxCode = 0;
-  for (const c of classCodes) {
-    allowed[c] = 1;
-    maxCode = Math.max(maxCode, c);
+/** Decoded mask pixels: pixel (x, y) is `data[offset + y * stride + x]`. */
+interface PixelRows {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  stride: number;
+  offset: number;
+}
+
+/** The base mask's pixels, bounded by its IHDR; the grey codec, or sharp for an interlaced PNG. */
+async function decodeBaseMask(png: Uint8Array, width: number, height: number, label: string): Promise<PixelRows> {
+  const what = `${label}: the base mask PNG`;
+  let rows: PixelRows;
+  try {
+    const lines = await decodeGreyScanlines(png, what, width * height);
+    rows = lines === null ? { data: await decodeWithSharp(png), width, height, stride: width, offset: 0 } : { ...lines, offset: 1 };
+  } catch (err) {
+    throw new IntegrityError(`${label}: the base mask PNG cannot be decoded (${(err as Error).message})`, { cause: err });
   }
+  if (rows.width !== width || rows.height !== height || rows.data.length < rows.offset + (height - 1) * rows.stride + width) {
+    throw new IntegrityError(`${label}: the base mask decoded to ${rows.width}×${rows.height} px, not the ${width}×${height} of its header`);
+  }
+  return rows;
+}
+
+async function decodeWithSharp(png: Uint8Array): Promise<Uint8Array> {
+  const header = readPngHeader(png);
+  const sharp = await loadSharp();
+  const { data, info } = await sharp(png, { limitInputPixels: Math.max(1, header.width * header.height), sequentialRead: true })
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== header.width || info.height !== header.height || info.channels !== 1) {
+    throw new Error(`decoded ${info.width}×${info.height}×${info.channels}`);
+  }
+  return data;
+}
+
+/**
+ * Row producer for `encodeGreyRows`: the scikit-image nearest map (geometry/nearest.ts) from the
+ * source grid (`sw × sh`, which may extend past the decoded pixels with zeros: pad mode) to the
+ * target. Output rows that map to the same source row are copies of the previous one.
+ */
+function resizedRows(src: PixelRows, sw: number, sh: number, tw: number, th: number): RowFiller {
+  const ys = nearestIndexMap(sh, th);
+  // Int32 indices and plain Uint8Array views keep the gather loop monomorphic (≈2× faster than
+  // Uint32Array/Buffer); sizes are below 2^31, so the indices fit.
+  const xs = Int32Array.from(nearestIndexMap(sw, tw));
+  const data = new Uint8Array(src.data.buffer, src.data.byteOffset, src.data.byteLength);
+  // Columns that read a real pixel (the map is monotonic, so they come first); the rest are padding.
+  let real = 0;
+  while (real < tw && (xs[real] as number) < src.width) real++;
+  const identity = sw === tw && real === tw && src.width === tw;
+  // The last gathered row, for output rows that repeat it (upscaling): a copy, not a gather.
+  let prevY = -1;
+  let prevRow: Uint8Array | null = null;
+  return (y0, rows, buf, stride) => {
+    const map = xs;
+    const pixels = data;
+    for (let r = 0; r < rows; r++) {
+      const sy = ys[y0 + r] as number;
+      const o = r * stride + 1;
+      if (sy === prevY && prevRow !== null) {
+        buf.set(prevRow, o);
+      } else if (sy >= src.height) {
+        buf.fill(0, o, o + tw);
+      } else {
+        const base = src.offset + sy * src.stride;
+        if (identity) {
+          buf.set(pixels.subarray(base, base + tw), o);
+        } else {
+          for (let x = 0; x < real; x++) buf[o + x] = pixels[base + (map[x] as number)] as number;
+          if (real < tw) buf.fill(0, o + real, o + tw);
+        }
+      }
+      prevY = sy;
+      prevRow = buf.subarray(o, o + tw);
+    }
+  };
+}
+
+/**
+ * Every base-mask pixel must be a class code. With codes 0..max (BCSS: 0..21) one word-wise scan
+ * covers the whole buffer, row filter bytes included (they are 0..4 after decoding, so they pass
+ * whenever max ≥ 4); otherwise the pixels are checked row by row.
+ */
+function checkValues(src: PixelRows, classCodes: Iterable<number>, label: string): void {
+  const codes = [...classCodes];
+  const maxCode = Math.max(0, ...codes);
+  const max = contiguousMax(codes);
+  if (max !== null && max < 127 && (src.offset === 0 || max >= 4) && !anyAbove(src.data, max)) return;
   const seen = new Uint8Array(256);
-  for (let i = 0; i < raw.length; i++) seen[raw[i] as number] = 1;
-  const bad: number[] = [];
-  for (let v = 0; v < 256; v++) if (seen[v] === 1 && allowed[v] !== 1) bad.push(v);
+  for (let y = 0; y < src.height; y++) {
+    const base = src.offset + y * src.stride;
+    for (let x = 0; x < src.width; x++) seen[src.data[base + x] as number] = 1;
+  }
+  const present: number[] = [];
+  seen.forEach((v, value) => {
+    if (v === 1) present.push(value);
+  });
+  const bad = disallowedValues(Uint8Array.from(present), codes);
   if (bad.length > 0) {
     const shown = bad.slice(0, 8).join(', ') + (bad.length > 8 ? ', …' : '');
     throw new IntegrityError(`${label}: values ${shown} are not class codes (0..${maxCode})`, {
@@ -126,28 +202,18 @@ function checkValues(raw: Uint8Array, classCodes: Iterable<number>, label: strin
   }
 }
 
-/** 8-bit single-channel PNG (colour type 0); sharp would make RGB of a 1-channel raw without b-w. */
-export async function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
-  const png = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
-    raw: { width, height, channels: 1 },
-    limitInputPixels: false,
-  })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
-  const header = readPngHeader(png);
-  if (header.colorType !== 0 || header.bitDepth !== 8 || header.width !== width || header.height !== height) {
-    throw new IntegrityError(`encoded mask is colour type ${header.colorType}, ${header.bitDepth}-bit, ${header.width}×${header.height}; expected 8-bit grey ${width}×${height}`);
-  }
-  return png;
+/** 8-bit single-channel PNG (colour type 0) of packed pixels. */
+export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return encodeGrey(pixels, width, height);
 }
 
-/** Decode an 8-bit grey PNG written by `encodeGreyPng` (or any type-0 8-bit PNG), bounded by its IHDR. */
-export async function decodeGreyPng(png: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+/** Decode an 8-bit grey PNG (colour type 0), bounded by its IHDR, into packed pixels. */
+export async function decodeGreyPng(png: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
   const header = readPngHeader(png);
   if (header.colorType !== 0 || header.bitDepth !== 8) {
     throw new IntegrityError(`not an 8-bit greyscale PNG (colour type ${header.colorType}, ${header.bitDepth}-bit)`);
   }
-  const { data, info } = await sharp(png, { limitInputPixels: Math.max(1, header.width * header.height) }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
+  const lines = await decodeGreyScanlines(png, 'PNG', header.width * header.height);
+  if (lines !== null) return { data: packScanlines(lines), width: lines.width, height: lines.height };
+  return { data: await decodeWithSharp(png), width: header.width, height: header.height };
 }

@@ -21,6 +21,12 @@ export interface RemoteContext {
   /** The DSA item of an ROI's slide; throws the per-ROI reason (missing, ambiguous). */
   slideFor(roi: RoiRecord): SlideRef;
   geometryFor(itemId: string): Promise<SlideGeometry>;
+  /**
+   * Starts the `/tiles` lookups of these items now, in this order, in the background (they queue
+   * on the `dsa` lane), so that a region render never waits for its slide's metadata. Failures
+   * are not reported here: the step that needs the item asks again and reports its own error.
+   */
+  prefetchGeometry(itemIds: Iterable<string>): void;
   figshareFile(fileId: number): Promise<FigshareFileInfo>;
   gdcLookup(fileNames: readonly string[]): Promise<GdcLookup>;
 }
@@ -33,10 +39,27 @@ export interface ConnectOptions {
   emit: (event: PipelineEvent) => void;
   onSecret: (secret: string) => void;
   signal?: AbortSignal;
+  /**
+   * Item ids (the catalog's) whose `/tiles` are looked up while the folder listing is on the
+   * wire, so the first renders need not wait for the listing and then for their metadata in
+   * turn. The listing still decides which item each ROI uses: if it names another item, these
+   * lookups were just unused.
+   */
+  earlyGeometry?: readonly string[];
 }
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A RemoteContext whose `connect()` has not necessarily run yet (see `openRemote`). */
+export interface OpenedRemote extends RemoteContext {
+  /** Logs in, lists the DSA folder and matches ROIs to items; resolves `ready`. Call once. */
+  connect(): Promise<void>;
+  /** Resolves once `connect()` has logged in (requests may carry the token from then on). */
+  readonly authenticated: Promise<void>;
+  /** Resolves once `connect()` has finished: `slideFor` answers from then on. */
+  readonly ready: Promise<void>;
 }
 
 /**
@@ -45,16 +68,57 @@ function describe(err: unknown): string {
  * ids are stable and the listing is only a cross-check; an auth failure is thrown.
  */
 export async function connectRemote(c: ConnectOptions): Promise<RemoteContext> {
+  const remote = openRemote(c);
+  await remote.connect();
+  return remote;
+}
+
+/**
+ * The services, usable before the listing is in: requests that do not need it (a render of an
+ * item whose id is already known, say) can start while `connect()` runs.
+ */
+export function openRemote(c: ConnectOptions): OpenedRemote {
   const { options, transfer, emit } = c;
   const girder = new GirderClient({ transfer, apiUrl: options.apiUrl, onSecret: c.onSecret });
-  await girder.authenticate(options.credentials);
+
+  const geometry = new Map<string, Promise<SlideGeometry>>();
+  const geometryFor = (itemId: string): Promise<SlideGeometry> => {
+    let p = geometry.get(itemId);
+    if (p === undefined) {
+      p = girder.getTilesInfo(itemId).then(tilesToGeometry);
+      // A failed lookup is not cached, so a later artifact of the same slide can try again.
+      p.catch(() => geometry.delete(itemId));
+      geometry.set(itemId, p);
+    }
+    return p;
+  };
 
   let slides = new Map<string, SlideResolution>();
-  if (c.needSlides) {
+  const auth = settleLater();
+  const done = settleLater();
+
+  const connect = async (): Promise<void> => {
     try {
-      const items = await girder.listFolderItems(options.folderId);
-      slides = matchRoisToItems(options.rois, items, options.folderId);
+      await girder.authenticate(options.credentials);
+      auth.resolve();
+      if (c.needSlides) slides = await listSlides();
+      done.resolve();
+    } catch (err) {
+      auth.reject(err);
+      done.reject(err);
+      throw err;
+    }
+  };
+
+  const listSlides = async (): Promise<Map<string, SlideResolution>> => {
+    // Queued after the listing on the same lane, so they never delay it.
+    const listing = girder.listFolderItems(options.folderId);
+    listing.catch(() => undefined); // awaited just below
+    for (const id of c.earlyGeometry ?? []) geometryFor(id).catch(() => undefined);
+    try {
+      const items = await listing;
       emit({ type: 'log', level: 'info', message: `DSA folder ${options.folderId}: ${items.length} items listed` });
+      return matchRoisToItems(options.rois, items, options.folderId);
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof BcssError && err.kind === 'auth') {
@@ -66,32 +130,28 @@ export async function connectRemote(c: ConnectOptions): Promise<RemoteContext> {
         level: 'warn',
         message: `could not list DSA folder ${options.folderId} (${describe(err)}); using the item ids of the built-in catalog`,
       });
-      slides = catalogFallback(options.rois);
+      return catalogFallback(options.rois);
     }
-  }
+  };
 
-  const geometry = new Map<string, Promise<SlideGeometry>>();
   let figshare: Promise<Map<number, FigshareFileInfo>> | null = null;
   const gdc = new Map<string, Promise<GdcLookup>>();
 
   return {
     transfer,
     girder,
+    connect,
+    authenticated: auth.promise,
+    ready: done.promise,
     slideFor(roi) {
       const r = slides.get(roi.name);
       if (r === undefined) throw new BcssError('remote', `slide of ${roi.name} was not resolved`);
       if (!r.ok) throw r.error;
       return r.slide;
     },
-    geometryFor(itemId) {
-      let p = geometry.get(itemId);
-      if (p === undefined) {
-        p = girder.getTilesInfo(itemId).then(tilesToGeometry);
-        // A failed lookup is not cached, so a later artifact of the same slide can try again.
-        p.catch(() => geometry.delete(itemId));
-        geometry.set(itemId, p);
-      }
-      return p;
+    geometryFor,
+    prefetchGeometry(itemIds) {
+      for (const id of itemIds) geometryFor(id).catch(() => undefined);
     },
     async figshareFile(fileId) {
       if (figshare === null) {
@@ -126,6 +186,18 @@ export async function connectRemote(c: ConnectOptions): Promise<RemoteContext> {
       return p;
     },
   };
+}
+
+/** A promise settled from outside; its rejection is the caller's to report, never unhandled. */
+function settleLater(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 function catalogFallback(rois: readonly RoiRecord[]): Map<string, SlideResolution> {

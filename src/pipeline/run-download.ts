@@ -14,6 +14,7 @@
  */
 import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../catalog/index.js';
 import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
 import { removeStaleTempFiles } from '../transfer/atomic-file.js';
 import { acquireLease } from '../transfer/run-lease.js';
@@ -23,7 +24,7 @@ import { runDryRun } from './dry-run.js';
 import { sha256Hex } from './hash-file.js';
 import { planLocal } from './plan.js';
 import { LOCK_FILE_NAME, LockStore, readLock, type LockEntry, type LockOptions } from './lock-file.js';
-import { connectRemote, type RemoteContext } from './remote-context.js';
+import { openRemote, type RemoteContext } from './remote-context.js';
 import { openRunLog, type RunLog } from './run-log.js';
 import { redactError, redactEvent, SecretBox } from './secrets.js';
 import { fetchAnnotations } from './steps/annotations.js';
@@ -88,6 +89,80 @@ function bump(counts: Record<string, Record<string, number>>, kind: string, stat
   row[status] = (row[status] ?? 0) + 1;
 }
 
+/**
+ * Most tasks of each kind at once. The lanes enforce politeness; these caps only keep one kind
+ * from taking every worker. Images and masks get more than their lanes allow, so a task that is
+ * finishing (transfer, header check, fsync, rename, lock) never leaves a lane slot idle: the
+ * next one is already queued on the lane when a slot frees.
+ */
+export function kindCaps(options: DownloadOptions): Record<Component, number> {
+  const lane = (name: string, fallback: number): number => options.lanes[name]?.concurrency ?? fallback;
+  return {
+    // Twice the render lane: a render's slot frees when its answer starts, while its task still
+    // receives and checks the bytes, so the next task must already be waiting on the lane.
+    images: lane('dsa-render', 4) * 2,
+    // A mask holds a figshare slot for its redirect, then an object-store slot for the blob.
+    masks: lane('figshare', 1) * 2 + 2,
+    annotations: lane('dsa', 4),
+    'wsi-scripts': 1,
+  };
+}
+
+/**
+ * Images rendered before the DSA listing is in (artifact id → the catalog's item id): the first
+ * ones of the fetch list, as many as the render lane runs at once. Only for the catalog's own DSA
+ * folder, where its ids are the real ones; the listing still confirms each before it is stored.
+ */
+export function earlyRenders(toFetch: readonly Artifact[], options: DownloadOptions): Map<string, string> {
+  const out = new Map<string, string>();
+  if (options.folderId !== DSA_FOLDER_ID) return out;
+  const room = options.lanes['dsa-render']?.concurrency ?? 4;
+  const catalog = builtinSlides();
+  for (const a of toFetch) {
+    if (out.size >= room) break;
+    if (a.kind !== 'images' || a.roi === null) continue;
+    const id = findSlideForRoi(a.roi, catalog)?.dsaItemId;
+    if (id !== undefined) out.set(a.id, id);
+  }
+  return out;
+}
+
+/**
+ * The catalog's item ids of the first slides the fetch list needs, looked up while the listing
+ * runs: at least as many as the `dsa` lane has slots beside the listing, and as many as there are
+ * early renders. Only for the catalog's own DSA folder (where its ids are the real ones); another
+ * folder's items would only answer 400.
+ */
+export function earlyGeometryItems(toFetch: readonly Artifact[], options: DownloadOptions, earlyRenderCount = 0): string[] {
+  if (options.folderId !== DSA_FOLDER_ID) return [];
+  const room = Math.max(1, (options.lanes.dsa?.concurrency ?? 4) - 1, earlyRenderCount);
+  const catalog = builtinSlides();
+  const ids: string[] = [];
+  for (const a of toFetch) {
+    if (ids.length >= room) break;
+    if (a.roi === null || (a.kind !== 'images' && a.kind !== 'masks')) continue;
+    if (a.kind === 'masks' && options.resolution.kind === 'base') continue;
+    const id = findSlideForRoi(a.roi, catalog)?.dsaItemId;
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/** The DSA items whose `/tiles` the fetch list needs, in the order it needs them. */
+function geometryItems(toFetch: readonly Artifact[], options: DownloadOptions, remote: RemoteContext): string[] {
+  const ids = new Set<string>();
+  for (const a of toFetch) {
+    if (a.roi === null || (a.kind !== 'images' && a.kind !== 'masks')) continue;
+    if (a.kind === 'masks' && options.resolution.kind === 'base') continue;
+    try {
+      ids.add(remote.slideFor(a.roi).itemId);
+    } catch {
+      // An unresolved slide: the artifact's own step reports it.
+    }
+  }
+  return [...ids];
+}
+
 export async function runDownload(options: DownloadOptions, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
   checkDownloadOptions(options);
   const secrets = new SecretBox(options.credentials);
@@ -131,6 +206,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
   let transfer: Transfer | null = null;
   let fatal: unknown = null;
   let openStore: LockStore | null = null;
+  let metaInFlight: Promise<unknown> | null = null;
+  let windingDown = false;
   const lockPath = join(outDir, LOCK_FILE_NAME);
   try {
     const removed = await removeStaleTempFiles(outDir, 0);
@@ -142,6 +219,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
     if (read.warning !== undefined) emit({ type: 'log', level: 'warn', message: read.warning });
     const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), now, redact });
     openStore = store;
+    // What the last run journaled goes into bcss.lock.json before this run adds to it.
+    if (read.journal === true) await store.compact();
 
     const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => store.get(id));
     for (const f of fetchList) log.line('info', `to fetch ${f.artifact.id}: ${f.reason}`);
@@ -155,20 +234,68 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       emit({ type: 'artifact-done', id: s.artifact.id, kind: s.artifact.kind, path: s.entry.path, bytes: s.entry.bytes, status: 'skipped' });
     }
 
+    // meta/ depends on the options only: written while the network work runs (once the first
+    // requests are on their way), not after it.
+    let metaWork: ReturnType<typeof writeMetaFiles> | null = null;
+    const startMeta = (): ReturnType<typeof writeMetaFiles> => {
+      // Once: from the timer below or from the end of the run, whichever comes first; never after
+      // the run has begun to wind down (its lease must cover every write).
+      if (metaWork === null && !windingDown) {
+        metaWork = writeMetaFiles(outDir, buildMetaFiles(options, toolVersion()), (id) => store.get(id), now);
+        metaInFlight = metaWork.catch(() => undefined); // awaited below, or in `finally` if the run ends early
+      }
+      return metaWork ?? Promise.resolve({ entries: [], written: 0 });
+    };
+
     if (toFetch.length > 0) {
       transfer = makeTransfer(options, secrets, onTransferEvent, hooks);
-      const remote: RemoteContext = await connectRemote({
+      const early = earlyRenders(toFetch, options);
+      const remote = openRemote({
         options,
         transfer,
         needSlides: needsSlides(toFetch, options),
         emit,
         onSecret: (s) => secrets.add(s),
+        earlyGeometry: earlyGeometryItems(toFetch, options, early.size),
         ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
       });
       const ctx: StepContext = { outDir, options, remote, now };
+      // Log in and list the DSA folder; meanwhile the first renders go out on the catalog's ids
+      // (see renderImage) and every other task waits for the listing.
+      let connectFailed = false;
+      const connected = remote.connect().then(() => remote.prefetchGeometry(geometryItems(toFetch, options, remote)));
+      connected.catch(() => {
+        connectFailed = true;
+      });
       const stop = (): boolean =>
-        fatal !== null || lease.lost || hooks.signal?.aborted === true || (options.failFast && failures.length > 0);
+        connectFailed || fatal !== null || lease.lost || hooks.signal?.aborted === true || (options.failFast && failures.length > 0);
+      const renderImage = async (a: Artifact): Promise<LockEntry> => {
+        const itemId = early.get(a.id);
+        if (itemId !== undefined && a.roi !== null) {
+          const roi = a.roi;
+          const confirm = async (): Promise<string> => {
+            await connected;
+            return remote.slideFor(roi).itemId;
+          };
+          try {
+            return await fetchImage(ctx, a, { itemId, authenticated: remote.authenticated, confirm });
+          } catch (err) {
+            // Rendered again only if the listing names another item: any other failure would repeat.
+            const confirmed = await confirm().catch(() => null);
+            if (confirmed === null || confirmed === itemId) throw err;
+            log?.line('info', `${a.id}: rendered early from the catalog's item ${itemId}, but the DSA lists ${confirmed}; rendering it again`);
+          }
+        }
+        return fetchImage(ctx, a);
+      };
       const runOne = async (a: Artifact): Promise<void> => {
+        if (!early.has(a.id)) {
+          try {
+            await connected;
+          } catch {
+            return; // the run fails with the connection's error, not one per artifact
+          }
+        }
         const shownPath = a.path ?? a.id;
         emit({ type: 'artifact-start', id: a.id, kind: a.kind, path: shownPath });
         try {
@@ -176,7 +303,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
           let warning: string | undefined;
           switch (a.kind) {
             case 'images':
-              entry = await fetchImage(ctx, a);
+              entry = await renderImage(a);
               break;
             case 'masks':
               entry = await fetchMask(ctx, a);
@@ -207,6 +334,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
             emit({ type: 'artifact-done', id: a.id, kind: a.kind, path: shownPath, bytes: 0, status: 'skipped' });
             return;
           }
+          if (connectFailed) return; // an early render cut short by the failed login or listing
           if ((err instanceof AuthError || err instanceof DiskError) && fatal === null) fatal = err;
           const reason = redact(err instanceof Error ? err.message : String(err));
           failures.push({ item: a.id, reason });
@@ -214,21 +342,15 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
           emit({ type: 'artifact-failed', id: a.id, kind: a.kind, path: shownPath, reason });
         }
       };
-      const lane = (name: string, fallback: number): number => options.lanes[name]?.concurrency ?? fallback;
-      const notStarted = await runPool(
-        toFetch.map((a) => ({ kind: a.kind, run: () => runOne(a) })),
-        {
-          concurrency: options.concurrency,
-          caps: {
-            images: lane('dsa-render', 4),
-            // One more than the lane allows, so decoding/resizing overlaps the next download.
-            masks: lane('figshare', 1) + 1,
-            annotations: lane('dsa', 4),
-            'wsi-scripts': 1,
-          },
-          stop,
-        },
+      // The early renders first: they need no listing, so they start while it is on the wire.
+      const ordered = [...toFetch.filter((a) => early.has(a.id)), ...toFetch.filter((a) => !early.has(a.id))];
+      const pool = runPool(
+        ordered.map((a) => ({ kind: a.kind, run: () => runOne(a) })),
+        { concurrency: options.concurrency, caps: kindCaps(options), stop },
       );
+      setImmediate(startMeta);
+      const notStarted = await pool;
+      await connected; // a failed login or listing ends the run here, with its own error
       for (const t of notStarted) bump(counts, t.kind, 'planned');
       if (lease.lost && fatal === null) {
         fatal = new BusyError(`another bcss run took over the output folder ${outDir} while this one was stalled; this run stopped`, {
@@ -237,13 +359,17 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       }
     }
 
-    const meta = await writeMetaFiles(outDir, buildMetaFiles(options, toolVersion()), (id) => store.get(id), now);
+    const meta = await (metaWork ?? startMeta());
     for (const e of meta.entries) store.set(e).catch(() => undefined);
     if (meta.written > 0) emit({ type: 'log', level: 'info', message: `meta/: wrote ${meta.written} file(s)` });
-    await store.flush();
+    await store.close();
   } finally {
-    // Whatever happened, what was recorded reaches the disk before the lease is given up.
-    await (openStore as LockStore | null)?.flush().catch(() => undefined);
+    // No write of this run may outlive its lease.
+    windingDown = true;
+    await metaInFlight;
+    // Whatever happened, what was recorded reaches the disk before the lease is given up (if
+    // the compaction fails, the journal still holds it for the next run).
+    await (openStore as LockStore | null)?.close().catch(() => undefined);
     const stats = transfer?.stats ?? { requests: 0, bytes: 0, retries: 0 };
     log?.line(
       'info',

@@ -1,6 +1,6 @@
 /**
  * `logs/<timestamp>.log`: one plain-text log per run, one line per event, every line passed
- * through the redactor (no secrets even if a message carried one).
+ * through the redactor (no secrets even if a message carried one). Writes are batched.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +15,10 @@ export interface RunLog {
   event(event: PipelineEvent): void;
   close(): Promise<void>;
 }
+
+/** Buffered log text is written after this long at the latest, or once this much is waiting. */
+const FLUSH_MS = 250;
+const FLUSH_BYTES = 64 * 1024;
 
 export function formatEvent(e: PipelineEvent): [string, string] {
   switch (e.type) {
@@ -49,13 +53,47 @@ export async function openRunLog(outDir: string, started: Date, redact: (text: s
     }
   }
   const fh = handle;
-  // Appends are chained so lines keep their order; the log is best effort and never fails the run.
-  let chain: Promise<unknown> = Promise.resolve();
+  // Lines are buffered and written at most every FLUSH_MS (or once 64 KiB are waiting), so a busy
+  // run makes a few dozen writes instead of one per line. Order is kept; the log is best effort
+  // and never fails the run (a kill -9 may lose its last fraction of a second).
+  let buffered: string[] = [];
+  let bufferedBytes = 0;
+  let writing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let closed = false;
+  const pump = (): void => {
+    if (timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (writing !== null || buffered.length === 0) return;
+    const text = buffered.join('');
+    buffered = [];
+    bufferedBytes = 0;
+    writing = fh
+      .write(text)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        writing = null;
+        if (bufferedBytes >= FLUSH_BYTES || closed) pump();
+        else schedule();
+      });
+  };
+  const schedule = (): void => {
+    if (timer !== null || buffered.length === 0) return;
+    timer = setTimeout(pump, FLUSH_MS);
+    timer.unref();
+  };
   const write = (level: string, text: string): void => {
     if (closed) return;
     const line = `${now().toISOString()} ${level.padEnd(5)} ${redact(text).replace(/[\r\n]+/g, ' ')}\n`;
-    chain = chain.then(() => fh.appendFile(line)).catch(() => undefined);
+    buffered.push(line);
+    bufferedBytes += line.length;
+    if (bufferedBytes >= FLUSH_BYTES) pump();
+    else schedule();
   };
   return {
     path,
@@ -68,7 +106,8 @@ export async function openRunLog(outDir: string, started: Date, redact: (text: s
     async close() {
       if (closed) return;
       closed = true;
-      await chain;
+      pump();
+      while (writing !== null) await writing;
       await fh.sync().catch(() => undefined);
       await fh.close();
     },

@@ -6,6 +6,12 @@ import type { LanePolicy } from '../transfer/types.js';
 export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts';
 export const ALL_COMPONENTS: readonly Component[] = ['images', 'masks', 'annotations', 'wsi-scripts'];
 
+/**
+ * The lane of the object-store hop behind figshare's `ndownloader` redirect (another service:
+ * S3 for the real figshare), so figshare's own lane paces only requests to figshare.
+ */
+export const OBJECT_STORE_LANE = 'object-store';
+
 /** How a base mask of (H−1)×(W−1) is aligned with an H×W image (bcss-dataset.md §3). */
 export type MaskAlign = 'resize' | 'pad';
 
@@ -36,7 +42,7 @@ export interface DownloadOptions {
   figshareArticleId: number;
   gdcUrl: string;
   credentials: Credentials;
-  /** Per-lane politeness: `dsa`, `dsa-render`, `figshare`, `gdc`. */
+  /** Per-lane politeness: `dsa`, `dsa-render`, `figshare`, `object-store`, `gdc`. */
   lanes: Record<string, LanePolicy>;
   /** Artifacts processed at once (across lanes). */
   concurrency: number;

@@ -10,7 +10,7 @@ import { readPngHeader } from '../geometry/png-header.js';
 import { LEASE_FILE } from '../transfer/run-lease.js';
 import { hashFile } from './hash-file.js';
 import { readJpegSize } from './jpeg-size.js';
-import { LOCK_FILE_NAME, readLock, type LockEntry } from './lock-file.js';
+import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, readLock, type LockEntry } from './lock-file.js';
 import { decodeGreyPng } from './mask-convert.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
 
@@ -21,7 +21,14 @@ export interface RunVerifyOptions {
 /** Top-level names that are bookkeeping, not data. */
 function isIgnored(rel: string): boolean {
   const top = rel.split('/')[0] ?? '';
-  return top === 'logs' || rel === LOCK_FILE_NAME || rel === LEASE_FILE || rel.startsWith(`${LOCK_FILE_NAME}.corrupt-`);
+  return (
+    top === 'logs' ||
+    rel === LOCK_FILE_NAME ||
+    rel === LOCK_JOURNAL_NAME ||
+    rel === LEASE_FILE ||
+    rel.startsWith(`${LOCK_FILE_NAME}.corrupt-`) ||
+    rel.startsWith(`${LOCK_JOURNAL_NAME}.corrupt-`)
+  );
 }
 
 async function listFiles(root: string): Promise<string[]> {

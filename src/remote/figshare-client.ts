@@ -3,26 +3,13 @@
  * `/articles/{id}/files` endpoint is used, because the article endpoint silently caps its `files`
  * at 10 (B2) — the trap pooch falls into. No total is reported, so page until a short page.
  */
-import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { Transfer } from '../transfer/types.js';
+import { checkFigshareFiles } from './json-checks.js';
 import type { FigshareFileInfo } from './types.js';
 
 /** The largest page figshare allows; one page holds all 151 BCSS masks. */
 export const FIGSHARE_PAGE_SIZE = 1000;
-
-const MD5 = /^[0-9a-f]{32}$/i;
-
-const fileSchema = z.object({
-  id: z.number().int().positive(),
-  name: z.string(),
-  size: z.number().int().nonnegative(),
-  download_url: z.string().min(1),
-  computed_md5: z.string().regex(MD5),
-  supplied_md5: z.string().nullable().optional(),
-  is_link_only: z.boolean().nullable().optional(),
-  mimetype: z.string().nullable().optional(),
-});
 
 export interface ListArticleFilesOptions {
   transfer: Transfer;
@@ -50,13 +37,11 @@ export async function listArticleFiles(options: ListArticleFilesOptions): Promis
   for (let page = 1; ; page++) {
     const url = `${base}/articles/${articleId}/files?page=${page}&page_size=${pageSize}`;
     const result = await transfer.json<unknown>({ url, lane });
-    const parsed = z.array(fileSchema).safeParse(result.data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue === undefined ? '' : ` (${issue.path.join('.')}: ${issue.message})`;
-      throw new HttpError(result.status, url, `figshare article ${articleId}: the file list is not a list of files${where}`);
+    const parsed = checkFigshareFiles(result.data);
+    if (!parsed.ok) {
+      throw new HttpError(result.status, url, `figshare article ${articleId}: the file list is not a list of files (${parsed.issue})`);
     }
-    for (const f of parsed.data) {
+    for (const f of parsed.value) {
       if (seen.has(f.id)) {
         throw new HttpError(result.status, url, `figshare article ${articleId}: file ${f.id} came back twice; the server ignores page`);
       }
@@ -72,7 +57,7 @@ export async function listArticleFiles(options: ListArticleFilesOptions): Promis
         mimetype: f.mimetype ?? '',
       });
     }
-    if (parsed.data.length < pageSize) break;
+    if (parsed.value.length < pageSize) break;
   }
   return files;
 }

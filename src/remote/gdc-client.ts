@@ -3,28 +3,29 @@
  * `POST /files`. `size` defaults to 10 on the server, so it is always set to the number of names
  * and `pagination.total` is checked; each name must have exactly one hit.
  */
-import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { Transfer } from '../transfer/types.js';
+import { lazySchemas } from './lazy-zod.js';
 import type { GdcFileHit } from './types.js';
 
 export const GDC_FIELDS = 'file_id,file_name,md5sum,file_size,access,state,data_format';
 
-const hitSchema = z.object({
-  file_id: z.string().min(1),
-  file_name: z.string().min(1),
-  md5sum: z.string().regex(/^[0-9a-f]{32}$/i),
-  file_size: z.number().int().nonnegative(),
-  access: z.string(),
-  state: z.string(),
-  data_format: z.string(),
-});
-
-const answerSchema = z.object({
-  data: z.object({
-    hits: z.array(hitSchema),
-    pagination: z.object({ total: z.number().int().nonnegative() }),
-  }),
+const answerSchema = lazySchemas((z) => {
+  const hit = z.object({
+    file_id: z.string().min(1),
+    file_name: z.string().min(1),
+    md5sum: z.string().regex(/^[0-9a-f]{32}$/i),
+    file_size: z.number().int().nonnegative(),
+    access: z.string(),
+    state: z.string(),
+    data_format: z.string(),
+  });
+  return z.object({
+    data: z.object({
+      hits: z.array(hit),
+      pagination: z.object({ total: z.number().int().nonnegative() }),
+    }),
+  });
 });
 
 export interface QueryGdcFilesOptions {
@@ -64,7 +65,7 @@ export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcL
     headers: { 'Content-Type': 'application/json' },
     body,
   });
-  const parsed = answerSchema.safeParse(result.data);
+  const parsed = (await answerSchema()).safeParse(result.data);
   if (!parsed.success) throw new HttpError(result.status, url, 'GDC /files: the answer has no data.hits / data.pagination.total');
   const { hits, pagination } = parsed.data.data;
   if (pagination.total > hits.length) {

@@ -5,6 +5,7 @@
  * lives here.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { HttpError, IntegrityError } from '../errors.js';
 import { EmptyBodyError } from './content-errors.js';
 import { downloadFile } from './download-file.js';
@@ -13,6 +14,7 @@ import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
 import type { AttemptScope, OpenedResponse, PreparedRequest } from './http-attempt.js';
 import { declaredLength, openResponse, readBody } from './http-attempt.js';
 import { LaneLimiter, realSleep } from './lane-limiter.js';
+import { nodeHttpFetch } from './node-http-fetch.js';
 import { createRedactor } from './redact.js';
 import { checkExpectations, checkInt, checkSniffKind, checkStoredBody, ensureSuccess, prepareRequest, withRetries } from './request-runner.js';
 import { parseJsonBody, sniffHead } from './sniff.js';
@@ -36,6 +38,19 @@ export function createTransfer(options: TransferOptions): Transfer {
   const stats: TransferStats = { requests: 0, bytes: 0, retries: 0 };
   const onEvent = options.onEvent;
 
+  // Every queued or running request listens for an abort; with a few hundred queued (e.g. the
+  // `/tiles` lookups a run starts at once) the caller's signal would warn about a listener leak.
+  // So they listen on an internal signal that follows the caller's through one listener.
+  let signal: AbortSignal | undefined;
+  if (options.signal !== undefined) {
+    const outer = options.signal;
+    const inner = new AbortController();
+    setMaxListeners(0, inner.signal);
+    if (outer.aborted) inner.abort(outer.reason);
+    else outer.addEventListener('abort', () => inner.abort(outer.reason), { once: true });
+    signal = inner.signal;
+  }
+
   const ctx: EngineContext = {
     maxRetries: checkInt('maxRetries', options.maxRetries, 6, 0),
     baseDelayMs: checkInt('baseDelayMs', options.baseDelayMs, 500, 0),
@@ -44,10 +59,10 @@ export function createTransfer(options: TransferOptions): Transfer {
     headersTimeoutMs: checkInt('headersTimeoutMs', options.headersTimeoutMs, 60_000, 1),
     idleTimeoutMs: checkInt('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1),
     userAgent: options.userAgent ?? `bcss (Node.js ${process.versions.node})`,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? nodeHttpFetch,
     sleep,
     random: options.random ?? Math.random,
-    signal: options.signal,
+    signal,
     secrets,
     redact: createRedactor(secrets),
     stats,
@@ -79,6 +94,7 @@ export function createTransfer(options: TransferOptions): Transfer {
 
 interface MemoryBody {
   data: Buffer;
+  /** Empty when not asked for (JSON answers need no hash). */
   md5: string;
   sha256: string;
 }
@@ -87,7 +103,14 @@ interface MemoryBody {
  * Reads a whole body into memory, bounded by MAX_MEMORY_BODY_BYTES, rejecting a wrong-looking
  * body (HTML, empty, bad signature) from its first bytes without reading the rest.
  */
-async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: OpenedResponse, scope: AttemptScope, sniff: Sniff): Promise<MemoryBody> {
+async function readMemoryBody(
+  ctx: EngineContext,
+  req: PreparedRequest,
+  opened: OpenedResponse,
+  scope: AttemptScope,
+  sniff: Sniff,
+  hash: boolean,
+): Promise<MemoryBody> {
   const shown = req.redact(opened.url);
   const contentType = opened.response.headers.get('content-type');
   const announced = declaredLength(opened.response);
@@ -95,8 +118,8 @@ async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: 
     new HttpError(opened.response.status, shown, `${req.method} ${shown}: the body (${n} bytes) exceeds the ${MAX_MEMORY_BODY_BYTES}-byte limit for in-memory answers`);
   if (announced !== undefined && announced > MAX_MEMORY_BODY_BYTES) throw tooLarge(announced);
   const parts: Uint8Array[] = [];
-  const md5 = createHash('md5');
-  const sha256 = createHash('sha256');
+  const md5 = hash ? createHash('md5') : null;
+  const sha256 = hash ? createHash('sha256') : null;
   let total = 0;
   let head = Buffer.alloc(0);
   let decided = sniff === 'any';
@@ -104,8 +127,8 @@ async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: 
     total += chunk.byteLength;
     if (total > MAX_MEMORY_BODY_BYTES) throw tooLarge(total);
     parts.push(chunk);
-    md5.update(chunk);
-    sha256.update(chunk);
+    md5?.update(chunk);
+    sha256?.update(chunk);
     if (!decided) {
       head = Buffer.concat([head, chunk]).subarray(0, 64);
       const verdict = sniffHead(sniff, head, contentType, false);
@@ -114,6 +137,8 @@ async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: 
     }
   });
   const data = Buffer.concat(parts, total);
+  // The whole body is in: the server's part is over, the lane slot goes back before our checks.
+  scope.releaseLane();
   if (!decided) {
     const verdict = sniffHead(sniff, data, contentType, true);
     if (verdict.ok !== true) {
@@ -121,7 +146,7 @@ async function readMemoryBody(ctx: EngineContext, req: PreparedRequest, opened: 
       throw new Kind(`${shown}: ${verdict.ok === false ? verdict.reason : 'undecidable body'}`);
     }
   }
-  return { data, md5: md5.digest('hex'), sha256: sha256.digest('hex') };
+  return { data, md5: md5?.digest('hex') ?? '', sha256: sha256?.digest('hex') ?? '' };
 }
 
 async function fetchJson<T>(ctx: EngineContext, spec: RequestSpec): Promise<JsonResult<T>> {
@@ -129,7 +154,7 @@ async function fetchJson<T>(ctx: EngineContext, spec: RequestSpec): Promise<Json
   return withRetries(ctx, req, async (scope) => {
     const opened = await openResponse(ctx, req, scope);
     await ensureSuccess(ctx, req, opened, scope);
-    const { data } = await readMemoryBody(ctx, req, opened, scope, 'json');
+    const { data } = await readMemoryBody(ctx, req, opened, scope, 'json', false);
     const parsed = parseJsonBody(data);
     if (!parsed.ok) throw new IntegrityError(`${req.redact(opened.url)}: ${req.redact(parsed.reason)}`);
     return { data: parsed.value as T, status: opened.response.status, headers: opened.response.headers, raw: data };
@@ -155,7 +180,7 @@ async function fetchBuffer(
       });
     }
     // A HEAD answer has no body to sniff.
-    const body = await readMemoryBody(ctx, req, opened, scope, req.method === 'HEAD' ? 'any' : sniff);
+    const body = await readMemoryBody(ctx, req, opened, scope, req.method === 'HEAD' ? 'any' : sniff, true);
     if (req.method !== 'HEAD') checkStoredBody(shown, body.data.length, body.md5, expected, undefined);
     return { data: body.data, status: opened.response.status, headers: opened.response.headers, md5: body.md5, sha256: body.sha256 };
   });

@@ -9,10 +9,10 @@
 import type { Hash } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.js';
-import { ensureDir, fsyncDir, removeQuietly, tempPathFor } from './atomic-file.js';
+import { fsyncDir, openNewFile, removeQuietly, tempPathFor } from './atomic-file.js';
 import { EmptyBodyError } from './content-errors.js';
 import { toDiskError } from './disk-error.js';
 import type { EngineContext } from './engine-context.js';
@@ -22,7 +22,7 @@ import { declaredLength, openResponse, readBody } from './http-attempt.js';
 import { abortReason } from './lane-limiter.js';
 import { checkExpectations, checkSniffKind, checkStoredBody, ensureSuccess, prepareRequest, withRetries } from './request-runner.js';
 import { parseJsonBody, sniffHead } from './sniff.js';
-import type { DownloadSpec, Sniff, StoredFile } from './types.js';
+import type { DownloadSpec, ResponseHeaders, Sniff, StoredFile } from './types.js';
 
 /** `bytes a-b/total` → numbers; undefined when absent or malformed. */
 export function parseContentRange(value: string | null): { start: number; end: number; total: number | undefined } | undefined {
@@ -31,25 +31,59 @@ export function parseContentRange(value: string | null): { start: number; end: n
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
-/** The temp file and what has been written to it, carried across attempts. */
+/** Received bytes are written in pieces of about this size (one `writev` per piece). */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/** How many leading bytes are kept in memory for `validate`. */
+export const HEAD_BYTES = 64 * 1024;
+
+/**
+ * The temp file and what has been received into it, carried across attempts. Chunks are hashed
+ * as they arrive and written in batches of ~1 MiB (no copy: `writev` of the received chunks), so
+ * reading the body is not paced by one disk write per 64 KiB chunk.
+ */
 class PartialBody {
   readonly path: string;
   readonly handle: FileHandle;
+  readonly #wantMd5: boolean;
+  /** Bytes on disk. */
   written = 0;
-  md5: Hash = createHash('md5');
+  md5: Hash | null;
   sha256: Hash = createHash('sha256');
   /** Set when the last attempt lost its connection after progress and the server can resume. */
   resumable = false;
   acceptsRanges = false;
   total: number | undefined;
   etag: string | undefined;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** The first HEAD_BYTES of the body (or all of a shorter one). */
+  #head: Uint8Array[] = [];
+  #headBytes = 0;
 
-  constructor(path: string, handle: FileHandle) {
+  constructor(path: string, handle: FileHandle, wantMd5: boolean) {
     this.path = path;
     this.handle = handle;
+    this.#wantMd5 = wantMd5;
+    this.md5 = wantMd5 ? createHash('md5') : null;
+  }
+
+  /** Bytes received so far: on disk plus still buffered. */
+  get received(): number {
+    return this.written + this.#pendingBytes;
+  }
+
+  /** The body's first bytes, as `validate` gets them. */
+  head(): Uint8Array {
+    const all = Buffer.concat(this.#head, this.#headBytes);
+    return all.subarray(0, Math.min(HEAD_BYTES, all.length));
   }
 
   async reset(): Promise<void> {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#head = [];
+    this.#headBytes = 0;
     if (this.written > 0) {
       try {
         await this.handle.truncate(0);
@@ -58,26 +92,59 @@ class PartialBody {
       }
     }
     this.written = 0;
-    this.md5 = createHash('md5');
+    this.md5 = this.#wantMd5 ? createHash('md5') : null;
     this.sha256 = createHash('sha256');
     this.resumable = false;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    let offset = 0;
+  /** Hashes the chunk and queues it; writes the queue once it holds ~1 MiB. */
+  async append(chunk: Uint8Array): Promise<void> {
+    this.md5?.update(chunk);
+    this.sha256.update(chunk);
+    if (this.#headBytes < HEAD_BYTES) {
+      this.#head.push(chunk);
+      this.#headBytes += chunk.byteLength;
+    }
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.byteLength;
+    if (this.#pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  /**
+   * Writes every queued chunk. The hashes already cover them, so after a failed flush the state
+   * is inexact: a DiskError is never retried, and callers only resume from a successful flush.
+   */
+  async flush(): Promise<void> {
+    let bufs = this.#pending;
+    let left = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
     try {
-      while (offset < chunk.byteLength) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset, this.written + offset);
-        offset += bytesWritten;
+      while (left > 0) {
+        const { bytesWritten } = await this.handle.writev(bufs, this.written);
+        this.written += bytesWritten;
+        left -= bytesWritten;
+        if (left > 0) bufs = skipBytes(bufs, bytesWritten);
       }
     } catch (err) {
       throw toDiskError(err, this.path, 'write');
     }
-    // Hash only what is on disk, so a resumed attempt continues from an exact state.
-    this.md5.update(chunk);
-    this.sha256.update(chunk);
-    this.written += chunk.byteLength;
   }
+}
+
+/** The buffers after the first `n` bytes (a short `writev`). */
+function skipBytes(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = n;
+  for (const b of bufs) {
+    if (skip >= b.byteLength) {
+      skip -= b.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
 }
 
 export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Promise<StoredFile> {
@@ -93,24 +160,27 @@ export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Prom
   if (ctx.signal?.aborted) throw abortReason(ctx.signal);
   const destPath = resolve(spec.destPath);
   const dir = dirname(destPath);
-  await ensureDir(dir);
   const tempPath = tempPathFor(destPath);
   let handle: FileHandle;
   try {
-    handle = await open(tempPath, 'wx', 0o644);
+    handle = await openNewFile(tempPath);
   } catch (err) {
     throw toDiskError(err, tempPath, 'create temp file');
   }
-  const body = new PartialBody(tempPath, handle);
+  const body = new PartialBody(tempPath, handle, expected.md5 !== undefined);
   let closed = false;
   let committed = false;
   try {
     const answer = await withRetries(ctx, req, (scope) => attempt(ctx, req, scope, spec, sniff, expected, body));
-    const md5 = body.md5.copy().digest('hex');
+    const md5 = body.md5?.copy().digest('hex') ?? null;
     const sha256 = body.sha256.copy().digest('hex');
     let step = 'flush';
+    let mtimeMs: number;
     try {
       await handle.sync();
+      // The rename keeps it: callers record it without another stat of the path.
+      step = 'stat';
+      mtimeMs = (await handle.stat()).mtimeMs;
       step = 'close';
       closed = true;
       await handle.close();
@@ -121,7 +191,7 @@ export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Prom
     }
     committed = true;
     await fsyncDir(dir);
-    return { path: destPath, bytes: body.written, sha256, md5, status: answer.status, headers: answer.headers };
+    return { path: destPath, bytes: body.written, sha256, md5, mtimeMs, status: answer.status, headers: answer.headers };
   } finally {
     if (!closed) await handle.close().catch(() => undefined);
     if (!committed) await removeQuietly(tempPath);
@@ -136,7 +206,7 @@ async function attempt(
   sniff: Sniff,
   expected: { bytes?: number; md5?: string },
   body: PartialBody,
-): Promise<{ status: number; headers: Headers }> {
+): Promise<{ status: number; headers: ResponseHeaders }> {
   const resumeFrom = body.resumable && body.written > 0 ? body.written : 0;
   if (resumeFrom === 0) await body.reset();
   body.resumable = false;
@@ -180,12 +250,14 @@ async function attempt(
     const etag = response.headers.get('etag');
     body.etag = etag !== null && !etag.startsWith('W/') ? etag : undefined;
   }
+  // A body whose length was known before it was sent is finished at the server: the slot may go.
+  if (spec.releaseLaneOnHeaders === true && declaredLength(response) !== undefined) scope.releaseLane();
   const contentType = response.headers.get('content-type');
   let decided = sniff === 'any' || appending;
   let head = Buffer.alloc(0);
   try {
     await readBody(ctx, req, opened, scope, async (chunk) => {
-      if (expected.bytes !== undefined && body.written + chunk.byteLength > expected.bytes) {
+      if (expected.bytes !== undefined && body.received + chunk.byteLength > expected.bytes) {
         throw new IntegrityError(`${shown}: the body is longer than the expected ${expected.bytes} bytes`, {
           path: spec.destPath,
           expected: String(expected.bytes),
@@ -197,14 +269,22 @@ async function attempt(
         if (verdict.ok === false) throw new IntegrityError(`${shown}: ${verdict.reason}`, { path: spec.destPath });
         decided = verdict.ok === true;
       }
-      await body.write(chunk);
+      await body.append(chunk);
     });
   } catch (err) {
-    // Resume only bytes already judged to be the right kind of content.
+    // Resume only bytes already judged to be the right kind of content, and only once they are
+    // all on disk (a resumed attempt continues from `written`, which the hashes must match).
     const canResume = decided && body.acceptsRanges && body.total !== undefined && req.method === 'GET' && !('range' in req.headers);
-    if (err instanceof NetworkError && body.written > 0 && canResume) body.resumable = true;
+    if (err instanceof NetworkError && body.received > 0 && canResume) {
+      await body.flush();
+      body.resumable = true;
+    }
     throw err;
   }
+  // Every byte is in: the server's part is over, so its lane slot (e.g. one of the DSA's 4
+  // render slots) is given back before the disk write and the checks below, which are ours.
+  scope.releaseLane();
+  await body.flush();
   if (!decided) {
     const verdict = sniffHead(sniff, head, contentType, true);
     if (verdict.ok !== true) {
@@ -215,7 +295,7 @@ async function attempt(
   if (body.total !== undefined && body.written !== body.total) {
     throw new IntegrityError(`${shown}: stored ${body.written} bytes but the server announced ${body.total}`, { path: spec.destPath });
   }
-  const md5 = body.md5.copy().digest('hex');
+  const md5 = body.md5?.copy().digest('hex') ?? null;
   const sha256 = body.sha256.copy().digest('hex');
   checkStoredBody(shown, body.written, md5, expected, spec.destPath);
   if (sniff === 'json' && body.written <= MAX_MEMORY_BODY_BYTES) {
@@ -228,6 +308,6 @@ async function attempt(
     const parsed = parseJsonBody(raw);
     if (!parsed.ok) throw new IntegrityError(`${shown}: ${req.redact(parsed.reason)}`, { path: spec.destPath });
   }
-  if (spec.validate !== undefined) await spec.validate(body.path, { bytes: body.written, sha256, md5 });
+  if (spec.validate !== undefined) await spec.validate(body.path, { bytes: body.written, sha256, md5, head: body.head() });
   return { status: response.status, headers: response.headers };
 }

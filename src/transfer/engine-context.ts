@@ -4,6 +4,7 @@
  */
 import type { Sleep } from './lane-limiter.js';
 import type { LaneLimiter } from './lane-limiter.js';
+import type { WireFetch } from './node-http-fetch.js';
 import type { Redactor } from './redact.js';
 import type { TransferEvent, TransferStats } from './types.js';
 
@@ -15,7 +16,7 @@ export interface EngineContext {
   readonly headersTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly userAgent: string;
-  readonly fetch: typeof fetch;
+  readonly fetch: WireFetch;
   readonly sleep: Sleep;
   readonly random: () => number;
   readonly signal: AbortSignal | undefined;

@@ -6,7 +6,8 @@
 import { HttpError, NetworkError } from '../errors.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_REDIRECTS } from './engine-context.js';
-import { abortReason } from './lane-limiter.js';
+import { abortReason, type LaneLimiter } from './lane-limiter.js';
+import type { WireResponse } from './node-http-fetch.js';
 import type { Redactor } from './redact.js';
 import { isNetworkFault } from './retry-policy.js';
 
@@ -22,6 +23,8 @@ export interface PreparedRequest {
   /** Lower-cased names of headers dropped on a cross-origin redirect. */
   readonly secretHeaders: ReadonlySet<string>;
   readonly acceptStatus: ReadonlySet<number>;
+  /** Lane for the hops after a redirect (RequestSpec.redirectLane); undefined = stay on `lane`. */
+  readonly redirectLane: string | undefined;
   /** Redacts global secrets and this request's secret header values. */
   readonly redact: Redactor;
 }
@@ -33,6 +36,9 @@ export class AttemptScope {
   readonly #global: AbortSignal | undefined;
   readonly #onGlobalAbort = (): void => this.#controller.abort(abortReason(this.#global as AbortSignal));
   #fault: Error | undefined;
+  /** The lane slot this attempt holds (given back by `releaseLane`). */
+  #release: (() => void) | null = null;
+  #laneName = '';
 
   constructor(number: number, global: AbortSignal | undefined) {
     this.number = number;
@@ -43,6 +49,34 @@ export class AttemptScope {
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** The lane whose slot the attempt holds now. */
+  get lane(): string {
+    return this.#laneName;
+  }
+
+  /** Records the lane slot taken for this attempt. */
+  holdLane(name: string, release: () => void): void {
+    this.#laneName = name;
+    this.#release = release;
+  }
+
+  /**
+   * Gives the current slot back, then waits for one on `limiter` (a redirect to another service).
+   * The old slot goes first: this attempt must not block its first lane while it queues elsewhere.
+   */
+  async moveToLane(name: string, limiter: LaneLimiter): Promise<void> {
+    this.releaseLane();
+    this.#release = await limiter.acquire(this.signal);
+    this.#laneName = name;
+  }
+
+  /** Gives the held slot back (idempotent). */
+  releaseLane(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
   }
 
   /** Aborts the attempt because of `fault` (a timeout); the fault is what the attempt reports. */
@@ -93,7 +127,7 @@ function originOf(url: URL): string {
 }
 
 export interface OpenedResponse {
-  response: Response;
+  response: WireResponse;
   /** Where the answer came from (after redirects), unredacted. */
   url: string;
   redirected: boolean;
@@ -118,13 +152,14 @@ export async function openResponse(
   let strip = false;
   for (let hop = 0; ; hop++) {
     const shown = req.redact(url.href);
+    const lane = scope.lane || req.lane;
     ctx.stats.requests++;
-    ctx.emit({ type: 'request', lane: req.lane, url: shown, attempt: scope.number });
+    ctx.emit({ type: 'request', lane, url: shown, attempt: scope.number });
     const timer = setTimeout(
       () => scope.fail(new NetworkError(shown, `no response from ${shown} within ${ctx.headersTimeoutMs} ms`)),
       ctx.headersTimeoutMs,
     );
-    let response: Response;
+    let response: WireResponse;
     try {
       response = await ctx.fetch(url.href, {
         method,
@@ -138,7 +173,7 @@ export async function openResponse(
     } finally {
       clearTimeout(timer);
     }
-    ctx.emit({ type: 'response', lane: req.lane, url: shown, status: response.status });
+    ctx.emit({ type: 'response', lane, url: shown, status: response.status });
     const location = response.headers.get('location');
     if (!REDIRECT_STATUS.has(response.status) || req.acceptStatus.has(response.status) || location === null) {
       return { response, url: url.href, redirected: hop > 0 };
@@ -171,6 +206,13 @@ export async function openResponse(
       if (method !== 'HEAD') method = 'GET';
       body = undefined;
       headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'content-type' && name !== 'content-length'));
+    }
+    if (req.redirectLane !== undefined && scope.lane !== req.redirectLane) {
+      try {
+        await scope.moveToLane(req.redirectLane, ctx.lane(req.redirectLane));
+      } catch (err) {
+        throw scope.translate(err, shown, `waiting to follow the redirect of`, req.redact);
+      }
     }
     url = next;
   }
@@ -226,7 +268,7 @@ export async function readBody(
       } finally {
         clearTimeout(timer);
       }
-      if (chunk.done) {
+      if (chunk.done || chunk.value === undefined) {
         done = true;
         break;
       }
@@ -253,7 +295,7 @@ export async function readBody(
  * Content-Length, when it describes the bytes we will see: fetch decodes gzip/deflate/br, after
  * which the header counts the encoded size.
  */
-export function declaredLength(response: Response): number | undefined {
+export function declaredLength(response: WireResponse): number | undefined {
   const encoding = response.headers.get('content-encoding');
   if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') return undefined;
   const raw = response.headers.get('content-length');

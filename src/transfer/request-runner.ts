@@ -42,6 +42,12 @@ export function checkSniffKind(sniff: unknown): Sniff {
   throw new UsageError(`expected "png", "json" or "any" for sniff but received ${JSON.stringify(sniff)}`);
 }
 
+function checkLaneName(name: unknown): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || name === '') throw new UsageError(`expected a lane name for redirectLane but received ${JSON.stringify(name)}`);
+  return name;
+}
+
 /** Validates a spec and fixes its headers (lower-cased names, defaults, secrets). */
 export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: 'json' | 'buffer' | 'download'): PreparedRequest {
   const redactGlobal = ctx.redact;
@@ -91,6 +97,7 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
     body,
     secretHeaders,
     acceptStatus: new Set(spec.acceptStatus ?? []),
+    redirectLane: checkLaneName(spec.redirectLane),
     redact: createRedactor(() => [...ctx.secrets(), ...headerSecrets]),
   };
 }
@@ -105,6 +112,7 @@ export async function withRetries<T>(ctx: EngineContext, req: PreparedRequest, a
     if (ctx.signal?.aborted) throw abortReason(ctx.signal);
     const release = await limiter.acquire(ctx.signal);
     const scope = new AttemptScope(n + 1, ctx.signal);
+    scope.holdLane(req.lane, release);
     let error: unknown;
     let failed = false;
     try {
@@ -114,7 +122,7 @@ export async function withRetries<T>(ctx: EngineContext, req: PreparedRequest, a
       failed = true;
     } finally {
       scope.dispose(failed);
-      release();
+      scope.releaseLane();
     }
     if (ctx.signal?.aborted) throw abortReason(ctx.signal);
     const decision = decideRetry({
@@ -187,7 +195,7 @@ export async function ensureSuccess(ctx: EngineContext, req: PreparedRequest, op
 }
 
 /** Size and md5 checks shared by buffer() and download(); failures are retryable source faults. */
-export function checkStoredBody(shown: string, bytes: number, md5: string, expected: { bytes?: number; md5?: string }, path: string | undefined): void {
+export function checkStoredBody(shown: string, bytes: number, md5: string | null, expected: { bytes?: number; md5?: string }, path: string | undefined): void {
   if (expected.bytes !== undefined && bytes !== expected.bytes) {
     throw new IntegrityError(`${shown}: received ${bytes} bytes but ${expected.bytes} were expected`, {
       path,
@@ -199,6 +207,10 @@ export function checkStoredBody(shown: string, bytes: number, md5: string, expec
     throw new EmptyBodyError(`${shown}: the server sent an empty body (0 bytes) where content was expected`, { path });
   }
   if (expected.md5 !== undefined && md5 !== expected.md5) {
-    throw new IntegrityError(`${shown}: md5 ${md5} does not match the expected ${expected.md5}`, { path, expected: expected.md5, actual: md5 });
+    throw new IntegrityError(`${shown}: md5 ${md5 ?? '(not computed)'} does not match the expected ${expected.md5}`, {
+      path,
+      expected: expected.md5,
+      actual: md5 ?? undefined,
+    });
   }
 }

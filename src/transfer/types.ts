@@ -38,7 +38,10 @@ export interface TransferOptions {
   secrets?: () => readonly string[];
   onEvent?: (event: TransferEvent) => void;
   signal?: AbortSignal;
-  /** Injected for tests; defaults to the global fetch. */
+  /**
+   * Injected for tests (a fetch-compatible function); defaults to a `node:http` client that
+   * speaks the same subset of fetch (node-http-fetch.ts).
+   */
   fetch?: typeof fetch;
   /** Injected for tests; defaults to a real timer. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -59,12 +62,32 @@ export interface RequestSpec {
   body?: string | URLSearchParams;
   /** Statuses that are answers, not failures (e.g. 400 for a Girder lookup that may miss). */
   acceptStatus?: readonly number[];
+  /**
+   * Lane for the hops after a redirect, e.g. the pre-signed object-store URL behind figshare's
+   * `ndownloader`: when the redirect arrives the slot on `lane` is given back and the next hop
+   * waits for a slot on this lane instead, so `lane`'s politeness counts only the requests to its
+   * own service. Unset: the whole attempt, redirects included, holds its slot on `lane`.
+   */
+  redirectLane?: string;
+  /**
+   * Give the lane slot back as soon as a successful answer's headers arrive WITH a Content-Length:
+   * the server produced the whole body before it answered (a region render is finished), so only
+   * the transfer remains and the lane (e.g. the DSA's 4 render slots) can start the next request.
+   * An answer without Content-Length may still be produced while it streams: it holds the slot to
+   * its last byte, as every request does by default.
+   */
+  releaseLaneOnHeaders?: boolean;
+}
+
+/** Response headers, looked up by case-insensitive name (a fetch `Headers` is one). */
+export interface ResponseHeaders {
+  get(name: string): string | null;
 }
 
 export interface JsonResult<T> {
   data: T;
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** The exact bytes received (JSON is stored as received, never re-serialised). */
   raw: Buffer;
 }
@@ -72,7 +95,7 @@ export interface JsonResult<T> {
 export interface BufferResult {
   data: Buffer;
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   md5: string;
   sha256: string;
 }
@@ -86,18 +109,23 @@ export interface DownloadSpec extends RequestSpec {
   expectedMd5?: string;
   /**
    * Runs on the complete temp file before fsync+rename. Throw an IntegrityError to reject
-   * the bytes (the attempt is retried); any other error aborts the download.
+   * the bytes (the attempt is retried); any other error aborts the download. `head` holds the
+   * body's first bytes (up to 64 KiB, all of them for a shorter body), so a header check
+   * need not read the file again.
    */
-  validate?: (tempPath: string, stored: { bytes: number; sha256: string; md5: string }) => Promise<void>;
+  validate?: (tempPath: string, stored: { bytes: number; sha256: string; md5: string | null; head: Uint8Array }) => Promise<void>;
 }
 
 export interface StoredFile {
   path: string;
   bytes: number;
   sha256: string;
-  md5: string;
+  /** Only computed when `expectedMd5` was given (null otherwise): most callers need just sha256. */
+  md5: string | null;
+  /** The stored file's modification time (as `stat` reports it after the rename). */
+  mtimeMs: number;
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
 }
 
 export interface TransferStats {

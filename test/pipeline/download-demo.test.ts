@@ -111,9 +111,15 @@ describe('bcss download against the demo server', () => {
   test('default pipeline: exact names and sizes, grey masks on the image grid, lock + verify, zero-request rerun, hand edit re-fetched', async () => {
     const outDir = await freshOut();
     const opts = options(server, { outDir });
+    server.resetLog();
     const summary = await runDownload(opts, hooks);
     assert.deepEqual(summary.failures, []);
     assert.deepEqual(summary.components, { images: { done: 5, skipped: 0, failed: 0 }, masks: { done: 5, skipped: 0, failed: 0 } });
+    // One listing request (limit=1000) and one /tiles per slide, whether looked up early or not.
+    assert.equal(server.log.filter((e) => e.path.includes('/item?')).length, 1);
+    assert.equal(server.log.filter((e) => /\/tiles(\?|$)/.test(e.path)).length, 5);
+    // Each region rendered once, the first ones early (before the listing was in) included.
+    assert.equal(server.log.filter((e) => e.path.includes('/tiles/region')).length, 5);
     assert.ok(summary.requests > 0);
     for (const roi of rois) {
       const name = `${roi.name}_xmin${roi.xmin}_ymin${roi.ymin}_MPP-0.2500.png`;
@@ -154,6 +160,8 @@ describe('bcss download against the demo server', () => {
     assert.deepEqual(repaired.components.images, { done: 1, skipped: 4, failed: 0 });
     assert.ok(server.log.every((e) => e.service === 'girder'), 'only the DSA was asked');
     assert.equal(server.log.filter((e) => e.path.includes('/tiles/region')).length, 1);
+    // Its slide's metadata, looked up early (during the listing), was the only other lookup.
+    assert.equal(server.log.filter((e) => /\/tiles(\?|$)/.test(e.path)).length, 1);
     assert.deepEqual(await readFile(victim), original);
     assert.equal((await runVerify({ outDir })).ok, true);
   });
@@ -353,6 +361,44 @@ describe('bcss download: private data and faults', () => {
       assert.match(summary.failures[0]!.reason, /rendered nothing for this region.*check this ROI's bounds/);
       assert.equal(empty.log.filter((e) => e.path.includes('/tiles/region')).length, 3, 'not retried with the whole budget');
       assert.deepEqual(summary.components.masks, { done: 1, skipped: 0, failed: 0 }, 'the mask is not affected');
+    } finally {
+      await empty.close();
+    }
+  });
+});
+
+describe('bcss download: renders started before the listing', () => {
+  test('when the listing names other items than the catalog, early renders are not kept: the right items are rendered and stored', async () => {
+    // Two slides swap item ids: the catalog's id of each now serves the other slide.
+    const [a, b] = rois.map((r) => findSlideForRoi(r, builtinSlides())!.dsaItemId);
+    const swapped = { ...dataset, items: dataset.items.map((i) => (i.id === a ? { ...i, id: b! } : i.id === b ? { ...i, id: a! } : i)) };
+    const other = await startServer({ dataset: swapped, port: 0 });
+    try {
+      const two = rois.slice(0, 2);
+      const reference = await freshOut();
+      assert.deepEqual((await runDownload(options(server, { outDir: reference, rois: two, components: ['images'] }), hooks)).failures, []);
+      const outDir = await freshOut();
+      const summary = await runDownload(options(other, { outDir, rois: two, components: ['images'] }), hooks);
+      assert.deepEqual(summary.failures, []);
+      // Stored: the same bytes as from the normal server, i.e. the ROIs' own slides.
+      assert.deepEqual(await lockHashes(outDir, ['images']), await lockHashes(reference, ['images']));
+      // Early on the catalog's ids (a region outside the wrong slide is an empty answer, tried
+      // again as such), then once more on the ids the listing gave.
+      const renders = other.log.filter((e) => e.path.includes('/tiles/region') && e.status === 200).map((e) => e.path.split('/')[4]);
+      assert.deepEqual([...new Set(renders)].sort(), [a, b].sort());
+      assert.ok(renders.filter((id) => id === a).length >= 2 && renders.filter((id) => id === b).length >= 2, renders.join(' '));
+      assert.equal((await runVerify({ outDir })).ok, true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('a render that fails on the item the listing confirms is not tried twice as often', async () => {
+    const empty = await startServer({ dataset, port: 0, faults: { girder: { emptyBody200: 1, pathIncludes: '/tiles/region' } } });
+    try {
+      const summary = await runDownload(options(empty, { outDir: await freshOut(), rois: rois.slice(0, 1), components: ['images'] }), hooks);
+      assert.equal(summary.failures.length, 1);
+      assert.equal(empty.log.filter((e) => e.path.includes('/tiles/region')).length, 3);
     } finally {
       await empty.close();
     }

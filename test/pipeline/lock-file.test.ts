@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DiskError } from '../../src/errors.js';
 import { openRunLog } from '../../src/pipeline/run-log.js';
-import { LOCK_FILE_NAME, LockStore, readLock, serializeLock, type LockEntry, type LockOptions } from '../../src/pipeline/lock-file.js';
+import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, LockStore, readLock, replayJournal, serializeLock, type LockEntry, type LockOptions } from '../../src/pipeline/lock-file.js';
 
 const OPTIONS: LockOptions = {
   resolution: { kind: 'mpp', mpp: 0.25 },
@@ -48,19 +48,29 @@ describe('lock file', () => {
     });
   });
 
-  test('LockStore writes every set entry; the file reads back valid and sorted', async () => {
+  test('LockStore journals every set entry, one line each; close() compacts them into a sorted lock and removes the journal', async () => {
     await withDir(async (dir) => {
       const store = new LockStore({ outDir: dir, previous: null, toolVersion: '9.9.9', options: OPTIONS, now: fixedNow });
       // Many overlapping sets: writes coalesce, none is lost.
       await Promise.all(Array.from({ length: 40 }, (_, i) => store.set(entry(`images/${String(39 - i).padStart(2, '0')}.png`, i))));
       await store.flush();
+      // During the run only the journal grows: a header line, then one line per artifact.
+      assert.deepEqual((await readdir(dir)).sort(), [LOCK_JOURNAL_NAME]);
+      const journal = await readFile(join(dir, LOCK_JOURNAL_NAME), 'utf8');
+      assert.equal(journal.split('\n').length - 1, 41);
+      const during = await readLock(dir, { moveAside: false });
+      assert.equal(during.lock?.artifacts.length, 40, 'readers replay the journal');
+      assert.equal(during.journal, true);
+
+      await store.close();
       const read = await readLock(dir, { moveAside: true });
       assert.equal(read.lock?.artifacts.length, 40);
       assert.equal(read.lock?.tool.version, '9.9.9');
+      assert.equal(read.journal, undefined);
       const ids = read.lock?.artifacts.map((a) => a.id) ?? [];
       assert.deepEqual(ids, [...ids].sort());
       assert.equal(await readFile(join(dir, LOCK_FILE_NAME), 'utf8'), serializeLock(read.lock!));
-      // No temp file is left behind.
+      // No temp file and no journal is left behind.
       assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE_NAME]);
     });
   });
@@ -69,15 +79,84 @@ describe('lock file', () => {
     await withDir(async (dir) => {
       const first = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
       await first.set(entry('images/a.png'));
-      await first.flush();
+      await first.close();
       const prev = (await readLock(dir, { moveAside: true })).lock;
       const second = new LockStore({ outDir: dir, previous: prev, toolVersion: '1', options: OPTIONS, now: fixedNow });
       await second.set(entry('images/b.png'));
-      await second.flush();
+      await second.close();
       const after = (await readLock(dir, { moveAside: true })).lock;
       assert.deepEqual(after?.artifacts.map((a) => a.id), ['images/a.png', 'images/b.png']);
       assert.equal(after?.created, prev?.created);
     });
+  });
+
+  test('after a kill (no close), the journal alone records what was set; the next run compacts it', async () => {
+    await withDir(async (dir) => {
+      const first = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await first.set(entry('images/a.png'));
+      await first.close();
+      // The second run records b, replaces a and forgets nothing else… then is killed.
+      const prev = (await readLock(dir, { moveAside: true })).lock;
+      const killed = new LockStore({ outDir: dir, previous: prev, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await killed.set(entry('images/b.png', 2));
+      await killed.set(entry('images/a.png', 3));
+      await killed.set(entry('images/gone.png', 4));
+      await killed.delete('images/gone.png');
+      // A line being written at the moment of the kill is cut short: it is ignored, silently.
+      await writeFile(join(dir, LOCK_JOURNAL_NAME), `${await readFile(join(dir, LOCK_JOURNAL_NAME), 'utf8')}{"set":{"id":"images/c.p`);
+
+      const read = await readLock(dir, { moveAside: true, now: fixedNow });
+      assert.equal(read.warning, undefined);
+      assert.equal(read.journal, true);
+      const byId = new Map(read.lock?.artifacts.map((a) => [a.id, a.bytes]));
+      assert.deepEqual([...byId].sort(), [['images/a.png', 3], ['images/b.png', 2]]);
+
+      const next = new LockStore({ outDir: dir, previous: read.lock, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await next.compact();
+      assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE_NAME]);
+      const compacted = await readLock(dir, { moveAside: true });
+      assert.deepEqual(compacted.lock?.artifacts.map((a) => [a.id, a.bytes]), [['images/a.png', 3], ['images/b.png', 2]]);
+    });
+  });
+
+  test('a journal without bcss.lock.json is readable on its own (its first line is the envelope)', async () => {
+    await withDir(async (dir) => {
+      const store = new LockStore({ outDir: dir, previous: null, toolVersion: '7', options: OPTIONS, now: fixedNow });
+      await store.set(entry('images/a.png'));
+      const read = await readLock(dir, { moveAside: false });
+      assert.deepEqual(read.lock?.artifacts.map((a) => a.id), ['images/a.png']);
+      assert.equal(read.lock?.tool.version, '7');
+      assert.deepEqual(read.lock?.options, OPTIONS);
+      await store.close();
+    });
+  });
+
+  test('an unusable journal line is dropped with a warning, the journal moved aside, the other lines kept', async () => {
+    await withDir(async (dir) => {
+      const store = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await store.set(entry('images/a.png'));
+      await store.set(entry('images/b.png'));
+      const path = join(dir, LOCK_JOURNAL_NAME);
+      const text = (await readFile(path, 'utf8')).replace('"path":"images/a.png"', '"path":"../a.png"');
+      await writeFile(path, text);
+      const dry = await readLock(dir, { moveAside: false });
+      assert.match(dry.warning ?? '', /bcss\.lock\.journal has 1 unusable entry \(line 2: .*path/);
+      assert.deepEqual(dry.lock?.artifacts.map((a) => a.id), ['images/b.png']);
+      const read = await readLock(dir, { moveAside: true, now: fixedNow });
+      assert.equal(read.movedTo, join(dir, `${LOCK_JOURNAL_NAME}.corrupt-2024-05-01T10-20-30-123Z`));
+      assert.equal(await readFile(read.movedTo!, 'utf8'), text, 'nothing is lost');
+      assert.deepEqual(read.lock?.artifacts.map((a) => a.id), ['images/b.png']);
+    });
+  });
+
+  test('replayJournal: last line per id wins, a delete removes, garbage lines are reported by number', async () => {
+    const e = (id: string, n: number): string => JSON.stringify({ set: entry(id, n) });
+    const text = [JSON.stringify({ journal: 1, tool: { name: 'bcss', version: '1' }, created: 'c', options: OPTIONS }), e('a', 1), e('b', 2), '', 'nonsense', e('a', 5), JSON.stringify({ delete: 'b' }), ''].join('\n');
+    const r = await replayJournal(text);
+    assert.equal(r.header?.created, 'c');
+    assert.deepEqual([...r.set].map(([id, v]) => [id, v.bytes]), [['a', 5]]);
+    assert.deepEqual([...r.deleted], ['b']);
+    assert.deepEqual(r.dropped, ['line 5: not valid JSON']);
   });
 
   const lockText = (...ids: string[]): string =>
@@ -112,18 +191,33 @@ describe('lock file', () => {
     });
   });
 
-  test('a failed lock write is reported to the artifact that waited for it, and the next write records it after all', async () => {
+  test('a failed journal write is reported to the artifact that waited for it, and the next write records it after all', async () => {
     await withDir(async (dir) => {
       const store = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
-      // A folder in the lock's place makes the rename fail, as a full disk would make the write fail.
-      await mkdir(join(dir, LOCK_FILE_NAME, 'in-the-way'), { recursive: true });
+      // A folder in the journal's place makes the append fail, as a full disk would.
+      await mkdir(join(dir, LOCK_JOURNAL_NAME, 'in-the-way'), { recursive: true });
       await assert.rejects(store.set(entry('images/a.png')), DiskError);
-      await assert.rejects(store.flush(), DiskError, 'flush retries the unrecorded state and fails again');
-      await rm(join(dir, LOCK_FILE_NAME), { recursive: true });
+      await assert.rejects(store.flush(), DiskError, 'flush retries the unrecorded lines and fails again');
+      await rm(join(dir, LOCK_JOURNAL_NAME), { recursive: true });
       await store.set(entry('images/b.png'));
       await store.flush();
       const read = await readLock(dir, { moveAside: false });
-      assert.deepEqual(read.lock?.artifacts.map((a) => a.id), ['images/a.png', 'images/b.png']);
+      assert.deepEqual(read.lock?.artifacts.map((a) => a.id).sort(), ['images/a.png', 'images/b.png']);
+      assert.equal(read.warning, undefined);
+    });
+  });
+
+  test('a failed compaction keeps the journal, so nothing recorded is lost', async () => {
+    await withDir(async (dir) => {
+      const store = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });
+      await store.set(entry('images/a.png'));
+      await mkdir(join(dir, LOCK_FILE_NAME, 'in-the-way'), { recursive: true });
+      await assert.rejects(store.close(), DiskError);
+      await rm(join(dir, LOCK_FILE_NAME), { recursive: true });
+      const read = await readLock(dir, { moveAside: false });
+      assert.deepEqual(read.lock?.artifacts.map((a) => a.id), ['images/a.png']);
+      await store.close();
+      assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE_NAME]);
     });
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encode } from 'fast-png';
+import sharp from 'sharp';
 import { IntegrityError } from '../../src/errors.js';
 import { resizeNearest } from '../../src/geometry/nearest.js';
 import { readPngHeader } from '../../src/geometry/png-header.js';
@@ -75,6 +76,23 @@ describe('convertMask', () => {
     const out = await convertMask({ png, roi: ROI, target: { width: 13, height: 9 }, align: 'pad', classCodes: CODES });
     assert.equal(out.base.convention, 'half-open');
     assert.deepEqual(new Uint8Array((await decodeGreyPng(out.png)).data), base);
+  });
+
+  test('large masks (several strips), in both modes and with codes that are not 0..max, equal the reference maps', async () => {
+    // 20x slide at 0.25 um/px: the base mask is upscaled about twice; sharp decodes independently.
+    const big = { name: 'TCGA-A1-A0SK-DX1', xmin: 0, ymin: 0, xmax: 901, ymax: 601 };
+    const base = labels(900, 600);
+    const png = await sharp(Buffer.from(base), { raw: { width: 900, height: 600, channels: 1 } }).toColourspace('b-w').png({ adaptiveFiltering: true }).toBuffer();
+    const target = { width: 2403, height: 1801 }; // 4.3 MB of scanlines: more than one strip
+    const sharpGrey = async (p: Uint8Array): Promise<Uint8Array> => new Uint8Array(await sharp(p).extractChannel(0).raw().toBuffer());
+    const resized = await convertMask({ png, roi: big, target, align: 'resize', classCodes: CODES });
+    assert.deepEqual(await sharpGrey(resized.png), resizeNearest(base, 900, 600, target.width, target.height));
+    const padded = new Uint8Array(901 * 601);
+    for (let y = 0; y < 600; y++) padded.set(base.subarray(y * 900, (y + 1) * 900), y * 901);
+    const pad = await convertMask({ png, roi: big, target, align: 'pad', classCodes: [...CODES].reverse() });
+    assert.deepEqual(await sharpGrey(pad.png), resizeNearest(padded, 901, 601, target.width, target.height));
+    // A code set without 0..3 checks every pixel exactly (and finds the zeros).
+    await assert.rejects(convertMask({ png, roi: big, target, align: 'resize', classCodes: CODES.slice(4) }), /values 0, 1, 2, 3 are not class codes/);
   });
 
   test('values outside the class codes are refused', async () => {

@@ -87,7 +87,7 @@ describe('secrets leaving the pipeline', () => {
       status: 'done',
       completed: '2024-01-01T00:00:00.000Z',
     });
-    await store.flush();
+    await store.close();
     const text = await readFile(join(outDir, LOCK_FILE_NAME), 'utf8');
     assert.ok(!text.includes('abcdef0123') && !text.includes(KEY), text);
     assert.match(text, /https:\/\/blob\.example\/files\/1\?X-Amz-Signature=\*\*\*&mirror=\*\*\*/);

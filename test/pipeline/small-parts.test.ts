@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { builtinRois } from '../../src/catalog/index.js';
+import { builtinRois, builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../../src/catalog/index.js';
 import { IntegrityError } from '../../src/errors.js';
+import { buildArtifacts } from '../../src/pipeline/artifacts.js';
 import { failedRois } from '../../src/pipeline/failed-items.js';
+import { earlyGeometryItems, earlyRenders, kindCaps } from '../../src/pipeline/run-download.js';
+import type { DownloadOptions } from '../../src/pipeline/types.js';
 import { isJpeg, readJpegSize } from '../../src/pipeline/jpeg-size.js';
 import { matchRoisToItems, slideKeyOfItemName } from '../../src/pipeline/slide-match.js';
 import { checkAnnotationJson } from '../../src/pipeline/steps/annotations.js';
@@ -87,6 +90,15 @@ describe('image validation', () => {
       await imageValidator({ width: 21, height: 13 }, 'jpeg', 'x')(jpg);
       await assert.rejects(imageValidator({ width: 21, height: 13 }, 'jpeg', 'x')(png), /not a JPEG/);
       await assert.rejects(imageValidator({ width: 21, height: 13 }, 'png', 'x')(jpg), IntegrityError);
+      // With the body's head from the engine, no file is read (this path does not exist).
+      const gone = join(dir, 'never-written.png');
+      const pngBytes = await readFile(png);
+      await imageValidator({ width: 21, height: 13 }, 'png', 'x')(gone, { bytes: pngBytes.length, head: pngBytes });
+      await assert.rejects(imageValidator({ width: 20, height: 13 }, 'png', 'x')(gone, { bytes: pngBytes.length, head: pngBytes }), WrongContentError);
+      await imageValidator({ width: 21, height: 13 }, 'jpeg', 'x')(gone, { bytes: jpgBytes.length, head: jpgBytes });
+      await assert.rejects(imageValidator({ width: 21, height: 13 }, 'png', 'x')(gone, { bytes: jpgBytes.length, head: jpgBytes }), new RegExp(`${gone}: .*PNG`));
+      // A head shorter than the body and than 64 KiB is not trusted: the file is read (and is missing here).
+      await assert.rejects(imageValidator({ width: 21, height: 13 }, 'png', 'x')(gone, { bytes: pngBytes.length + 1, head: pngBytes }), /ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -149,5 +161,56 @@ describe('failedRois', () => {
       ]),
       { rois: ['TCGA-A1-A0SK-DX1', 'TCGA-E2-A14N-DX1'], other: ['wsis/download_wsis.sh'] },
     );
+  });
+});
+
+describe('run planning helpers', () => {
+  const rois = builtinRois().slice(0, 6);
+  const base: Pick<DownloadOptions, 'components' | 'resolution' | 'encoding' | 'maskAlign' | 'rois' | 'folderId' | 'lanes' | 'apiUrl' | 'gdcUrl' | 'wsiKeyEnvVar'> = {
+    components: ['images', 'masks'],
+    resolution: { kind: 'mpp', mpp: 0.25 },
+    encoding: 'png',
+    maskAlign: 'resize',
+    rois,
+    folderId: DSA_FOLDER_ID,
+    lanes: { dsa: { concurrency: 4, minIntervalMs: 0 }, 'dsa-render': { concurrency: 4, minIntervalMs: 0 }, figshare: { concurrency: 4, minIntervalMs: 1000 } },
+    apiUrl: 'http://127.0.0.1:9/api/v1',
+    gdcUrl: 'http://127.0.0.1:9/gdc',
+    wsiKeyEnvVar: 'BCSS_API_KEY',
+  };
+  const opts = (over: Partial<DownloadOptions> = {}): DownloadOptions => ({ ...base, ...over }) as DownloadOptions;
+  const catalogId = (i: number): string => findSlideForRoi(rois[i]!, builtinSlides())!.dsaItemId;
+
+  test('kind caps leave every lane a queued task: 2 per render slot, masks 2 per figshare slot + 2', () => {
+    assert.deepEqual(kindCaps(opts()), { images: 8, masks: 10, annotations: 4, 'wsi-scripts': 1 });
+    const polite = opts({ lanes: { ...base.lanes, figshare: { concurrency: 1, minIntervalMs: 1000 }, 'dsa-render': { concurrency: 2, minIntervalMs: 0 } } });
+    assert.deepEqual(kindCaps(polite), { images: 4, masks: 4, annotations: 4, 'wsi-scripts': 1 });
+  });
+
+  test('early /tiles lookups: the first slides the fetch list needs, one slot fewer than the dsa lane, only for the catalog folder', () => {
+    const all = buildArtifacts(opts());
+    assert.deepEqual(earlyGeometryItems(all, opts()), [catalogId(0), catalogId(1), catalogId(2)]);
+    // Only what is to be fetched counts, in its order.
+    const later = all.filter((a) => a.roi?.name !== rois[0]!.name && a.roi?.name !== rois[2]!.name);
+    assert.deepEqual(earlyGeometryItems(later, opts()), [catalogId(1), catalogId(3), catalogId(4)]);
+    // Another folder: the catalog's ids mean nothing there.
+    assert.deepEqual(earlyGeometryItems(all, opts({ folderId: 'a'.repeat(24) })), []);
+    // Base-resolution masks need no slide metadata.
+    const baseMasks = buildArtifacts(opts({ components: ['masks'], resolution: { kind: 'base' } }));
+    assert.deepEqual(earlyGeometryItems(baseMasks, opts({ resolution: { kind: 'base' } })), []);
+    // As many as there are early renders, when that is more than the dsa lane's spare slots.
+    assert.equal(earlyGeometryItems(all, opts(), 5).length, 5);
+  });
+
+  test('early renders: the first images of the fetch list, one per render slot, on the catalog ids, only in the catalog folder', () => {
+    const all = buildArtifacts(opts());
+    const early = earlyRenders(all, opts());
+    assert.deepEqual(
+      [...early],
+      all.filter((a) => a.kind === 'images').slice(0, 4).map((a) => [a.id, findSlideForRoi(a.roi!, builtinSlides())!.dsaItemId]),
+    );
+    assert.equal(earlyRenders(all, opts({ lanes: { ...base.lanes, 'dsa-render': { concurrency: 2, minIntervalMs: 0 } } })).size, 2);
+    assert.equal(earlyRenders(all, opts({ folderId: 'a'.repeat(24) })).size, 0);
+    assert.equal(earlyRenders(all.filter((a) => a.kind === 'masks'), opts()).size, 0);
   });
 });

@@ -86,31 +86,57 @@ describe('GirderClient.authenticate', () => {
 });
 
 describe('GirderClient.listFolderItems', () => {
-  async function listWith(total: number, withCountHeader: boolean): Promise<{ got: number; offsets: string[] }> {
+  /** A folder of `total` items; the server caps pages at `cap` items when given. */
+  async function listWith(
+    total: number,
+    withCountHeader: boolean,
+    pageSize?: number,
+    cap = Infinity,
+  ): Promise<{ got: number; offsets: string[]; limits: string[] }> {
     const all = items(total);
     const server = await tinyServer((req, res) => {
       const u = new URL(req.url, 'http://x');
-      const limit = Number(u.searchParams.get('limit'));
+      const limit = Math.min(cap, Number(u.searchParams.get('limit')));
       const offset = Number(u.searchParams.get('offset'));
       sendJson(res, 200, all.slice(offset, offset + limit), withCountHeader ? { 'Girder-Total-Count': String(total) } : {});
     });
     try {
       const client = new GirderClient({ transfer: quickTransfer(), apiUrl: `${server.base}/api/v1` });
-      const got = await client.listFolderItems(FOLDER);
-      for (const r of server.seen) assert.equal(new URL(r.url, 'http://x').searchParams.get('limit'), String(GIRDER_PAGE_SIZE));
-      return { got: got.length, offsets: server.seen.map((r) => new URL(r.url, 'http://x').searchParams.get('offset') ?? '') };
+      const got = await client.listFolderItems(FOLDER, pageSize);
+      assert.deepEqual(
+        got.map((g) => g.id),
+        all.map((a) => a._id),
+        'every item, once, in order',
+      );
+      const param = (name: string): string[] => server.seen.map((r) => new URL(r.url, 'http://x').searchParams.get(name) ?? '');
+      return { got: got.length, offsets: param('offset'), limits: [...new Set(param('limit'))] };
     } finally {
       await server.close();
     }
   }
 
-  test('pages with limit=50 until a short page', async () => {
-    assert.deepEqual(await listWith(120, false), { got: 120, offsets: ['0', '50', '100'] });
+  test('one request of limit=1000 lists the whole 151-item BCSS folder', async () => {
+    assert.equal(GIRDER_PAGE_SIZE, 1000);
+    assert.deepEqual(await listWith(151, true), { got: 151, offsets: ['0'], limits: ['1000'] });
+    assert.deepEqual(await listWith(151, false), { got: 151, offsets: ['0'], limits: ['1000'] });
+  });
+
+  test('pages with the given limit until a short page', async () => {
+    assert.deepEqual(await listWith(120, false, 50), { got: 120, offsets: ['0', '50', '100'], limits: ['50'] });
   });
 
   test('a full last page needs one more (empty) page without a total, none with Girder-Total-Count', async () => {
-    assert.deepEqual(await listWith(100, false), { got: 100, offsets: ['0', '50', '100'] });
-    assert.deepEqual(await listWith(100, true), { got: 100, offsets: ['0', '50'] });
+    assert.deepEqual(await listWith(100, false, 50), { got: 100, offsets: ['0', '50', '100'], limits: ['50'] });
+    assert.deepEqual(await listWith(100, true, 50), { got: 100, offsets: ['0', '50'], limits: ['50'] });
+  });
+
+  test('a server that caps pages below the limit still yields every item when it sends Girder-Total-Count', async () => {
+    assert.deepEqual(await listWith(151, true, 1000, 60), { got: 151, offsets: ['0', '60', '120'], limits: ['1000'] });
+  });
+
+  test('a page size below 1 is refused', async () => {
+    const client = new GirderClient({ transfer: quickTransfer(), apiUrl: 'http://127.0.0.1:9/api/v1' });
+    await assert.rejects(client.listFolderItems(FOLDER, 0), /page size/);
   });
 
   test('a server that ignores offset is refused instead of looping forever', async () => {
@@ -118,7 +144,7 @@ describe('GirderClient.listFolderItems', () => {
     const server = await tinyServer((_req, res) => sendJson(res, 200, page));
     try {
       const client = new GirderClient({ transfer: quickTransfer(), apiUrl: `${server.base}/api/v1` });
-      await assert.rejects(client.listFolderItems(FOLDER), /came back twice/);
+      await assert.rejects(client.listFolderItems(FOLDER, 50), /came back twice/);
       assert.equal(server.seen.length, 2);
     } finally {
       await server.close();

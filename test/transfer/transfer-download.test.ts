@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -124,6 +124,122 @@ describe('transfer download', () => {
       assert.ok(resumedAt > 0 && resumedAt <= 80_000, `resumed at ${resumedAt}`);
       // Only the missing part crossed the network twice.
       assert.equal(transfer.stats.bytes, resumedAt + (payload.length - resumedAt));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a large body arriving in many chunks is stored exactly, and a reset mid-body still resumes where the disk is', async () => {
+    // 3 MiB: several 1-MiB write batches; the first attempt is cut after 1.5 MiB.
+    const payload = bytesOf(3 * 1024 * 1024 + 17, 4);
+    const server = await startServer((req, res, n) => {
+      const answer = rangeAnswer(payload, req.headers.range);
+      res.writeHead(answer.status, answer.headers);
+      if (n === 0) {
+        res.write(answer.body.subarray(0, 1_572_864), () => res.socket?.destroy());
+        return;
+      }
+      res.end(answer.body);
+    });
+    try {
+      const dir = await freshDir();
+      const dest = join(dir, 'big.bin');
+      const { transfer } = makeTransfer();
+      const stored = await transfer.download({ url: `${server.url}/data/x`, lane: 't', destPath: dest, sniff: 'any', expectedBytes: payload.length });
+      assert.equal(stored.bytes, payload.length);
+      assert.equal(stored.sha256, sha256Hex(payload));
+      assert.equal(stored.md5, null, 'md5 is only computed when an expected md5 is given');
+      assert.equal(sha256Hex(await readFile(dest)), sha256Hex(payload));
+      assert.ok(Number(/^bytes=(\d+)-$/.exec(String(server.requests[1]?.headers.range))?.[1]) > 0, 'the second attempt resumed');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('validate gets the body\'s first 64 KiB in memory; the result carries the stored file\'s mtime', async () => {
+    for (const size of [100, 200_000]) {
+      const payload = bytesOf(size, 11);
+      const server = await startServer((_req, res) => res.end(payload));
+      try {
+        const dir = await freshDir();
+        const dest = join(dir, `f${size}.bin`);
+        const { transfer } = makeTransfer();
+        let head: Uint8Array | null = null;
+        const stored = await transfer.download({
+          url: `${server.url}/x`,
+          lane: 't',
+          destPath: dest,
+          sniff: 'any',
+          validate: async (_temp, s) => {
+            head = s.head;
+          },
+        });
+        assert.deepEqual(Buffer.from(head!), payload.subarray(0, Math.min(size, 64 * 1024)));
+        assert.equal(stored.mtimeMs, (await stat(dest)).mtimeMs);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  test('releaseLaneOnHeaders: an answer with Content-Length frees its slot at the headers; a streamed one only at its end', async () => {
+    const held: Array<() => void> = [];
+    const server = await startServer((req, res) => {
+      if (req.url === '/b.json') {
+        res.end('{}');
+        return;
+      }
+      const streamed = req.url === '/streamed.png';
+      res.writeHead(200, streamed ? {} : { 'content-length': String(PNG_SMALL.length) });
+      res.write(PNG_SMALL.subarray(0, 20));
+      held.push(() => res.end(PNG_SMALL.subarray(20)));
+    });
+    try {
+      const dir = await freshDir();
+      const { transfer } = makeTransfer({ lanes: { one: { concurrency: 1, minIntervalMs: 0 } } });
+      const until = async (check: () => boolean): Promise<void> => {
+        while (!check()) await new Promise((r) => setImmediate(r));
+      };
+      // Known length: while its body is still held, another request gets the only slot.
+      const known = transfer.download({ url: `${server.url}/known.png`, lane: 'one', destPath: join(dir, 'k.png'), sniff: 'png', releaseLaneOnHeaders: true });
+      await until(() => held.length === 1);
+      await transfer.json({ url: `${server.url}/b.json`, lane: 'one' });
+      held.shift()?.();
+      assert.equal((await known).bytes, PNG_SMALL.length);
+      // Streamed (no Content-Length): the slot stays taken until the last byte.
+      const streamed = transfer.download({ url: `${server.url}/streamed.png`, lane: 'one', destPath: join(dir, 's.png'), sniff: 'png', releaseLaneOnHeaders: true });
+      await until(() => held.length === 1);
+      const other = transfer.json({ url: `${server.url}/b.json`, lane: 'one' });
+      await transfer.json({ url: `${server.url}/b.json`, lane: 'other' });
+      assert.deepEqual(server.requests.map((r) => r.url), ['/known.png', '/b.json', '/streamed.png', '/b.json'], 'the queued request has not started');
+      held.shift()?.();
+      await Promise.all([streamed, other]);
+      assert.deepEqual(server.requests.map((r) => r.url).slice(-1), ['/b.json']);
+      assert.equal(server.requests.length, 5);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the lane slot is given back once the body is in, before validation runs', { timeout: 10_000 }, async () => {
+    const server = await startServer((req, res) => res.end(req.url === '/b.json' ? '{}' : PNG_SMALL));
+    try {
+      const dir = await freshDir();
+      const { transfer } = makeTransfer({ lanes: { one: { concurrency: 1, minIntervalMs: 0 } } });
+      const order: string[] = [];
+      await transfer.download({
+        url: `${server.url}/a.png`,
+        lane: 'one',
+        destPath: join(dir, 'a.png'),
+        sniff: 'png',
+        // With the only slot still held, this nested request could never start (the test would time out).
+        validate: async () => {
+          await transfer.json({ url: `${server.url}/b.json`, lane: 'one' });
+          order.push('b done during validate');
+        },
+      });
+      assert.deepEqual(order, ['b done during validate']);
+      assert.deepEqual(server.requests.map((r) => r.url), ['/a.png', '/b.json']);
     } finally {
       await server.close();
     }

@@ -86,6 +86,82 @@ describe('transfer lanes', () => {
     }
   });
 
+  /** `/files/<i>` redirects to `/blob/<i>`; blobs are held until the test lets them go. */
+  async function redirectServer(): Promise<{ server: Awaited<ReturnType<typeof startServer>>; held: ServerResponse[] }> {
+    const held: ServerResponse[] = [];
+    const server = await startServer((req, res) => {
+      const m = /^\/files\/(\d+)$/.exec(req.url ?? '');
+      if (m !== null) {
+        res.writeHead(302, { location: `/blob/${m[1]}` });
+        res.end();
+        return;
+      }
+      if (req.url === '/ping') {
+        res.end('pong');
+        return;
+      }
+      held.push(res);
+    });
+    return { server, held };
+  }
+
+  async function until(check: () => boolean): Promise<void> {
+    while (!check()) await new Promise((r) => setImmediate(r));
+  }
+
+  test('redirectLane: the first lane\'s slot is given back at the redirect, the next hop waits on its own lane', async () => {
+    const { server, held } = await redirectServer();
+    try {
+      const { transfer, events } = makeTransfer({
+        lanes: { api: { concurrency: 1, minIntervalMs: 0 }, store: { concurrency: 2, minIntervalMs: 0 } },
+      });
+      const all = [0, 1, 2].map((i) =>
+        transfer.buffer({ url: `${server.url}/files/${i}`, lane: 'api', redirectLane: 'store', sniff: 'any' }),
+      );
+      // One api slot serves all three redirects in turn; the store lane lets two blobs run at once.
+      await until(() => held.length === 2 && server.requests.length === 5);
+      assert.deepEqual(
+        server.requests.map((r) => r.url).sort(),
+        ['/blob/0', '/blob/1', '/files/0', '/files/1', '/files/2'],
+      );
+      held.shift()?.end('a');
+      await until(() => held.length === 2);
+      for (const res of held.splice(0)) res.end('b');
+      const bodies = await Promise.all(all);
+      assert.equal(bodies.length, 3);
+      const lanes = events.filter((e) => e.type === 'request').map((e) => `${e.lane} ${new URL(e.url).pathname.split('/')[1]}`);
+      assert.deepEqual([...new Set(lanes)].sort(), ['api files', 'store blob']);
+    } finally {
+      for (const res of held) res.destroy();
+      await server.close();
+    }
+  });
+
+  test('without redirectLane the whole attempt, redirect included, holds its one slot', async () => {
+    const { server, held } = await redirectServer();
+    try {
+      const { transfer } = makeTransfer({ lanes: { api: { concurrency: 1, minIntervalMs: 0 } } });
+      const all = [0, 1].map((i) => transfer.buffer({ url: `${server.url}/files/${i}`, lane: 'api', sniff: 'any' }));
+      await until(() => held.length === 1);
+      // A full round trip on another lane later, the second request has still not started: its
+      // lane slot is held by the first blob.
+      await transfer.buffer({ url: `${server.url}/ping`, lane: 't', sniff: 'any' });
+      assert.deepEqual(server.requests.map((r) => r.url), ['/files/0', '/blob/0', '/ping']);
+      held.shift()?.end('a');
+      await until(() => held.length === 1);
+      held.shift()?.end('b');
+      await Promise.all(all);
+    } finally {
+      for (const res of held) res.destroy();
+      await server.close();
+    }
+  });
+
+  test('an empty redirectLane is a usage error', async () => {
+    const { transfer } = makeTransfer();
+    await assert.rejects(transfer.json({ url: 'http://127.0.0.1:9/x', lane: 't', redirectLane: '' }), /redirectLane/);
+  });
+
   test('a retry waits for its backoff outside the lane slot', async () => {
     // The backoff sleep signals that it started, then waits until the test opens the gate.
     let onSleep: () => void = () => undefined;
@@ -161,6 +237,31 @@ describe('transfer abort', () => {
       assert.match(String(err), /stop now/);
       assert.equal(server.requests.length, 1);
     } finally {
+      await server.close();
+    }
+  });
+
+  test('hundreds of requests queued under one signal raise no listener-leak warning, and all leave on abort', async () => {
+    const held: ServerResponse[] = [];
+    const server = await startServer((_req, res) => held.push(res));
+    const ac = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { transfer } = makeTransfer({ signal: ac.signal, lanes: { t: { concurrency: 2, minIntervalMs: 0 } } });
+      const all = Array.from({ length: 200 }, (_, i) => transfer.json({ url: `${server.url}/${i}`, lane: 't' }));
+      while (server.requests.length < 2) await new Promise((r) => setImmediate(r));
+      ac.abort(new Error('cancelled'));
+      const results = await Promise.allSettled(all);
+      assert.ok(results.every((r) => r.status === 'rejected' && /cancelled/.test(String(r.reason))));
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings, []);
+      assert.equal(server.requests.length, 2);
+    } finally {
+      process.off('warning', onWarning);
+      for (const res of held) res.destroy();
       await server.close();
     }
   });

@@ -22,7 +22,8 @@ What you get (names as the authors' script, so existing loaders work):
   Mask value 0 means "outside the ROI / don't care": give it zero weight, it is not a class.
 
 Settings come from flags > environment (BCSS_OUT, BCSS_MPP, BCSS_MAG, BCSS_SLIDES, BCSS_ROIS,
-BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY, ...)
+BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY,
+BCSS_FIGSHARE_CONCURRENCY, ...)
 > config file (./bcss.config.json or --config; same names, camelCase) > defaults.
 An API key is read only from BCSS_API_KEY or the config file, never from the command line.
 
@@ -54,9 +55,10 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--folder-id <id>', 'DSA folder holding the slides (default 5bbdeba3e629140048d017bb)')
     .option('--figshare-url <url>', 'figshare API root (default https://api.figshare.com/v2)')
     .option('--gdc-url <url>', 'GDC API root (default https://api.gdc.cancer.gov)')
-    .option('--concurrency <n>', 'artifacts processed at once (default 8)')
+    .option('--concurrency <n>', 'artifacts processed at once (default 16; the per-service limits below still apply)')
     .option('--render-concurrency <n>', 'region renders in flight at the DSA (default 4)')
-    .option('--figshare-interval <ms>', 'minimum gap between figshare requests (default 1000: figshare asks for <= 1/s)')
+    .option('--figshare-interval <ms>', 'minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s)')
+    .option('--figshare-concurrency <n>', 'figshare requests in flight at once, still started <= 1/s (default 4); the object-store download behind each mask link is not a figshare request')
     .option('--retries <n>', 'retries per request for transient faults (default 6)')
     .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
@@ -84,10 +86,13 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       }
       const mode = chooseMode(ctx, settings.json, settings.progress);
       const reporter = createReporter(mode, ctx);
-      const { runDownload } = await import('../../pipeline/run-download.js');
-      // A one-shot CLI never reuses libvips' operation cache; it only holds memory.
-      const { default: sharp } = await import('sharp');
-      sharp.cache(false);
+      const [{ runDownload }, { whenSharpLoads }] = await Promise.all([
+        import('../../pipeline/run-download.js'),
+        import('../../pipeline/sharp-loader.js'),
+      ]);
+      // A one-shot CLI never reuses libvips' operation cache; it only holds memory. (sharp itself
+      // loads later, while the first requests are on the wire.)
+      whenSharpLoads((sharp) => sharp.cache(false));
       let summary: DownloadSummary;
       try {
         summary = await runDownload(options, { onEvent: (e) => reporter.onEvent(e), signal: ctx.signal });

@@ -1,39 +1,53 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { UsageError } from '../../errors.js';
 
-/** `bcss.config.json`: the same settings as the flags, camelCased. */
-export const configSchema = z
-  .object({
-    out: z.string().min(1),
-    components: z.union([z.string(), z.array(z.string())]),
-    mpp: z.number().positive(),
-    mag: z.number().positive(),
-    base: z.boolean(),
-    slides: z.union([z.string(), z.array(z.string())]),
-    rois: z.string().min(1),
-    apiUrl: z.string().url(),
-    folderId: z.string().regex(/^[0-9a-f]{24}$/),
-    figshareUrl: z.string().url(),
-    figshareArticleId: z.number().int().positive(),
-    gdcUrl: z.string().url(),
-    apiKey: z.string().min(1),
-    concurrency: z.number().int().min(1).max(64),
-    renderConcurrency: z.number().int().min(1).max(64),
-    figshareIntervalMs: z.number().int().min(0).max(60000),
-    retries: z.number().int().min(0).max(50),
-    timeoutSeconds: z.number().positive(),
-    idleTimeoutSeconds: z.number().positive(),
-    encoding: z.enum(['png', 'jpeg']),
-    maskAlign: z.enum(['resize', 'pad']),
-    failFast: z.boolean(),
-    progress: z.boolean(),
-  })
-  .partial()
-  .strict();
+/**
+ * `bcss.config.json`: the same settings as the flags, camelCased. Built on first use: zod takes
+ * ~70 ms to load, which every run without a config file (most of them) would pay at start-up.
+ */
+function buildConfigSchema(z: typeof Zod) {
+  return z
+    .object({
+      out: z.string().min(1),
+      components: z.union([z.string(), z.array(z.string())]),
+      mpp: z.number().positive(),
+      mag: z.number().positive(),
+      base: z.boolean(),
+      slides: z.union([z.string(), z.array(z.string())]),
+      rois: z.string().min(1),
+      apiUrl: z.string().url(),
+      folderId: z.string().regex(/^[0-9a-f]{24}$/),
+      figshareUrl: z.string().url(),
+      figshareArticleId: z.number().int().positive(),
+      gdcUrl: z.string().url(),
+      apiKey: z.string().min(1),
+      concurrency: z.number().int().min(1).max(64),
+      renderConcurrency: z.number().int().min(1).max(64),
+      figshareIntervalMs: z.number().int().min(0).max(60000),
+      figshareConcurrency: z.number().int().min(1).max(64),
+      retries: z.number().int().min(0).max(50),
+      timeoutSeconds: z.number().positive(),
+      idleTimeoutSeconds: z.number().positive(),
+      encoding: z.enum(['png', 'jpeg']),
+      maskAlign: z.enum(['resize', 'pad']),
+      failFast: z.boolean(),
+      progress: z.boolean(),
+    })
+    .partial()
+    .strict();
+}
 
-export type ConfigFile = z.infer<typeof configSchema>;
+export type ConfigFile = Zod.infer<ReturnType<typeof buildConfigSchema>>;
+
+let schema: ReturnType<typeof buildConfigSchema> | undefined;
+
+/** The config schema (loads zod on first use). */
+export async function configSchema(): Promise<ReturnType<typeof buildConfigSchema>> {
+  if (schema === undefined) schema = buildConfigSchema((await import('zod')).z);
+  return schema;
+}
 
 export interface LoadedConfig {
   path: string | null;
@@ -64,7 +78,7 @@ export async function loadConfigFile(explicitPath: string | undefined, cwd: stri
       hint: 'Fix the JSON (a trailing comma is a common cause) or remove the file.',
     });
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = (await configSchema()).safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `  ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`)

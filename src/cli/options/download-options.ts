@@ -11,7 +11,7 @@ import {
   GDC_API_URL,
 } from '../../catalog/index.js';
 import type { Resolution } from '../../geometry/types.js';
-import { ALL_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
+import { ALL_COMPONENTS, OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
 import type { ConfigFile } from './config-file.js';
 import { filterRois, parseSlideList } from './slide-filter.js';
 
@@ -24,9 +24,18 @@ export const DEFAULTS = {
   figshareUrl: FIGSHARE_API_URL,
   figshareArticleId: FIGSHARE_ARTICLE_ID,
   gdcUrl: GDC_API_URL,
-  concurrency: 8,
+  /** Artifacts in progress at once: workers are cheap, the lanes below enforce politeness. */
+  concurrency: 16,
   renderConcurrency: 4,
+  /** figshare asks for ≤ 1 request START per second; a few may overlap (each mask is a redirect + a blob). */
   figshareIntervalMs: 1000,
+  figshareConcurrency: 4,
+  /**
+   * The pre-signed object-store GET behind each figshare `ndownloader` redirect goes to another
+   * service (S3 for the real figshare), so it has its own lane and does not count against
+   * figshare's 1 request/s; this bounds how many such downloads run at once.
+   */
+  objectStoreConcurrency: 8,
   retries: 6,
   timeoutSeconds: 300,
   idleTimeoutSeconds: 60,
@@ -49,6 +58,7 @@ export interface DownloadFlags {
   concurrency?: string;
   renderConcurrency?: string;
   figshareInterval?: string;
+  figshareConcurrency?: string;
   retries?: string;
   timeout?: string;
   encoding?: string;
@@ -295,6 +305,7 @@ export async function resolveDownloadOptions(
   const concurrency = int(flags.concurrency, 'BCSS_CONCURRENCY', config.concurrency, DEFAULTS.concurrency, '--concurrency', 1, 64);
   const renderConcurrency = int(flags.renderConcurrency, 'BCSS_RENDER_CONCURRENCY', config.renderConcurrency, DEFAULTS.renderConcurrency, '--render-concurrency', 1, 64);
   const figshareIntervalMs = int(flags.figshareInterval, 'BCSS_FIGSHARE_INTERVAL', config.figshareIntervalMs, DEFAULTS.figshareIntervalMs, '--figshare-interval', 0, 60000);
+  const figshareConcurrency = int(flags.figshareConcurrency, 'BCSS_FIGSHARE_CONCURRENCY', config.figshareConcurrency, DEFAULTS.figshareConcurrency, '--figshare-concurrency', 1, 64);
   const retries = int(flags.retries, 'BCSS_RETRIES', config.retries, DEFAULTS.retries, '--retries', 0, 50);
   const timeoutSeconds = pick<string | number>([flags.timeout, '--timeout'], [nonEmpty(env.BCSS_TIMEOUT), 'BCSS_TIMEOUT'], [config.timeoutSeconds, 'config']);
   const headersTimeoutMs =
@@ -344,7 +355,9 @@ export async function resolveDownloadOptions(
       lanes: {
         dsa: { concurrency: 4, minIntervalMs: 0 },
         'dsa-render': { concurrency: renderConcurrency, minIntervalMs: 0 },
-        figshare: { concurrency: 1, minIntervalMs: figshareIntervalMs },
+        // The interval spaces request STARTS, whatever the concurrency: ≤ 1/s by default.
+        figshare: { concurrency: figshareConcurrency, minIntervalMs: figshareIntervalMs },
+        [OBJECT_STORE_LANE]: { concurrency: DEFAULTS.objectStoreConcurrency, minIntervalMs: 0 },
         gdc: { concurrency: 4, minIntervalMs: 0 },
       },
       concurrency,

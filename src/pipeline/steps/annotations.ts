@@ -5,7 +5,7 @@
  * says were returned; the server's doubled-separator quirk (A13) and truncations are
  * IntegrityErrors, which the engine retries.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
 import { explainGirderError } from '../../remote/girder-client.js';
@@ -60,14 +60,13 @@ export async function fetchAnnotations(ctx: StepContext, artifact: Artifact): Pr
         checkAnnotationJson(await readFile(tempPath, 'utf8'), what);
       },
     });
-    const info = await stat(destPath);
     return {
       id: artifact.id,
       kind: 'annotations',
       path,
       bytes: stored.bytes,
       sha256: stored.sha256,
-      mtimeMs: info.mtimeMs,
+      mtimeMs: stored.mtimeMs,
       source: { url, params: artifact.params },
       status: 'done',
       completed: ctx.now().toISOString(),

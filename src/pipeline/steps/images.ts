@@ -3,9 +3,10 @@
  * read its header and compare its size with what large_image's algorithm predicts for the ROI
  * at this resolution (remote-services.md A11). The RGB is never decoded (architecture.md).
  */
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
+import { readPngHeader, type PngHeader } from '../../geometry/png-header.js';
 import { readPngHeaderFromFile } from '../../geometry/png-header-file.js';
 import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
@@ -41,14 +42,20 @@ async function readHead(path: string, n: number): Promise<Buffer> {
  * another size is the server's (deterministic) answer, and rendering it again would only repeat an
  * expensive request. The message carries both sizes.
  */
-export function imageValidator(expected: PixelSize, encoding: 'png' | 'jpeg', label: string): (tempPath: string) => Promise<void> {
-  return async (tempPath) => {
+export function imageValidator(
+  expected: PixelSize,
+  encoding: 'png' | 'jpeg',
+  label: string,
+): (tempPath: string, stored?: { bytes: number; head: Uint8Array }) => Promise<void> {
+  return async (tempPath, stored) => {
+    // The engine hands over the body's first bytes; the file is read only without them.
+    const inMemory = stored !== undefined && (stored.head.length >= JPEG_HEAD_BYTES || stored.head.length === stored.bytes) ? stored.head : null;
     let got: PixelSize;
     if (encoding === 'png') {
-      const header = await readPngHeaderFromFile(tempPath);
+      const header = inMemory !== null ? pngHeaderOf(inMemory, tempPath) : await readPngHeaderFromFile(tempPath);
       got = { width: header.width, height: header.height };
     } else {
-      const head = await readHead(tempPath, JPEG_HEAD_BYTES);
+      const head = inMemory ?? (await readHead(tempPath, JPEG_HEAD_BYTES));
       if (!isJpeg(head)) {
         throw new IntegrityError(`${label}: the render is not a JPEG (first bytes ${JSON.stringify(head.subarray(0, 16).toString('latin1'))})`, {
           path: tempPath,
@@ -68,34 +75,76 @@ export function imageValidator(expected: PixelSize, encoding: 'png' | 'jpeg', la
   };
 }
 
-export async function fetchImage(ctx: StepContext, artifact: Artifact): Promise<LockEntry> {
+/** `readPngHeader` with the file's path in the message, as `readPngHeaderFromFile` reports it. */
+function pngHeaderOf(head: Uint8Array, path: string): PngHeader {
+  try {
+    return readPngHeader(head);
+  } catch (err) {
+    if (err instanceof IntegrityError) {
+      throw new IntegrityError(`${path}: ${err.message}`, { path, expected: err.expected, actual: err.actual, cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * A render started before the DSA listing confirmed the slide's item (run-download.ts): the
+ * catalog's id is used, and before the file may take its final name the listing must name the
+ * same item, or the render is thrown away (EarlyRenderMissed) and done again with the right one.
+ */
+export interface EarlyRender {
+  itemId: string;
+  /** Resolves once the services may be asked with credentials (after login). */
+  authenticated: Promise<void>;
+  /** The item the listing names for this ROI. */
+  confirm: () => Promise<string>;
+}
+
+/** The listing named another item than the one rendered early; nothing was stored. */
+export class EarlyRenderMissed extends Error {}
+
+export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: EarlyRender): Promise<LockEntry> {
   const { roi, path } = artifact;
   if (roi === null || path === null) throw new Error(`image artifact ${artifact.id} has no ROI/path`);
   const { options, remote } = ctx;
-  const slide = remote.slideFor(roi);
   const bounds = { left: roi.xmin, top: roi.ymin, right: roi.xmax, bottom: roi.ymax };
   const what = `${roi.name} image`;
   try {
-    const geometry = await remote.geometryFor(slide.itemId);
-    const expected = predictOutputSize(geometry, bounds, options.resolution);
-    const url = remote.girder.regionUrl(slide.itemId, bounds, options.resolution, options.encoding);
+    if (early !== undefined) await early.authenticated;
+    const itemId = early?.itemId ?? remote.slideFor(roi).itemId;
+    // The render goes out without waiting for its slide's metadata (`/tiles`, prefetched): only
+    // the size check needs it, and it is in long before the render is done. A render slot never
+    // waits for a metadata lookup.
+    const geometry = remote.geometryFor(itemId);
+    geometry.catch(() => undefined); // awaited in validate
+    const url = remote.girder.regionUrl(itemId, bounds, options.resolution, options.encoding);
     const destPath = join(ctx.outDir, path);
     const stored = await remote.transfer.download({
       url,
       lane: remote.girder.renderLane,
+      // The render slot is the DSA's: once a render's answer starts (with its length known, i.e.
+      // the render is complete), the next render may begin while these bytes travel.
+      releaseLaneOnHeaders: true,
       ...remote.girder.authHeaders(),
       destPath,
       sniff: options.encoding === 'png' ? 'png' : 'any',
-      validate: imageValidator(expected, options.encoding, what),
+      validate: async (tempPath, got) => {
+        const expected = predictOutputSize(await geometry, bounds, options.resolution);
+        await imageValidator(expected, options.encoding, what)(tempPath, got);
+        if (early !== undefined) {
+          const confirmed = await early.confirm();
+          if (confirmed !== itemId) throw new EarlyRenderMissed(`${what}: the DSA lists item ${confirmed}, not the catalog's ${itemId}`);
+        }
+      },
     });
-    const info = await stat(destPath);
+    const expected = predictOutputSize(await geometry, bounds, options.resolution);
     return {
       id: artifact.id,
       kind: 'images',
       path,
       bytes: stored.bytes,
       sha256: stored.sha256,
-      mtimeMs: info.mtimeMs,
+      mtimeMs: stored.mtimeMs,
       source: { url, params: artifact.params },
       width: expected.width,
       height: expected.height,

@@ -17,6 +17,7 @@ import { sha256Hex } from '../hash-file.js';
 import type { LockEntry } from '../lock-file.js';
 import { convertMask } from '../mask-convert.js';
 import type { PixelSize } from './images.js';
+import { OBJECT_STORE_LANE } from '../types.js';
 import type { StepContext } from './step-context.js';
 
 /** The image's size for this ROI: base RGB size with --base, else the region math on `/tiles`. */
@@ -36,15 +37,21 @@ export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<L
   const { roi, path } = artifact;
   if (roi === null || path === null) throw new Error(`mask artifact ${artifact.id} has no ROI/path`);
   const { remote, options } = ctx;
-  const target = await maskTargetSize(ctx, roi);
+  // The target size (slide metadata, DSA) and the base mask (figshare) do not depend on each
+  // other: ask both services at once. An unresolved slide still fails before any download.
+  if (options.resolution.kind !== 'base') remote.slideFor(roi);
+  const targetSize = maskTargetSize(ctx, roi);
+  targetSize.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const file = await remote.figshareFile(roi.maskFileId);
   const got = await remote.transfer.buffer({
     url: file.downloadUrl,
     lane: 'figshare',
+    redirectLane: OBJECT_STORE_LANE,
     sniff: 'png',
     expectedBytes: file.size,
     expectedMd5: file.computedMd5,
   });
+  const target = await targetSize;
   const converted = await convertMask({
     png: got.data,
     roi,

@@ -1,0 +1,145 @@
+/**
+ * Hand-written shape checks for the answers every download parses many times or before its first
+ * region can start: the Girder folder listing, `/tiles` and the figshare file list. They replace
+ * zod on that path so a run does not load it at all (~70 ms of start-up, see lazy-zod.ts); the
+ * rarer answers (login token, GDC) still use zod. A failure names the field, like a zod issue.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; issue: string };
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isPositiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isNonNegativeInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+class ShapeError extends Error {}
+
+/** Reads `obj[key]`, throwing a ShapeError naming `path.key` when `ok` refuses it. */
+function get<T>(obj: Obj, key: string, path: string, ok: (v: unknown) => boolean, expected: string): T {
+  const v = obj[key];
+  if (!ok(v)) throw new ShapeError(`${path}${key}: expected ${expected}, got ${v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60)}`);
+  return v as T;
+}
+
+function run<T>(fn: () => T): Checked<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof ShapeError) return { ok: false, issue: err.message };
+    throw err;
+  }
+}
+
+function each<T>(raw: unknown, one: (item: unknown, path: string) => T): T[] {
+  if (!Array.isArray(raw)) throw new ShapeError('(root): expected an array');
+  return raw.map((item, i) => one(item, `${i}.`));
+}
+
+function objectAt(raw: unknown, path: string): Obj {
+  if (!isObject(raw)) throw new ShapeError(`${path || '(root)'}: expected an object`);
+  return raw;
+}
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+const MD5 = /^[0-9a-f]{32}$/i;
+
+export interface ItemDocument {
+  _id: string;
+  name: string;
+  folderId?: string;
+  size?: number | null;
+  largeImage?: unknown;
+}
+
+function item(raw: unknown, path: string): ItemDocument {
+  const o = objectAt(raw, path);
+  const optional = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T | undefined =>
+    get<T | undefined>(o, key, path, (v) => v === undefined || ok(v), expected);
+  const size = optional<number | null>('size', (v) => v === null || isNumber(v), 'a number or null');
+  const folderId = optional<string>('folderId', (v) => typeof v === 'string', 'a string');
+  return {
+    _id: get<string>(o, '_id', path, (v) => typeof v === 'string' && OBJECT_ID.test(v), 'a 24-hex id'),
+    name: get<string>(o, 'name', path, (v) => typeof v === 'string', 'a string'),
+    ...(folderId === undefined ? {} : { folderId }),
+    ...(size === undefined ? {} : { size }),
+    ...(o.largeImage === undefined ? {} : { largeImage: o.largeImage }),
+  };
+}
+
+/** A Girder item document (A4). */
+export function checkItem(raw: unknown): Checked<ItemDocument> {
+  return run(() => item(raw, ''));
+}
+
+/** A page of the folder listing: an array of item documents. */
+export function checkItems(raw: unknown): Checked<ItemDocument[]> {
+  return run(() => each(raw, item));
+}
+
+export interface TilesDocument {
+  sizeX: number;
+  sizeY: number;
+  levels: number;
+  magnification: number | null;
+  mm_x: number | null;
+  mm_y: number | null;
+  tileWidth: number;
+  tileHeight: number;
+}
+
+/** `/item/{id}/tiles` (A9): sizes and levels must be positive integers; mm and magnification positive or null. */
+export function checkTiles(raw: unknown): Checked<TilesDocument> {
+  return run(() => {
+    const o = objectAt(raw, '');
+    const int = (key: string): number => get<number>(o, key, '', isPositiveInt, 'a positive integer');
+    const orNull = (key: string): number | null =>
+      get<number | null | undefined>(o, key, '', (v) => v === undefined || v === null || (isNumber(v) && v > 0), 'a positive number or null') ?? null;
+    return {
+      sizeX: int('sizeX'),
+      sizeY: int('sizeY'),
+      levels: int('levels'),
+      magnification: orNull('magnification'),
+      mm_x: orNull('mm_x'),
+      mm_y: orNull('mm_y'),
+      tileWidth: int('tileWidth'),
+      tileHeight: int('tileHeight'),
+    };
+  });
+}
+
+export interface FigshareFileDocument {
+  id: number;
+  name: string;
+  size: number;
+  download_url: string;
+  computed_md5: string;
+  supplied_md5: string | null;
+  is_link_only: boolean | null;
+  mimetype: string | null;
+}
+
+/** figshare's `/articles/{id}/files` page (B4). */
+export function checkFigshareFiles(raw: unknown): Checked<FigshareFileDocument[]> {
+  return run(() =>
+    each(raw, (one, path) => {
+      const o = objectAt(one, path);
+      const optional = <T>(key: string, ok: (v: unknown) => boolean, expected: string): T | null =>
+        get<T | null | undefined>(o, key, path, (v) => v === undefined || v === null || ok(v), expected) ?? null;
+      return {
+        id: get<number>(o, 'id', path, isPositiveInt, 'a positive integer'),
+        name: get<string>(o, 'name', path, (v) => typeof v === 'string', 'a string'),
+        size: get<number>(o, 'size', path, isNonNegativeInt, 'a non-negative integer'),
+        download_url: get<string>(o, 'download_url', path, (v) => typeof v === 'string' && v.length > 0, 'a URL'),
+        computed_md5: get<string>(o, 'computed_md5', path, (v) => typeof v === 'string' && MD5.test(v), '32 hex digits'),
+        supplied_md5: optional<string>('supplied_md5', (v) => typeof v === 'string', 'a string or null'),
+        is_link_only: optional<boolean>('is_link_only', (v) => typeof v === 'boolean', 'a boolean or null'),
+        mimetype: optional<string>('mimetype', (v) => typeof v === 'string', 'a string or null'),
+      };
+    }),
+  );
+}
