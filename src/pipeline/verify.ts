@@ -19,10 +19,15 @@ export interface RunVerifyOptions {
 }
 
 /** Top-level names that are bookkeeping, not data. */
+/** What `bcss prepare` derives from the download: not artifacts of the lock, so not "extra". */
+const PREPARE_OUTPUTS = new Set(['splits', 'prepared', 'tiles', 'gallery', '.bcss-prepare']);
+
 function isIgnored(rel: string): boolean {
   const top = rel.split('/')[0] ?? '';
   return (
     top === 'logs' ||
+    PREPARE_OUTPUTS.has(top) ||
+    rel === 'meta/class_stats.csv' ||
     rel === LOCK_FILE_NAME ||
     rel === LOCK_JOURNAL_NAME ||
     rel === LEASE_FILE ||

@@ -92,6 +92,20 @@ describe('bcss download / verify through the CLI', () => {
     assert.equal((JSON.parse(v.stdout()) as { ok: boolean }).ok, true);
   });
 
+  test('prepare outputs live beside the download without making verify report them', async () => {
+    const out = join(work, 'prepared');
+    const d = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'download', ...flagsFor(server, out)], d.ctx), EXIT.ok, d.stderr());
+    for (const task of [['splits', '--layout', 'folders'], ['tiles', '--size', '32'], ['gallery'], ['stats']]) {
+      const p = fakeContext({}, { cwd: work });
+      assert.equal(await main(['node', 'bcss', 'prepare', ...task, '--out', out], p.ctx), EXIT.ok, p.stderr());
+    }
+    await stat(join(out, 'gallery', 'index.html'));
+    const v = fakeContext({}, { cwd: work });
+    assert.equal(await main(['node', 'bcss', 'verify', '--out', out, '--json'], v.ctx), EXIT.ok, v.stdout());
+    assert.deepEqual((JSON.parse(v.stdout()) as { issues: unknown[] }).issues, []);
+  });
+
   test('plain output names the output folder and lock; verify without a lock fails clearly', async () => {
     const out = join(work, 'plain');
     const f = fakeContext({}, { cwd: work });
