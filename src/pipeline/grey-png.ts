@@ -91,12 +91,17 @@ export async function encodeGreyRows(width: number, height: number, fillRow: Row
     fillRow(y0, rows, strip, stride);
   };
   let idat: Buffer;
-  if (stride * height <= STRIP_BYTES) {
+  if (stride * height <= SYNC_BYTES) {
+    // Small (most masks): filled into a scratch buffer that is reused from mask to mask (no
+    // allocation, so no garbage collection it would trigger) and compressed right here: deflating
+    // ≤ 2 MiB of label rows takes about a millisecond, less than a trip through the thread pool.
+    const all = scratch(stride * height);
+    fill(all, 0, height);
+    idat = deflateSync(all, ZLIB_OPTIONS);
+  } else if (stride * height <= STRIP_BYTES) {
     const all = plainBytes(stride * height);
     fill(all, 0, height);
-    // Small (most masks): compressed right here. Run-length deflate of ≤ 4 MiB takes a few ms at
-    // most, less than the round trip through the thread pool costs the main thread.
-    idat = stride * height <= SYNC_BYTES ? deflateSync(all, ZLIB_OPTIONS) : await deflateAsync(all, ZLIB_OPTIONS);
+    idat = await deflateAsync(all, ZLIB_OPTIONS);
   } else {
     const rowsPerStrip = Math.max(1, Math.floor(STRIP_BYTES / stride));
     const deflate = createDeflate({ ...ZLIB_OPTIONS, chunkSize: 256 * 1024 });
@@ -117,6 +122,14 @@ export async function encodeGreyRows(width: number, height: number, fillRow: Row
     idat = Buffer.concat(out);
   }
   return Buffer.concat([SIGNATURE, ihdr(width, height), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+let scratchBuffer: Uint8Array | null = null;
+
+/** `n` bytes of the module's scratch buffer (valid until the next call: only for synchronous use). */
+function scratch(n: number): Uint8Array {
+  if (scratchBuffer === null || scratchBuffer.length < n) scratchBuffer = plainBytes(Math.max(n, 256 * 1024));
+  return scratchBuffer.subarray(0, n);
 }
 
 /** Uninitialised bytes as a plain Uint8Array (not a Buffer): row fillers stay monomorphic. */

@@ -15,7 +15,7 @@
  *   a header) and the options fingerprint holds no credentials.
  */
 import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { z as Zod } from 'zod';
 import { lazySchemas } from '../remote/lazy-zod.js';
 import { ensureDir, fsyncDir, writeFileAtomic } from '../transfer/atomic-file.js';
@@ -354,6 +354,8 @@ export interface LockStoreOptions {
   toolVersion: string;
   options: LockOptions;
   now?: () => Date;
+  /** Makes a folder's entries durable (default: fsync it); injectable for tests. */
+  syncDir?: (dir: string) => Promise<void>;
 }
 
 /**
@@ -381,6 +383,9 @@ export class LockStore {
   /** A failed write may have left half a line: the next write starts on a new line. */
   #torn = false;
   #dirty = false;
+  /** Folders holding files recorded since the last write, synced before their lines go out. */
+  #dirs = new Set<string>();
+  readonly #syncDir: (dir: string) => Promise<void>;
 
   constructor(opts: LockStoreOptions) {
     this.#outDir = opts.outDir;
@@ -391,6 +396,7 @@ export class LockStore {
     this.#created = opts.previous?.created ?? this.#now().toISOString();
     this.#toolVersion = opts.toolVersion;
     this.#options = opts.options;
+    this.#syncDir = opts.syncDir ?? fsyncDir;
     for (const e of opts.previous?.artifacts ?? []) this.#entries.set(e.id, e);
   }
 
@@ -406,11 +412,14 @@ export class LockStore {
    * Record an artifact: one journal line. Resolves once the line is written and fsynced; rejects
    * (DiskError) if that write failed, so the caller learns that the artifact is not yet recorded
    * instead of finding out at the end of a long run (the line stays queued for the next write).
+   * The file's folder is synced first (once per batch), so a recorded name is a durable one: the
+   * steps rename files into place without syncing the folder themselves.
    */
   set(entry: LockEntry): Promise<void> {
     const url = entry.source.url === null ? null : this.#redact(entry.source.url);
     const recorded = url === entry.source.url ? entry : { ...entry, source: { ...entry.source, url } };
     this.#entries.set(entry.id, recorded);
+    this.#dirs.add(dirname(join(this.#outDir, entry.path)));
     return this.#append(JSON.stringify({ set: recorded }));
   }
 
@@ -488,6 +497,10 @@ export class LockStore {
     const lines = this.#pending;
     this.#pending = [];
     if (lines.length === 0) return;
+    // The renames of the files these lines record must be durable before the lines are.
+    const dirs = [...this.#dirs];
+    this.#dirs.clear();
+    await Promise.all(dirs.map((d) => this.#syncDir(d)));
     let text = `${lines.join('\n')}\n`;
     if (this.#torn) text = `\n${text}`;
     try {

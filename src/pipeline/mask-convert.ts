@@ -131,26 +131,50 @@ async function decodeWithSharp(png: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
+ * The nearest map of one axis as runs: COPY (consecutive source pixels, slope 1) and REPEAT (one
+ * source pixel several times, upscaling). As flat [kind, outStart, srcStart, length] quadruples.
+ */
+export function mapRuns(xs: ArrayLike<number>, count: number): Int32Array {
+  const out: number[] = [];
+  let x = 0;
+  while (x < count) {
+    const sx = xs[x] as number;
+    let e = x + 1;
+    if (e < count && xs[e] === sx + 1) {
+      while (e < count && xs[e] === (xs[e - 1] as number) + 1) e++;
+      out.push(RUN_COPY, x, sx, e - x);
+    } else {
+      while (e < count && xs[e] === sx) e++;
+      out.push(RUN_REPEAT, x, sx, e - x);
+    }
+    x = e;
+  }
+  return Int32Array.from(out);
+}
+
+const RUN_COPY = 0;
+const RUN_REPEAT = 1;
+
+/**
  * Row producer for `encodeGreyRows`: the scikit-image nearest map (geometry/nearest.ts) from the
  * source grid (`sw × sh`, which may extend past the decoded pixels with zeros: pad mode) to the
- * target. Output rows that map to the same source row are copies of the previous one.
+ * target. A row is built run by run (mapRuns): a long copy run is one memcpy, a repeat run one
+ * read; output rows that map to the same source row are copies of the previous one. About 2.5×
+ * faster than a per-pixel gather on the BCSS masks.
  */
 function resizedRows(src: PixelRows, sw: number, sh: number, tw: number, th: number): RowFiller {
   const ys = nearestIndexMap(sh, th);
-  // Int32 indices and plain Uint8Array views keep the gather loop monomorphic (≈2× faster than
-  // Uint32Array/Buffer); sizes are below 2^31, so the indices fit.
-  const xs = Int32Array.from(nearestIndexMap(sw, tw));
+  const xs = nearestIndexMap(sw, tw);
   const data = new Uint8Array(src.data.buffer, src.data.byteOffset, src.data.byteLength);
   // Columns that read a real pixel (the map is monotonic, so they come first); the rest are padding.
   let real = 0;
   while (real < tw && (xs[real] as number) < src.width) real++;
-  const identity = sw === tw && real === tw && src.width === tw;
+  const runs = mapRuns(xs, real);
+  const nRuns = runs.length / 4;
   // The last gathered row, for output rows that repeat it (upscaling): a copy, not a gather.
   let prevY = -1;
   let prevRow: Uint8Array | null = null;
   return (y0, rows, buf, stride) => {
-    const map = xs;
-    const pixels = data;
     for (let r = 0; r < rows; r++) {
       const sy = ys[y0 + r] as number;
       const o = r * stride + 1;
@@ -160,12 +184,19 @@ function resizedRows(src: PixelRows, sw: number, sh: number, tw: number, th: num
         buf.fill(0, o, o + tw);
       } else {
         const base = src.offset + sy * src.stride;
-        if (identity) {
-          buf.set(pixels.subarray(base, base + tw), o);
-        } else {
-          for (let x = 0; x < real; x++) buf[o + x] = pixels[base + (map[x] as number)] as number;
-          if (real < tw) buf.fill(0, o + real, o + tw);
+        for (let k = 0; k < nRuns; k++) {
+          const at = o + (runs[4 * k + 1] as number);
+          const from = base + (runs[4 * k + 2] as number);
+          const len = runs[4 * k + 3] as number;
+          if (runs[4 * k] === RUN_COPY) {
+            if (len >= 16) buf.set(data.subarray(from, from + len), at);
+            else for (let j = 0; j < len; j++) buf[at + j] = data[from + j] as number;
+          } else {
+            const v = data[from] as number;
+            for (let j = 0; j < len; j++) buf[at + j] = v;
+          }
         }
+        if (real < tw) buf.fill(0, o + real, o + tw);
       }
       prevY = sy;
       prevRow = buf.subarray(o, o + tw);

@@ -61,8 +61,11 @@ export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
 }
 
-/** Writes `data` to `path` atomically; creates the folder if missing; DiskError on failure. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `path` atomically; creates the folder if missing; DiskError on failure.
+ * `syncDir: false` leaves syncing the folder (making the new name durable) to the caller.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { syncDir?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   const temp = tempPathFor(path);
   let step = 'create';
@@ -82,7 +85,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await removeQuietly(temp);
     throw toDiskError(err, step === 'replace' ? path : temp, step === 'replace' ? 'replace' : `${step} temp file for`);
   }
-  await fsyncDir(dir);
+  if (options.syncDir !== false) await fsyncDir(dir);
 }
 
 /**

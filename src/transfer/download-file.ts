@@ -73,8 +73,10 @@ class PartialBody {
     return this.written + this.#pendingBytes;
   }
 
-  /** The body's first bytes, as `validate` gets them. */
+  /** The body's first bytes, as `validate` gets them (a copy only if they span chunks). */
   head(): Uint8Array {
+    const first = this.#head[0];
+    if (first !== undefined && (first.byteLength >= HEAD_BYTES || this.#head.length === 1)) return first.subarray(0, Math.min(HEAD_BYTES, first.byteLength));
     const all = Buffer.concat(this.#head, this.#headBytes);
     return all.subarray(0, Math.min(HEAD_BYTES, all.length));
   }
@@ -190,7 +192,7 @@ export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Prom
       throw toDiskError(err, step === 'rename' ? destPath : tempPath, step === 'rename' ? 'replace' : step);
     }
     committed = true;
-    await fsyncDir(dir);
+    if (spec.syncDir !== false) await fsyncDir(dir);
     return { path: destPath, bytes: body.written, sha256, md5, mtimeMs, status: answer.status, headers: answer.headers };
   } finally {
     if (!closed) await handle.close().catch(() => undefined);

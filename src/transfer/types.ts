@@ -114,6 +114,12 @@ export interface DownloadSpec extends RequestSpec {
    * need not read the file again.
    */
   validate?: (tempPath: string, stored: { bytes: number; sha256: string; md5: string | null; head: Uint8Array }) => Promise<void>;
+  /**
+   * Sync the folder after the rename, so the new name survives a power cut (default true).
+   * False when the caller syncs the folder itself before it relies on the name (the lock
+   * journal does, once per batch of files, before recording them).
+   */
+  syncDir?: boolean;
 }
 
 export interface StoredFile {

@@ -31,6 +31,31 @@ describe('download options', () => {
     assert.equal(s.options.lanes['dsa-render']?.concurrency, 4);
   });
 
+  test('politeness defaults: figshare starts <= 1 request/s with up to 4 in flight, its object-store hop on a lane of its own; 16 artifacts at once', async () => {
+    const cwd = await tmp();
+    const s = await resolveDownloadOptions({ dryRun: true }, {}, noConfig, cwd);
+    assert.deepEqual(s.options.lanes.figshare, { concurrency: 4, minIntervalMs: 1000 });
+    assert.deepEqual(s.options.lanes['object-store'], { concurrency: 8, minIntervalMs: 0 });
+    assert.deepEqual(s.options.lanes['dsa-render'], { concurrency: 4, minIntervalMs: 0 });
+    assert.equal(s.options.concurrency, 16);
+    assert.equal(DEFAULTS.concurrency, 16);
+  });
+
+  test('--figshare-concurrency: flag > BCSS_FIGSHARE_CONCURRENCY > config figshareConcurrency, 1..64, the interval unchanged', async () => {
+    const cwd = await tmp();
+    const config = { path: 'x', config: { figshareConcurrency: 2 } };
+    assert.equal((await resolveDownloadOptions({ dryRun: true }, {}, config, cwd)).options.lanes.figshare?.concurrency, 2);
+    const env = { BCSS_FIGSHARE_CONCURRENCY: '3' };
+    assert.equal((await resolveDownloadOptions({ dryRun: true }, env, config, cwd)).options.lanes.figshare?.concurrency, 3);
+    const flagged = await resolveDownloadOptions({ dryRun: true, figshareConcurrency: '1' }, env, config, cwd);
+    assert.deepEqual(flagged.options.lanes.figshare, { concurrency: 1, minIntervalMs: 1000 });
+    await assert.rejects(resolveDownloadOptions({ figshareConcurrency: '0' }, {}, noConfig, cwd), /--figshare-concurrency must be an integer from 1 to 64/);
+    await assert.rejects(resolveDownloadOptions({ figshareConcurrency: 'many' }, {}, noConfig, cwd), UsageError);
+    const dir = await tmp();
+    await writeFile(join(dir, 'bcss.config.json'), JSON.stringify({ figshareConcurrency: 100 }));
+    await assert.rejects(loadConfigFile(undefined, dir), /figshareConcurrency/);
+  });
+
   test('precedence: flags > environment > config file > defaults', async () => {
     const cwd = await tmp();
     const config = { path: 'x', config: { out: 'from-config', mpp: 0.5, concurrency: 3, components: ['masks'] } };

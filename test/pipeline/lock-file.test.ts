@@ -75,6 +75,34 @@ describe('lock file', () => {
     });
   });
 
+  test('the folder of each recorded file is synced before its journal line is written, once per batch', async () => {
+    await withDir(async (dir) => {
+      const synced: Array<{ dir: string; journalLines: number }> = [];
+      const journalLines = async (): Promise<number> =>
+        (await readFile(join(dir, LOCK_JOURNAL_NAME), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('"set"')).length;
+      const store = new LockStore({
+        outDir: dir,
+        previous: null,
+        toolVersion: '1',
+        options: OPTIONS,
+        now: fixedNow,
+        syncDir: async (d) => void synced.push({ dir: d, journalLines: await journalLines() }),
+      });
+      await store.set({ ...entry('images/a.png'), path: 'images/a.png' });
+      assert.deepEqual(synced, [{ dir: join(dir, 'images'), journalLines: 0 }], 'synced before the line was written');
+      // Several files of two folders at once: each folder synced once for the batch.
+      synced.length = 0;
+      await Promise.all([
+        store.set({ ...entry('images/b.png'), path: 'images/b.png' }),
+        store.set({ ...entry('masks/b.png'), path: 'masks/b.png' }),
+        store.set({ ...entry('masks/c.png'), path: 'masks/c.png' }),
+      ]);
+      assert.deepEqual(synced.map((s) => s.dir).sort(), [join(dir, 'images'), join(dir, 'masks')]);
+      assert.equal(await journalLines(), 4);
+      await store.close();
+    });
+  });
+
   test('a previous lock is kept: new entries are added, not replacing unrelated ones', async () => {
     await withDir(async (dir) => {
       const first = new LockStore({ outDir: dir, previous: null, toolVersion: '1', options: OPTIONS, now: fixedNow });

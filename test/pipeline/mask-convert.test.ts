@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { IntegrityError } from '../../src/errors.js';
 import { resizeNearest } from '../../src/geometry/nearest.js';
 import { readPngHeader } from '../../src/geometry/png-header.js';
-import { classifyBaseMaskSize, convertMask, decodeGreyPng, encodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { nearestIndexMap } from '../../src/geometry/nearest.js';
+import { classifyBaseMaskSize, convertMask, decodeGreyPng, encodeGreyPng, mapRuns } from '../../src/pipeline/mask-convert.js';
 
 const CODES = Array.from({ length: 22 }, (_, i) => i);
 // An ROI 13 × 9 px at base: the figshare mask is 12 × 8 (bcss-dataset.md §3).
@@ -34,6 +35,32 @@ describe('base mask size rule', () => {
       assert.match(err.message, /12×8/);
       return true;
     });
+  });
+});
+
+describe('mapRuns', () => {
+  test('describes a nearest map exactly as copy and repeat runs', () => {
+    for (const [inLen, outLen] of [
+      [12, 13],
+      [12, 27],
+      [900, 1803],
+      [13, 5],
+      [7, 7],
+      [1, 9],
+    ] as const) {
+      const xs = nearestIndexMap(inLen, outLen);
+      const runs = mapRuns(xs, outLen);
+      const rebuilt: number[] = [];
+      for (let k = 0; k < runs.length; k += 4) {
+        const [kind, at, from, len] = [runs[k]!, runs[k + 1]!, runs[k + 2]!, runs[k + 3]!];
+        assert.equal(at, rebuilt.length, 'runs are contiguous');
+        for (let j = 0; j < len; j++) rebuilt.push(kind === 0 ? from + j : from);
+      }
+      assert.deepEqual(rebuilt, [...xs], `${inLen} → ${outLen}`);
+    }
+    // The identity is one copy run; an exact doubling, repeat runs of two.
+    assert.deepEqual([...mapRuns(nearestIndexMap(7, 7), 7)], [0, 0, 0, 7]);
+    assert.deepEqual([...mapRuns(nearestIndexMap(2, 4), 4)], [1, 0, 0, 2, 1, 2, 1, 2]);
   });
 });
 

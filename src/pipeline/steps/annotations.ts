@@ -55,6 +55,7 @@ export async function fetchAnnotations(ctx: StepContext, artifact: Artifact): Pr
       lane: remote.girder.lane,
       ...remote.girder.authHeaders(),
       destPath,
+      syncDir: false, // the lock syncs the folder before recording the file
       sniff: 'json',
       validate: async (tempPath) => {
         checkAnnotationJson(await readFile(tempPath, 'utf8'), what);

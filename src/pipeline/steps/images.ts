@@ -127,6 +127,8 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
       releaseLaneOnHeaders: true,
       ...remote.girder.authHeaders(),
       destPath,
+      // The lock syncs the folder before it records the file (lock-file.ts), once per batch.
+      syncDir: false,
       sniff: options.encoding === 'png' ? 'png' : 'any',
       validate: async (tempPath, got) => {
         const expected = predictOutputSize(await geometry, bounds, options.resolution);

@@ -60,7 +60,8 @@ export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<L
     classCodes: builtinClasses().map((c) => c.code),
   });
   const destPath = join(ctx.outDir, path);
-  await writeFileAtomic(destPath, converted.png);
+  // The lock syncs the folder before it records the file (lock-file.ts), once per batch.
+  await writeFileAtomic(destPath, converted.png, { syncDir: false });
   const info = await stat(destPath);
   return {
     id: artifact.id,
