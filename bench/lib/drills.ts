@@ -294,8 +294,10 @@ export async function diskFullDrill(setup: DrillSetup, baseline: Baseline): Prom
   const notes: string[] = [`method: ${disk.method}`];
   try {
     const full = await runClient(setup.launcher, await clientArgs(setup, server, disk.outDir), { cwd: setup.work });
-    if (full.exitCode === 0 && (full.summary?.failures.length ?? 0) === 0) problems.push('the run on a full disk reported success');
-    const message = `${full.stderr}\n${full.summary?.failures.map((f) => f.reason).join('\n') ?? ''}`;
+    // A fatal error (the lock itself cannot be written) prints `{error, exitCode}` instead of a summary.
+    const fatal = (full.summary as unknown as { error?: { message?: string } } | null)?.error?.message ?? '';
+    if (full.exitCode === 0 && (full.summary?.failures?.length ?? 0) === 0) problems.push('the run on a full disk reported success');
+    const message = `${full.stderr}\n${full.summary?.failures?.map((f) => f.reason).join('\n') ?? ''}\n${fatal}`;
     if (!/no space|ENOSPC|disk (is )?full|ENOTDIR|not a directory/i.test(message)) {
       problems.push(`no clear disk error in the output: ${message.trim().split('\n').slice(-2).join(' / ')}`);
     }
