@@ -62,6 +62,22 @@ export async function lockedArtifactKeys(outDir: string): Promise<Set<string>> {
   } catch {
     // No lock yet (killed before the first write): nothing is recorded as done.
   }
+  // Artifacts completed since the last compaction are lines of the journal ({"set": entry}).
+  try {
+    const text = await readFile(join(outDir, 'bcss.lock.journal'), 'utf8');
+    for (const line of text.split('\n')) {
+      let op: { set?: { kind?: string; source?: { url?: string | null } } };
+      try {
+        op = JSON.parse(line) as typeof op;
+      } catch {
+        continue; // a line cut by the kill
+      }
+      const key = op.set === undefined ? null : artifactKeyOfSource(op.set.kind ?? '', op.set.source?.url ?? null);
+      if (key !== null) keys.add(key);
+    }
+  } catch {
+    // No journal: everything is in the lock.
+  }
   return keys;
 }
 
