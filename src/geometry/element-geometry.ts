@@ -106,9 +106,13 @@ export function rectangleCorners(cx: number, cy: number, width: number, height: 
   });
 }
 
-/** HistomicsTK's bbox of a polygon: int(min) and int(max) per axis. */
-export function polygonBbox(polygon: ReadonlyArray<readonly [number, number]>): ElementBbox {
-  if (polygon.length === 0) throw new RangeError('polygonBbox: empty polygon');
+/** The exact (untruncated) extent of a polygon's vertices. */
+export function polygonExtent(polygon: ReadonlyArray<readonly [number, number]>): {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+} {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -119,6 +123,13 @@ export function polygonBbox(polygon: ReadonlyArray<readonly [number, number]>): 
     if (y < minY) minY = y;
     if (y > maxY) maxY = y;
   }
+  return { minX, minY, maxX, maxY };
+}
+
+/** HistomicsTK's bbox of a polygon: int(min) and int(max) per axis. */
+export function polygonBbox(polygon: ReadonlyArray<readonly [number, number]>): ElementBbox {
+  if (polygon.length === 0) throw new RangeError('polygonBbox: empty polygon');
+  const { minX, minY, maxX, maxY } = polygonExtent(polygon);
   const xmin = pyInt(minX);
   const ymin = pyInt(minY);
   const xmax = pyInt(maxX);

@@ -1,4 +1,5 @@
 import type { ElementBbox, Vertex } from './element-geometry.js';
+import { polygonExtent } from './element-geometry.js';
 import { polygonFillSpans } from './polygon-fill.js';
 import type { SpanSink } from './polygon-fill.js';
 import { polygonOutline } from './polygon-outline.js';
@@ -24,16 +25,7 @@ export interface Placement {
  * negative coordinates): np.pad then raises and HistomicsTK skips the element.
  */
 export function placeElement(polygon: ReadonlyArray<Vertex>, bbox: ElementBbox): Placement | null {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const [x, y] of polygon) {
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
+  const { minX, minY, maxX, maxY } = polygonExtent(polygon);
   const width = Math.trunc(maxX - minX);
   const height = Math.trunc(maxY - minY);
   const padLeft = bbox.xmax - bbox.xmin - width;

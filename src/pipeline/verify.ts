@@ -3,7 +3,7 @@
  * changed and extra files, checks that each mask has its image's size (both from the PNG
  * header; images are never decoded) and that mask values are class codes (masks are decoded).
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { builtinClasses } from '../catalog/index.js';
 import { readPngHeader } from '../geometry/png-header.js';
@@ -13,6 +13,7 @@ import { readJpegSize } from './jpeg-size.js';
 import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, readLock, type LockEntry } from './lock-file.js';
 import { decodeGreyPng } from './mask-convert.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
+import { readHead } from './read-head.js';
 
 export interface RunVerifyOptions {
   outDir: string;
@@ -55,17 +56,6 @@ async function listFiles(root: string): Promise<string[]> {
   };
   await walk(root);
   return out.sort();
-}
-
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Pixel size from the file header: PNG IHDR, or the JPEG SOF marker. */

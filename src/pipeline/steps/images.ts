@@ -3,7 +3,6 @@
  * read its header and compare its size with what large_image's algorithm predicts for the ROI
  * at this resolution (remote-services.md A11). The RGB is never decoded (architecture.md).
  */
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
 import { readPngHeader, type PngHeader } from '../../geometry/png-header.js';
@@ -15,6 +14,7 @@ import type { Artifact } from '../artifacts.js';
 import { isJpeg, readJpegSize } from '../jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
 import type { StepContext } from './step-context.js';
+import { readHead } from '../read-head.js';
 
 export interface PixelSize {
   width: number;
@@ -23,17 +23,6 @@ export interface PixelSize {
 
 /** How many leading bytes are searched for the JPEG SOF marker. */
 const JPEG_HEAD_BYTES = 64 * 1024;
-
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * The `validate` hook for a region download: PNG via the IHDR, JPEG via the SOF marker (the
