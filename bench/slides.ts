@@ -10,7 +10,6 @@
  * own process so peaks do not mix.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -21,8 +20,7 @@ import { slideGeometry } from '../src/slides/slide-geometry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..');
-const inRepo = resolve(repoRoot, 'data/slides/CMU-1-Small-Region.svs');
-const SLIDE = existsSync(inRepo) ? inRepo : resolve(repoRoot, '../shared/data/slides/CMU-1-Small-Region.svs');
+const SLIDE = resolve(repoRoot, 'data/slides/CMU-1-Small-Region.svs');
 
 const MB = 1024 * 1024;
 const rssMiB = (): number => process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB

@@ -6,7 +6,7 @@ import { builtinDataUrl, joinRoisToSlides, loadCatalog, parseRoiTable } from '..
 import type { RoiRecord } from '../../src/catalog/index.js';
 import { UsageError } from '../../src/errors.js';
 
-// SHA-256 of the upstream files, as listed in ../shared/data/README.md (the shared data folder beside the repo).
+// SHA-256 of the upstream files as published by the dataset's authors (PathologyDataScience/BCSS).
 const SHA256 = {
   'roiBounds.csv': '564bc31fdd5808e5d57de40cc65541aad2c1dbc9415e2e0448f25c00ed144d28',
   'slide_magnifications.csv': 'd4abc1c7d8e172606f93cb82a7cbd3a26e796d20277251793600df8cdb547e2c',

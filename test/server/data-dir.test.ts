@@ -16,7 +16,7 @@ import { md5 } from './figshare-test-server.js';
 import { text } from 'node:stream/consumers';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const SLIDE = resolve(repoRoot, '../shared/data/slides/CMU-1-Small-Region.svs');
+const SLIDE = resolve(repoRoot, 'data/slides/CMU-1-Small-Region.svs');
 
 const roiRect: AnnotationElement = { type: 'rectangle', group: 'roi', center: [1100, 1400, 0], width: 1200, height: 900, rotation: 0.3 };
 const tumour: AnnotationElement = {

@@ -23,7 +23,7 @@ import { slideGeometry } from '../../src/slides/slide-geometry.js';
 import type { RawPixels, SlideSource, StoredLevel } from '../../src/slides/types.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-export const SLIDE_PATH = resolve(repoRoot, '../shared/data/slides/CMU-1-Small-Region.svs');
+export const SLIDE_PATH = resolve(repoRoot, 'data/slides/CMU-1-Small-Region.svs');
 
 /** 2018-10-10 12:08:03 UTC, the BCSS folder's ObjectId time. */
 const T0 = 0x5bbdeba3;

@@ -5,8 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The bundled real Aperio slide (see the brief): beside the repo, in ../shared. */
-export const CMU_SMALL = resolve(repoRoot, '../shared/data/slides/CMU-1-Small-Region.svs');
+/** The real Aperio slide that ships with the package, in data/slides/. */
+export const CMU_SMALL = resolve(repoRoot, 'data/slides/CMU-1-Small-Region.svs');
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'bcss-slides-'));
