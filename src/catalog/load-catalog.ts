@@ -58,7 +58,17 @@ export function joinRoisToSlides(
   return join;
 }
 
-/** The dataset as data: ROIs, their slides, classes, and lookup maps. */
+/**
+ * The dataset as data: ROIs, their slides, classes, and lookup maps, from the tables shipped
+ * with the package (or your own ROI table).
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from 'bcss';
+ * const catalog = loadCatalog();
+ * console.log(catalog.rois.length, catalog.classes.length); // 151 22
+ * ```
+ */
 export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   const custom = options.rois !== undefined;
   const rois = custom ? [...(options.rois ?? [])] : builtinRois();

@@ -43,8 +43,26 @@ export interface CatalogSummary {
   sources: { dsaApiUrl: string; dsaFolderId: string; figshareApiUrl: string; figshareArticleId: number; gdcApiUrl: string };
 }
 
+/**
+ * What mask value 0 means: outside the ROI, not a class. Give it zero weight.
+ *
+ * @example
+ * ```ts
+ * import { MASK_ZERO_MEANING } from 'bcss';
+ * console.log(`0 = ${MASK_ZERO_MEANING}`);
+ * ```
+ */
 export const MASK_ZERO_MEANING = "outside the ROI / don't care: not a class; give it zero weight in training";
 
+/**
+ * The figures `bcss info` prints: counts per site, magnification and split, and the class table.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog, summarizeCatalog } from 'bcss';
+ * console.log(summarizeCatalog(loadCatalog()).magnifications); // { '40': 137, '20': 14 }
+ * ```
+ */
 export function summarizeCatalog(catalog: Catalog): CatalogSummary {
   const magnifications: Record<string, number> = {};
   for (const m of [...new Set(catalog.slides.map((s) => s.magnification))].sort((a, b) => b - a)) {

@@ -62,7 +62,17 @@ export function resolutionSuffix(res: Resolution): string {
   }
 }
 
-/** `TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png`; xmin/ymin are base-resolution pixels. */
+/**
+ * The file name of an ROI's image and mask, as the authors' script names them; xmin/ymin are
+ * base-resolution pixels.
+ *
+ * @example
+ * ```ts
+ * import { roiFileName } from 'bcss';
+ * roiFileName('TCGA-A1-A0SK-DX1', 45749, 25055, { kind: 'mpp', mpp: 0.25 });
+ * // 'TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png'
+ * ```
+ */
 export function roiFileName(roiName: string, xmin: number, ymin: number, res: Resolution): string {
   if (typeof roiName !== 'string' || !ROI_NAME.test(roiName)) {
     throw new RangeError(`expected an ROI name like TCGA-A1-A0SK-DX1 but received ${JSON.stringify(roiName)}`);
@@ -137,7 +147,15 @@ function safeInt(text: string | undefined): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** Parse a base file name (no directories); null when it is not a BCSS ROI name. */
+/**
+ * Parses a base file name (no directories); null when it is not a BCSS ROI name.
+ *
+ * @example
+ * ```ts
+ * import { parseRoiFileName } from 'bcss';
+ * parseRoiFileName('TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MAG-20.00.png')?.roi; // 'TCGA-A1-A0SK-DX1'
+ * ```
+ */
 export function parseRoiFileName(name: string): RoiFileNameParts | null {
   const g = ROI_FILE.exec(name)?.groups;
   if (g === undefined) return null;

@@ -11,6 +11,16 @@ export interface FailedRois {
   other: string[];
 }
 
+/**
+ * The ROIs behind a summary's failures, to fetch them again with `--slides` or `rois`.
+ *
+ * @example
+ * ```ts
+ * import { failedRois, runDownload } from 'bcss';
+ * const summary = await runDownload({ out: 'BCSS' });
+ * console.log(failedRois(summary.failures).rois); // e.g. ['TCGA-A2-A0D0-DX1']
+ * ```
+ */
 export function failedRois(failures: ReadonlyArray<{ item: string }>): FailedRois {
   const rois: string[] = [];
   const other: string[] = [];

@@ -22,6 +22,17 @@ import { ensureDir, fsyncDir, writeFileAtomic } from '../transfer/atomic-file.js
 import { toDiskError } from '../transfer/disk-error.js';
 import { createRedactor } from '../transfer/redact.js';
 
+/**
+ * The lock file at the top of an output folder: every artifact with its size, sha256, source and
+ * source checksum. `verify` and reruns trust nothing else.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { LOCK_FILE_NAME } from 'bcss';
+ * const lock = JSON.parse(await readFile(`BCSS/${LOCK_FILE_NAME}`, 'utf8'));
+ * ```
+ */
 export const LOCK_FILE_NAME = 'bcss.lock.json';
 export const LOCK_JOURNAL_NAME = 'bcss.lock.journal';
 export const LOCK_VERSION = 1;

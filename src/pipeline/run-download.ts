@@ -36,6 +36,7 @@ import { OptionalSourceUnavailable, writeWsiScript } from './steps/wsi-scripts.j
 import { toolVersion } from './tool-version.js';
 import type { ArtifactStatus, Component, DownloadOptions, DownloadSummary, PipelineEvent } from './types.js';
 import { runPool } from './worker-pool.js';
+import { withDownloadDefaults, type DownloadParams } from './defaults.js';
 import { makeTransfer, needsSlides, type RunDownloadHooks } from './run-setup.js';
 
 export type { RunDownloadHooks } from './run-setup.js';
@@ -163,7 +164,25 @@ function geometryItems(toFetch: readonly Artifact[], options: DownloadOptions, r
   return [...ids];
 }
 
-export async function runDownload(options: DownloadOptions, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
+/**
+ * Downloads the BCSS dataset (or the part `params` names) into `params.out`: plans from the lock
+ * and the disk, fetches what is missing or damaged with per-host politeness and retries, verifies
+ * every artifact, writes `meta/`, the lock and a run log, and returns a summary. A rerun with
+ * everything in place makes no request. Only the output folder is required; every other field
+ * has the CLI's default (see {@link DownloadParams}).
+ *
+ * Throws a {@link BcssError} subclass for run-wide failures (usage, authentication, disk, a busy
+ * folder); per-artifact failures are listed in `summary.failures` instead.
+ *
+ * @example
+ * ```ts
+ * import { runDownload } from 'bcss';
+ * const summary = await runDownload({ out: 'BCSS', components: ['masks'], resolution: { kind: 'base' } });
+ * console.log(summary.components.masks); // { done: 151, skipped: 0, failed: 0 }
+ * ```
+ */
+export async function runDownload(params: DownloadParams, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
+  const options = withDownloadDefaults(params);
   checkDownloadOptions(options);
   const secrets = new SecretBox(options.credentials);
   try {

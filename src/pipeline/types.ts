@@ -4,6 +4,15 @@ import type { LanePolicy } from '../transfer/types.js';
 
 /** The artifact kinds `bcss download` can produce. */
 export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts';
+/**
+ * Every component, in the order `--components all` fetches them.
+ *
+ * @example
+ * ```ts
+ * import { ALL_COMPONENTS, runDownload } from 'bcss';
+ * await runDownload({ out: 'BCSS', components: ALL_COMPONENTS });
+ * ```
+ */
 export const ALL_COMPONENTS: readonly Component[] = ['images', 'masks', 'annotations', 'wsi-scripts'];
 
 /**

@@ -16,6 +16,7 @@ import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
 
 export interface RunVerifyOptions {
+  /** The folder a download wrote (the one holding `bcss.lock.json`). */
   outDir: string;
 }
 
@@ -75,6 +76,18 @@ function stemOf(path: string): string {
   return base.replace(/\.(png|jpg)$/i, '');
 }
 
+/**
+ * Re-checks a finished download offline against its lock file: every artifact's size and sha256,
+ * image/mask pairs of equal size, mask values that are class codes, and files the lock does not
+ * know. Makes no request and changes nothing; `report.ok` is true only when no issue was found.
+ *
+ * @example
+ * ```ts
+ * import { runVerify } from 'bcss';
+ * const report = await runVerify({ outDir: 'BCSS' });
+ * for (const issue of report.issues) console.log(issue.problem, issue.path, issue.detail);
+ * ```
+ */
 export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport> {
   const t0 = performance.now();
   const outDir = options.outDir;

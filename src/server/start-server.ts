@@ -134,6 +134,14 @@ function answerStatusFault(fault: FaultKind, service: ServiceName, res: ServerRe
 /**
  * Start `bcss serve`: one HTTP server with the Girder/DSA API under `/api/v1`, figshare under
  * `/figshare` and GDC under `/gdc`, over one dataset, with seeded fault injection and a log.
+ *
+ * @example
+ * ```ts
+ * import { loadDemoDataset, startServer } from 'bcss/server';
+ * const server = await startServer({ dataset: await loadDemoDataset({ cacheDir: '.demo' }), port: 0 });
+ * console.log(server.urls.girder); // http://127.0.0.1:<port>/api/v1
+ * await server.close();
+ * ```
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
