@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from './artifacts.js';
 import { canonicalJson } from './artifacts.js';
-import { toDiskError } from '../transfer/disk-error.js';
+import { toDiskError } from '../storage/disk-error.js';
 import { hashFile } from './hash-file.js';
 import type { LockEntry } from './lock-file.js';
 

@@ -18,8 +18,8 @@ import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import type { z as Zod } from 'zod';
 import { lazySchemas } from '../remote/lazy-zod.js';
-import { ensureDir, fsyncDir, writeFileAtomic } from '../transfer/atomic-file.js';
-import { toDiskError } from '../transfer/disk-error.js';
+import { ensureDir, fsyncDir, writeFileAtomic } from '../storage/atomic-file.js';
+import { toDiskError } from '../storage/disk-error.js';
 import { createRedactor } from '../transfer/redact.js';
 
 /**

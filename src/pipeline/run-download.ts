@@ -16,8 +16,8 @@ import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../catalog/index.js';
 import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
-import { removeStaleTempFiles } from '../transfer/atomic-file.js';
-import { acquireLease } from '../transfer/run-lease.js';
+import { removeStaleTempFiles } from '../storage/atomic-file.js';
+import { acquireLease } from '../storage/run-lease.js';
 import type { Transfer, TransferEvent } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
 import { runDryRun } from './dry-run.js';

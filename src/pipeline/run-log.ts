@@ -4,8 +4,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir } from '../transfer/atomic-file.js';
-import { toDiskError } from '../transfer/disk-error.js';
+import { ensureDir } from '../storage/atomic-file.js';
+import { toDiskError } from '../storage/disk-error.js';
 import { fileTimestamp } from './lock-file.js';
 import type { PipelineEvent } from './types.js';
 

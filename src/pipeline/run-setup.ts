@@ -1,5 +1,5 @@
 import { createTransfer } from '../transfer/create-transfer.js';
-import type { LeaseOptions } from '../transfer/run-lease.js';
+import type { LeaseOptions } from '../storage/run-lease.js';
 import type { Transfer, TransferEvent, TransferOptions } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
 import type { SecretBox } from './secrets.js';

@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { builtinClasses } from '../catalog/index.js';
 import { readPngHeader } from '../geometry/png-header.js';
-import { LEASE_FILE } from '../transfer/run-lease.js';
+import { LEASE_FILE } from '../storage/run-lease.js';
 import { hashFile } from './hash-file.js';
 import { readJpegSize } from './jpeg-size.js';
 import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, readLock, type LockEntry } from './lock-file.js';

@@ -8,7 +8,7 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 // Allowed exception to the module rule: prepare reuses transfer's crash-safe small-file write.
-import { writeFileAtomic } from '../transfer/atomic-file.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 
 export const CACHE_DIR = '.bcss-prepare';
 

@@ -9,7 +9,7 @@ import { copyFile, link, lstat, open, readlink, rename, stat, symlink, unlink, u
 import { dirname, relative } from 'node:path';
 import { DiskError } from '../errors.js';
 // Allowed exception to the module rule: prepare reuses transfer's temp naming and folder helpers.
-import { ensureDir, fsyncDir, tempPathFor } from '../transfer/atomic-file.js';
+import { ensureDir, fsyncDir, tempPathFor } from '../storage/atomic-file.js';
 import type { LinkMode } from './types.js';
 
 /** The file-system calls used, injectable so tests can simulate a cross-device target. */

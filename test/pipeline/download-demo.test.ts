@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { builtinSlides, findSlideForRoi, parseRoiTable } from '../../src/catalog/index.js';
 import type { RoiRecord } from '../../src/catalog/types.js';
 import { AuthError, BusyError, DiskError } from '../../src/errors.js';
-import { acquireLease } from '../../src/transfer/run-lease.js';
+import { acquireLease } from '../../src/storage/run-lease.js';
 import { readPngHeader } from '../../src/geometry/png-header.js';
 import { predictOutputSize } from '../../src/geometry/region-size.js';
 import type { Resolution } from '../../src/geometry/types.js';

@@ -11,7 +11,7 @@ import { builtinClasses } from '../../catalog/index.js';
 import type { RoiRecord } from '../../catalog/types.js';
 import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
-import { writeFileAtomic } from '../../transfer/atomic-file.js';
+import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { Artifact } from '../artifacts.js';
 import { sha256Hex } from '../hash-file.js';
 import type { LockEntry } from '../lock-file.js';

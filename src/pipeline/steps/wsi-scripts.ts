@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { GdcFileHit } from '../../remote/types.js';
-import { writeFileAtomic } from '../../transfer/atomic-file.js';
+import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { Artifact } from '../artifacts.js';
 import { sha256Hex } from '../hash-file.js';
 import type { LockEntry } from '../lock-file.js';

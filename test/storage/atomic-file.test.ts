@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DiskError } from '../../src/errors.js';
-import { TEMP_FILE_PATTERN, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../src/transfer/atomic-file.js';
-import { toDiskError } from '../../src/transfer/disk-error.js';
-import { rejectionOf } from './helpers.js';
+import { TEMP_FILE_PATTERN, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../src/storage/atomic-file.js';
+import { toDiskError } from '../../src/storage/disk-error.js';
+import { rejectionOf } from '../transfer/helpers.js';
 
 let root = '';
 before(async () => {

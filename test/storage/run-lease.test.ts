@@ -4,9 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BusyError, DiskError, UsageError } from '../../src/errors.js';
-import { LEASE_FILE, acquireLease } from '../../src/transfer/run-lease.js';
-import { rejectionOf } from './helpers.js';
-import { smallFs } from './small-fs.js';
+import { LEASE_FILE, acquireLease } from '../../src/storage/run-lease.js';
+import { rejectionOf } from '../transfer/helpers.js';
+import { smallFs } from '../transfer/small-fs.js';
 
 let root = '';
 before(async () => {
