@@ -8,6 +8,7 @@ import type { Caller, GirderAuth } from './auth.js';
 import { DATA_READ } from './auth.js';
 import type { GirderStore } from './store.js';
 import type { RegionService } from './region-service.js';
+import { parsePythonFloat } from './python-float.js';
 
 /** Everything a Girder route handler needs about its request. */
 export interface GirderRequest {
@@ -106,16 +107,6 @@ export function requiredParam(r: GirderRequest, name: string): string {
   const v = r.params[name];
   if (v === undefined) throw restError(`Parameter "${name}" is required.`);
   return v;
-}
-
-/** Python's `float()`: decimal or exponent notation, inf/infinity/nan, surrounding spaces. */
-export function parsePythonFloat(text: string): number | null {
-  const t = text.trim().replace(/(?<=\d)_(?=\d)/g, '');
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
-  const m = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
-  if (!m) return null;
-  if ((m[2] as string).toLowerCase() === 'nan') return Number.NaN;
-  return m[1] === '-' ? -Infinity : Infinity;
 }
 
 /** `No such folder: <id>` for ids given as query parameters (modelParam with exc=True). */
