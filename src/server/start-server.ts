@@ -10,7 +10,7 @@ import { createGirderHandler } from './girder/girder-handler.js';
 import { DEFAULT_REGION_LIMITS, RegionService, type RegionLimits } from './girder/region-service.js';
 import { GirderStore } from './girder/store.js';
 import { BodyTooLargeError, readBody } from './http/body.js';
-import { girderJson } from './http/girder-json.js';
+import { girderJson } from './girder/girder-json.js';
 import { challengePage, cherryPyErrorPage, maintenancePage, proxyErrorPage } from './http/html-pages.js';
 import { collapseSlashes, relativeTo } from './http/paths.js';
 import { shapeResponse, type BodyCut } from './http/response-shaper.js';

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compareCodePoints } from '../../src/server/http/girder-json.js';
+import { compareCodePoints } from '../../src/server/girder/girder-json.js';
 import { DSA_FOLDER_ID } from '../../src/catalog/index.js';
 import type { ServedDataset, ServedItem } from '../../src/server/dataset-types.js';
 import type { RunningServer } from '../../src/server/start-server.js';

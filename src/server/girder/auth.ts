@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServedFolder } from '../dataset-types.js';
-import { accessError, restError, validationError } from '../http/girder-errors.js';
+import { accessError, restError, validationError } from './girder-errors.js';
 import { genToken, girderIso, objectIdAt } from './ids.js';
 
 export interface GirderUserSpec {

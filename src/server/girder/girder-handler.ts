@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceHandler } from '../http/service-handler.js';
 import type { FaultInjector, FaultKind } from '../faults.js';
-import { GirderError, internalError, restError } from '../http/girder-errors.js';
-import { girderResponseBody } from '../http/girder-response.js';
+import { GirderError, internalError, restError } from './girder-errors.js';
+import { girderResponseBody } from './girder-response.js';
 import { setNoCache, setRequestUid } from '../http/headers.js';
 import { cherryPyErrorPage } from '../http/html-pages.js';
 import { girderParams } from '../http/params.js';

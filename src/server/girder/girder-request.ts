@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServedFile, ServedFolder, ServedItem } from '../dataset-types.js';
 import type { FaultInjector, FaultKind } from '../faults.js';
-import { invalidObjectId, missingId, OBJECT_ID, restError, validationError } from '../http/girder-errors.js';
-import { girderResponseBody } from '../http/girder-response.js';
+import { invalidObjectId, missingId, OBJECT_ID, restError, validationError } from './girder-errors.js';
+import { girderResponseBody } from './girder-response.js';
 import { setNoCache } from '../http/headers.js';
 import type { Caller, GirderAuth } from './auth.js';
 import { DATA_READ } from './auth.js';

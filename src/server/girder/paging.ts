@@ -1,4 +1,4 @@
-import { compareCodePoints } from '../http/girder-json.js';
+import { compareCodePoints } from './girder-json.js';
 import { enumParam, intParam, type GirderRequest } from './girder-request.js';
 
 export interface Paging {

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import type { RegionParams } from './region-params.js';
 
 /** sharp has only 4:4:4 and 4:2:0; large_image's 1 (4:2:2) is served as 4:2:0. */

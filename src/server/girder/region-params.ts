@@ -1,5 +1,5 @@
 import type { RegionRequest, SlideGeometry } from '../../geometry/types.js';
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import { parsePythonFloat } from './python-float.js';
 
 /** `tiles/region` parameters after large_image's `_parseParams` type conversion (remote-services.md A10). */

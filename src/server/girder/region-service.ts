@@ -9,7 +9,7 @@ import type { RegionPlan, RegionRequest, SlideGeometry } from '../../geometry/ty
 import { readRegion, readRegionStrips } from '../../slides/region-reader.js';
 import type { ServedItem } from '../dataset-types.js';
 import type { FaultInjector } from '../faults.js';
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import { pngStream } from '../http/png-stream-writer.js';
 import { applyEncoding, encodeRegion } from './region-encode.js';
 import type { RegionParams } from './region-params.js';

@@ -1,4 +1,4 @@
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import { httpDate } from '../http/headers.js';
 import { girderBool } from '../http/params.js';
 import { USER_AUTH } from './auth.js';

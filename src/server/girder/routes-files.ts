@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServedFile, ServedItem } from '../dataset-types.js';
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import { girderContentDisposition, setNoCache } from '../http/headers.js';
 import { downloadWindow } from '../http/range.js';
 import { zipStream } from '../http/zip-writer.js';

@@ -1,4 +1,4 @@
-import { accessError, restError } from '../http/girder-errors.js';
+import { accessError, restError } from './girder-errors.js';
 import type { ServedFolder } from '../dataset-types.js';
 import { collectionDoc, folderDoc } from './documents.js';
 import { caller, checkId, enumParam, loadFolder, noSuch, requiredParam, sendJson, type GirderHandler, type GirderRequest } from './girder-request.js';

@@ -1,4 +1,4 @@
-import { restError } from '../http/girder-errors.js';
+import { restError } from './girder-errors.js';
 import type { ServedItem } from '../dataset-types.js';
 import { collectionDoc, fileDoc, folderDoc, itemDoc } from './documents.js';
 import { caller, checkId, loadItem, noSuch, sendJson, type GirderHandler } from './girder-request.js';

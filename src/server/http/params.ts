@@ -1,4 +1,4 @@
-import { restError } from './girder-errors.js';
+import { restError } from '../girder/girder-errors.js';
 
 /**
  * CherryPy processes a request body only for these methods (`Request.methods_with_bodies`);
