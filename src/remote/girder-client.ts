@@ -122,7 +122,7 @@ export class GirderClient {
       this.#onSecret(credentials.apiKey);
       const url = `${this.apiUrl}/api_key/token`;
       const result = await this.#call(
-        { url, lane: this.#lane, method: 'POST', body: new URLSearchParams({ key: credentials.apiKey }), acceptStatus: [400, 401, 403] },
+        { url, lane: this.#lane, method: 'POST', body: new URLSearchParams({ key: credentials.apiKey }), carriesSecret: true, acceptStatus: [400, 401, 403] },
         'exchanging the API key for a token',
       );
       if (result.status !== 200) {

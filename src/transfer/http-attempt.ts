@@ -27,6 +27,8 @@ export interface PreparedRequest {
   readonly redirectLane: string | undefined;
   /** Redacts global secrets and this request's secret header values. */
   readonly redact: Redactor;
+  /** Where a credential travels besides the headers ('body', 'URL'), or null: then no cross-origin redirect. */
+  readonly secretIn: 'body' | 'URL' | null;
 }
 
 /** Per-attempt abort scope: linked to the global signal, aborted by our own timeouts. */
@@ -195,6 +197,15 @@ export async function openResponse(
     }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
       throw new HttpError(response.status, shown, `${method} ${shown} redirected to an unsupported URL ${req.redact(next.href)}`);
+    }
+    if (req.secretIn !== null && originOf(next) !== startOrigin) {
+      // Headers can be stripped; a body (307/308 re-send it) or a URL cannot. Refuse, whatever the status.
+      throw new HttpError(
+        response.status,
+        shown,
+        `${method} ${req.redact(req.url)} carries a credential in its ${req.secretIn} and was redirected (${response.status}) to another origin, ${req.redact(originOf(next))}: refusing to follow it`,
+        { hint: 'A server must not send credentials elsewhere; check the --api-url (or the service URL) and report the redirect to its operator.' },
+      );
     }
     // Once credentials were dropped they stay dropped, even if a later hop comes back home.
     if (strip || originOf(next) !== startOrigin) {

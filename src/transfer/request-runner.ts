@@ -89,6 +89,7 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
       if (last !== undefined && last !== value && last.length >= 8) headerSecrets.push(last);
     }
   }
+  const redact = createRedactor(() => [...ctx.secrets(), ...headerSecrets]);
   return {
     url: parsed.href,
     lane: spec.lane,
@@ -98,8 +99,19 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
     secretHeaders,
     acceptStatus: new Set(spec.acceptStatus ?? []),
     redirectLane: checkLaneName(spec.redirectLane),
-    redact: createRedactor(() => [...ctx.secrets(), ...headerSecrets]),
+    redact,
+    secretIn: secretCarrier(spec, parsed.href, body, redact),
   };
+}
+
+/**
+ * Where a request carries a credential outside its headers: declared by the caller, or a known
+ * secret (or a credential-named parameter such as `key=`/`token=`) found in the body or the URL.
+ */
+function secretCarrier(spec: RequestSpec, url: string, body: string | undefined, redact: (text: string) => string): 'body' | 'URL' | null {
+  if (body !== undefined && body !== '' && (spec.carriesSecret === true || redact(body) !== body || redact(`?${body}`) !== `?${body}`)) return 'body';
+  if (redact(url) !== url) return 'URL';
+  return spec.carriesSecret === true ? 'URL' : null;
 }
 
 /**

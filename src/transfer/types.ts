@@ -60,6 +60,12 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   secretHeaders?: readonly string[];
   body?: string | URLSearchParams;
+  /**
+   * The body or URL carries a credential (an API key in a form body, a token in the query): such a
+   * request never follows a redirect to another origin. Also inferred when a known secret, or a
+   * credential-named parameter, appears in the body or URL.
+   */
+  carriesSecret?: boolean;
   /** Statuses that are answers, not failures (e.g. 400 for a Girder lookup that may miss). */
   acceptStatus?: readonly number[];
   /**
