@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
 import { readPngHeader, type PngHeader } from '../../geometry/png-header.js';
 import { readPngHeaderFromFile } from '../../geometry/png-header-file.js';
-import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
 import { EmptyBodyError, WrongContentError } from '../../transfer/content-errors.js';
 import type { Artifact } from '../artifacts.js';
+import { checkedOutputSize } from '../geometry-sanity.js';
 import { isJpeg, readJpegSize } from '../jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
 import type { StepContext } from './step-context.js';
@@ -120,7 +120,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
       syncDir: false,
       sniff: options.encoding === 'png' ? 'png' : 'any',
       validate: async (tempPath, got) => {
-        const expected = predictOutputSize(await geometry, bounds, options.resolution);
+        const expected = checkedOutputSize(await geometry, roi, options.resolution);
         await imageValidator(expected, options.encoding, what)(tempPath, got);
         if (early !== undefined) {
           const confirmed = await early.confirm();
@@ -128,7 +128,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
         }
       },
     });
-    const expected = predictOutputSize(await geometry, bounds, options.resolution);
+    const expected = checkedOutputSize(await geometry, roi, options.resolution);
     return {
       id: artifact.id,
       kind: 'images',
