@@ -50,3 +50,22 @@ export function checkedOutputSize(geometry: SlideGeometry, roi: RoiRecord, resol
   }
   return told;
 }
+
+/**
+ * The most bytes a region answer may have, known before the render is asked for: the largest
+ * pixel size the geometry check above would accept (the catalog's prediction × GEOMETRY_TOLERANCE;
+ * a slide missing from the catalog is assumed to be a 20× scan, the coarsest in BCSS, which gives
+ * the largest upscale), as 8-bit RGBA rows with their filter bytes, stored uncompressed (deflate's
+ * worst case adds 5 bytes per 64 KiB block), plus 2 % and 1 MiB for chunk framing and metadata.
+ * A JPEG of the same size is smaller still.
+ */
+export function regionByteCeiling(roi: RoiRecord, resolution: Resolution, magnification = catalogMagnification(roi)): { bytes: number; reason: string } {
+  const mag = magnification ?? 20;
+  const factor = resolution.kind === 'base' ? 1 : resolution.kind === 'mpp' ? 10 / mag / resolution.mpp : resolution.magnification / mag;
+  const side = (base: number): number => Math.ceil(base * factor * GEOMETRY_TOLERANCE) + 2;
+  const width = side(roi.xmax - roi.xmin);
+  const height = side(roi.ymax - roi.ymin);
+  const raw = height * (1 + 4 * width);
+  const bytes = Math.ceil(raw * 1.02) + 1024 * 1024;
+  return { bytes, reason: `an uncompressed ${width}×${height} px RGBA PNG, the largest render this ROI allows` };
+}

@@ -165,7 +165,7 @@ function geometryItems(toFetch: readonly Artifact[], options: DownloadOptions, r
 
 export async function runDownload(options: DownloadOptions, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
   checkDownloadOptions(options);
-  const secrets = new SecretBox(options.credentials);
+  const secrets = new SecretBox(options.credentials).addTokens(options);
   try {
     return await download(options, hooks, secrets);
   } catch (err) {

@@ -100,8 +100,21 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
     acceptStatus: new Set(spec.acceptStatus ?? []),
     redirectLane: checkLaneName(spec.redirectLane),
     redact,
+    ...ceilingOf(ctx, spec, purpose),
     secretIn: secretCarrier(spec, parsed.href, body, redact),
   };
+}
+
+/** The ceiling a request's body must stay under: the caller's, else the JSON limit for JSON. */
+function ceilingOf(ctx: EngineContext, spec: RequestSpec, purpose: 'json' | 'buffer' | 'download'): { maxBytes: number | undefined; maxBytesReason: string } {
+  if (spec.maxBytes !== undefined) {
+    const maxBytes = checkInt('maxBytes', spec.maxBytes, 0, 0);
+    return { maxBytes, maxBytesReason: spec.maxBytesReason ?? 'the limit the caller set' };
+  }
+  if (purpose === 'json') {
+    return { maxBytes: ctx.maxJsonBytes, maxBytesReason: `the JSON limit of ${Math.round(ctx.maxJsonBytes / 1048576)} MB, --max-json-mb` };
+  }
+  return { maxBytes: undefined, maxBytesReason: '' };
 }
 
 /**

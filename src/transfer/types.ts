@@ -33,6 +33,16 @@ export interface TransferOptions {
   headersTimeoutMs?: number;
   /** Longest silence while a body streams (default 30000). */
   idleTimeoutMs?: number;
+  /** Ceiling for a JSON answer when the request names none (default 256 MiB, `--max-json-mb`). */
+  maxJsonBytes?: number;
+  /**
+   * The slowest average a body may arrive at once `deadlineGraceMs` have passed (default 16 KiB/s):
+   * a body trickling under the idle timeout cannot hold a lane slot for hours. It also sets each
+   * body's overall deadline: grace + (its size, or its ceiling) / this rate.
+   */
+  minRateBytesPerSec?: number;
+  /** Time a body gets before the rate counts (default 60000). */
+  deadlineGraceMs?: number;
   userAgent?: string;
   /** Strings (API keys, tokens, passwords) that must never appear in errors or events. */
   secrets?: () => readonly string[];
@@ -66,6 +76,14 @@ export interface RequestSpec {
    * credential-named parameter, appears in the body or URL.
    */
   carriesSecret?: boolean;
+  /**
+   * The most bytes this answer may have, known before it starts (a region from its predicted pixel
+   * size, a JSON document from `--max-json-mb`); the transfer aborts the moment the body passes it
+   * (BodyLimitError, not retried). `expectedBytes`, when given, is a ceiling too.
+   */
+  maxBytes?: number;
+  /** What `maxBytes` stands for, for the message (e.g. "a 4040×2936 px PNG"). */
+  maxBytesReason?: string;
   /** Statuses that are answers, not failures (e.g. 400 for a Girder lookup that may miss). */
   acceptStatus?: readonly number[];
   /**

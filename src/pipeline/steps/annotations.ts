@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
 import { explainGirderError } from '../../remote/girder-client.js';
+import { DEFAULT_MAX_JSON_BYTES } from '../../transfer/engine-context.js';
 import { annotationFileName, type Artifact } from '../artifacts.js';
 import type { LockEntry } from '../lock-file.js';
 import type { StepContext } from './step-context.js';
@@ -55,6 +56,9 @@ export async function fetchAnnotations(ctx: StepContext, artifact: Artifact): Pr
       lane: remote.girder.lane,
       ...remote.girder.authHeaders(),
       destPath,
+      // The ceiling is known before the request: `--max-json-mb` (issue 9, item 5).
+      maxBytes: ctx.options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
+      maxBytesReason: `the JSON limit of ${Math.round((ctx.options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES) / 1048576)} MB, --max-json-mb`,
       syncDir: false, // the lock syncs the folder before recording the file
       sniff: 'json',
       validate: async (tempPath) => {
