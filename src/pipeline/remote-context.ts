@@ -7,7 +7,7 @@ import { builtinSlides, findSlideForRoi } from '../catalog/index.js';
 import type { RoiRecord } from '../catalog/types.js';
 import { AuthError, BcssError } from '../errors.js';
 import type { SlideGeometry } from '../geometry/types.js';
-import { listArticleFiles } from '../remote/figshare-client.js';
+import { figshareAuthHeaders, listArticleFiles } from '../remote/figshare-client.js';
 import { queryGdcFiles, type GdcLookup } from '../remote/gdc-client.js';
 import { GirderClient, tilesToGeometry } from '../remote/girder-client.js';
 import type { FigshareFileInfo } from '../remote/types.js';
@@ -29,6 +29,8 @@ export interface RemoteContext {
   prefetchGeometry(itemIds: Iterable<string>): void;
   figshareFile(fileId: number): Promise<FigshareFileInfo>;
   gdcLookup(fileNames: readonly string[]): Promise<GdcLookup>;
+  /** Headers for figshare requests: the token (BCSS_FIGSHARE_TOKEN) when set, nothing otherwise. */
+  figshareAuth?(): { headers?: Record<string, string>; secretHeaders?: string[] };
 }
 
 export interface ConnectOptions {
@@ -150,12 +152,18 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
       return r.slide;
     },
     geometryFor,
+    figshareAuth: () => figshareAuthHeaders(options.figshareToken),
     prefetchGeometry(itemIds) {
       for (const id of itemIds) geometryFor(id).catch(() => undefined);
     },
     async figshareFile(fileId) {
       if (figshare === null) {
-        const listing = listArticleFiles({ transfer, baseUrl: options.figshareUrl, articleId: options.figshareArticleId }).then(
+        const listing = listArticleFiles({
+          transfer,
+          baseUrl: options.figshareUrl,
+          articleId: options.figshareArticleId,
+          ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
+        }).then(
           (files) => {
             emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
             return new Map(files.map((f) => [f.id, f] as const));
@@ -179,7 +187,7 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
       const key = [...fileNames].sort().join('\n');
       let p = gdc.get(key);
       if (p === undefined) {
-        p = queryGdcFiles({ transfer, baseUrl: options.gdcUrl, fileNames });
+        p = queryGdcFiles({ transfer, baseUrl: options.gdcUrl, fileNames, ...(options.gdcToken === undefined ? {} : { token: options.gdcToken }) });
         p.catch(() => gdc.delete(key));
         gdc.set(key, p);
       }

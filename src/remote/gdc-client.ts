@@ -28,6 +28,13 @@ export interface QueryGdcFilesOptions {
   fileNames: readonly string[];
   /** Lane (default `gdc`). */
   lane?: string;
+  /** A GDC token (BCSS_GDC_TOKEN), sent as `X-Auth-Token` as GDC expects for controlled data. */
+  token?: string;
+}
+
+/** Headers that carry a GDC token, declared secret; none without a token. */
+export function gdcAuthHeaders(token: string | undefined): { headers?: Record<string, string>; secretHeaders?: string[] } {
+  return token === undefined ? {} : { headers: { 'X-Auth-Token': token }, secretHeaders: ['X-Auth-Token'] };
 }
 
 export interface GdcLookup {
@@ -60,7 +67,8 @@ export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcL
     url,
     lane: options.lane ?? 'gdc',
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...gdcAuthHeaders(options.token).headers },
+    ...(options.token === undefined ? {} : { secretHeaders: ['X-Auth-Token'] }),
     body,
   });
   const parsed = (await answerSchema()).safeParse(result.data);

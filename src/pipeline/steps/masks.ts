@@ -48,6 +48,8 @@ export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<L
     url: file.downloadUrl,
     lane: 'figshare',
     redirectLane: OBJECT_STORE_LANE,
+    // The figshare token (private articles); dropped by the engine on the redirect to the object store.
+    ...remote.figshareAuth?.(),
     sniff: 'png',
     expectedBytes: file.size,
     expectedMd5: file.computedMd5,
