@@ -137,6 +137,13 @@ export interface DownloadSpec extends RequestSpec {
    * body's first bytes (up to 64 KiB, all of them for a shorter body), so a header check
    * need not read the file again.
    */
+  /**
+   * A streaming check fed every body byte, in order, as it arrives (a fresh one whenever the body
+   * restarts from byte 0); throw an IntegrityError to reject the body at once. `end` runs when the
+   * body is complete, before `validate`. With one, the engine does not parse a JSON body whole, so
+   * memory stays flat whatever the body's size (annotations, issue 9 item 6).
+   */
+  inspect?: () => BodyInspector;
   validate?: (tempPath: string, stored: { bytes: number; sha256: string; md5: string | null; head: Uint8Array }) => Promise<void>;
   /**
    * Sync the folder after the rename, so the new name survives a power cut (default true).
@@ -144,6 +151,11 @@ export interface DownloadSpec extends RequestSpec {
    * journal does, once per batch of files, before recording them).
    */
   syncDir?: boolean;
+}
+
+export interface BodyInspector {
+  write(chunk: Uint8Array): void;
+  end(): void;
 }
 
 export interface StoredFile {
