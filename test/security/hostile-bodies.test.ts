@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { builtinRois } from '../../src/catalog/index.js';
 import { regionByteCeiling } from '../../src/pipeline/geometry-sanity.js';
+import { fetchImage } from '../../src/pipeline/steps/images.js';
+import { GirderClient } from '../../src/remote/girder-client.js';
 import { BodyLimitError } from '../../src/transfer/content-errors.js';
 import { NetworkError } from '../../src/errors.js';
 import { PNG_SMALL, makeTransfer, rejectionOf, startServer } from '../transfer/helpers.js';
@@ -129,6 +131,41 @@ describe('minimum rate and deadline', () => {
       assert.ok(Date.now() - started < 5000);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the images step sets the region ceiling', () => {
+  test('an endless render is aborted at the ROI ceiling, and the message names it', async () => {
+    const server = await startServer((_req, res) => endless(res, PNG_SMALL, Buffer.alloc(64 * 1024, 3)));
+    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-'));
+    try {
+      const { transfer } = makeTransfer({ maxRetries: 0 });
+      const base = builtinRois().find((r) => r.name === 'TCGA-A1-A0SK-DX1')!;
+      const roi = { ...base, xmin: 0, ymin: 0, xmax: 100, ymax: 100 };
+      const girder = new GirderClient({ transfer, apiUrl: `${server.url}/api/v1` });
+      const ctx = {
+        outDir: dir,
+        now: () => new Date(0),
+        options: { resolution: { kind: 'mpp', mpp: 0.25 }, encoding: 'png' },
+        remote: {
+          transfer,
+          girder,
+          slideFor: () => ({ itemId: 'a'.repeat(24), name: 'x.svs' }),
+          geometryFor: async () => ({ sizeX: 60000, sizeY: 40000, levels: 9, magnification: 40, mmX: 0.000252, mmY: 0.000252 }),
+        },
+      } as unknown as Parameters<typeof fetchImage>[0];
+      const artifact = { id: 'img', kind: 'images', path: 'images/x.png', roi, params: {} } as unknown as Parameters<typeof fetchImage>[1];
+      const expected = regionByteCeiling(roi, { kind: 'mpp', mpp: 0.25 });
+      await assert.rejects(fetchImage(ctx, artifact), (err: unknown) => {
+        assert.ok(err instanceof BodyLimitError, String(err));
+        assert.ok(err.message.includes(`past the ${expected.bytes} bytes allowed for it (${expected.reason})`), err.message);
+        return true;
+      });
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

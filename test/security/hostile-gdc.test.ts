@@ -160,6 +160,8 @@ describe('download_wsis_gdc.sh run in a sandbox with a tampered manifest', () =>
       assert.deepEqual((await readdir(box.dir)).sort(), ['download_wsis_gdc.sh', 'foreign.svs', 'gdc_manifest.txt', 'good.svs', 'linked.svs.partial']);
       assert.equal((r.stderr.match(/^REFUSED/gm) ?? []).length, 9, r.stderr);
       assert.match(r.stderr, /foreign\.svs exists with other content; not overwriting/);
+      // The WSI's size ceiling: curl is told GDC's file_size.
+      assert.match(await readFile(join(box.root, 'curl-args.log'), 'utf8'), new RegExp(`--max-filesize 20 -C - -o ${box.dir}/good\\.svs\\.partial http://127\\.0\\.0\\.1:9/data/${good}`));
     } finally {
       await box.cleanup();
     }

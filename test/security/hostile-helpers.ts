@@ -28,7 +28,7 @@ export async function makeSandbox(): Promise<Sandbox> {
     dir,
     root,
     bin,
-    outside: async () => (await readdir(root)).filter((n) => n !== 'sandbox' && n !== 'bin'),
+    outside: async () => (await readdir(root)).filter((n) => n !== 'sandbox' && n !== 'bin' && !n.endsWith('-args.log')),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }
@@ -41,6 +41,7 @@ export async function writeTool(bin: string, name: string, body: string): Promis
 
 /** A curl that writes `payload-<last path segment of the URL>` to the `-o` file. */
 export const FAKE_CURL = [
+  'echo "$*" >> "$(dirname "$0")/../curl-args.log"',
   'out=""; url=""',
   'while [ $# -gt 0 ]; do',
   '  case "$1" in',
