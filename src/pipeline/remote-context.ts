@@ -9,7 +9,7 @@ import { AuthError, BcssError } from '../errors.js';
 import type { SlideGeometry } from '../geometry/types.js';
 import { figshareAuthHeaders, listArticleFiles } from '../remote/figshare-client.js';
 import { queryGdcFiles, type GdcLookup } from '../remote/gdc-client.js';
-import { GirderClient, tilesToGeometry } from '../remote/girder-client.js';
+import { GIRDER_PAGE_SIZE, GirderClient, tilesToGeometry } from '../remote/girder-client.js';
 import type { FigshareFileInfo } from '../remote/types.js';
 import type { Transfer } from '../transfer/types.js';
 import { matchRoisToItems, type SlideRef, type SlideResolution } from './slide-match.js';
@@ -49,6 +49,9 @@ export interface ConnectOptions {
    */
   earlyGeometry?: readonly string[];
 }
+
+/** Items a DSA folder may hold beyond the catalog's slides before the listing is refused. */
+const LISTING_MARGIN = 5000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -114,7 +117,9 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
 
   const listSlides = async (): Promise<Map<string, SlideResolution>> => {
     // Queued after the listing on the same lane, so they never delay it.
-    const listing = girder.listFolderItems(options.folderId);
+    // Never page past the catalog's count (or the ROI table's, if larger) plus a margin (issue 9 item 8).
+    const maxItems = Math.max(builtinSlides().length, options.rois.length) + LISTING_MARGIN;
+    const listing = girder.listFolderItems(options.folderId, GIRDER_PAGE_SIZE, maxItems);
     listing.catch(() => undefined); // awaited just below
     for (const id of c.earlyGeometry ?? []) geometryFor(id).catch(() => undefined);
     try {

@@ -25,8 +25,9 @@ export const GIRDER_PAGE_SIZE = 1000;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
- * The most items a folder listing may hold before the client stops paging with an error: the BCSS
- * catalog's 151 slides plus a wide margin (a folder of other slides, a few thousand at most).
+ * The most items a folder listing may hold before the client stops paging with an error, unless
+ * the caller passes its own (the pipeline: the catalog's count plus a margin): the BCSS catalog's
+ * 151 slides plus a wide margin (a folder of other slides, a few thousand at most).
  */
 export const DEFAULT_MAX_LISTED_ITEMS = 151 + 5000;
 

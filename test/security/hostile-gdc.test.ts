@@ -191,6 +191,15 @@ describe('download_wsis.sh run in a sandbox', () => {
       // The failed slide's folder is kept for inspection; a rerun refuses to reuse it blindly.
       const again = spawnSync('sh', [join(box.dir, 'download_wsis.sh')], { cwd: box.dir, encoding: 'utf8', env: { PATH: `${box.bin}:/usr/bin:/bin`, BCSS_API_KEY: 'k' } });
       assert.match(again.stderr, /REFUSED {2}not-produced\.svs: .*already exists/);
+      // The run-time guard: names edited into the script after generation are refused too.
+      const edited = buildGirderShellScript('http://127.0.0.1:9/api/v1', [{ itemId: 'd'.repeat(24), name: 'placeholder.svs' }], 'BCSS_API_KEY', '1');
+      for (const bad of ['../escape.svs', '/tmp/abs.svs', 'a/b.svs', '..', 'x\\001y.svs']) {
+        await writeFile(join(box.dir, 'edited.sh'), edited.replace("'placeholder.svs'", `"$(printf '${bad}')"`));
+        const r3 = spawnSync('sh', [join(box.dir, 'edited.sh')], { cwd: box.dir, encoding: 'utf8', env: { PATH: `${box.bin}:/usr/bin:/bin`, BCSS_API_KEY: 'k' } });
+        assert.equal(r3.status, 1, bad);
+        assert.match(r3.stderr, /REFUSED .*not a plain file name/, bad);
+      }
+      assert.deepEqual(await box.outside(), []);
     } finally {
       await box.cleanup();
     }
