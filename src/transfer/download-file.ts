@@ -13,7 +13,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.js';
 import { fsyncDir, openNewFile, removeQuietly, tempPathFor } from './atomic-file.js';
-import { EmptyBodyError } from './content-errors.js';
+import { BodyLimitError, EmptyBodyError } from './content-errors.js';
 import { toDiskError } from './disk-error.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
@@ -267,6 +267,13 @@ async function attempt(
   let head = Buffer.alloc(0);
   try {
     await readBody(ctx, req, opened, scope, async (chunk) => {
+      // readBody counts this attempt's bytes; after a resume the ceiling is on the whole file.
+      if (req.maxBytes !== undefined && body.received + chunk.byteLength > req.maxBytes) {
+        throw new BodyLimitError(`${shown}: the body passed ${body.received + chunk.byteLength} bytes, past the ${req.maxBytes} bytes allowed for it (${req.maxBytesReason}); aborted`, {
+          path: spec.destPath,
+          expected: `≤ ${req.maxBytes} bytes`,
+        });
+      }
       if (expected.bytes !== undefined && body.received + chunk.byteLength > expected.bytes) {
         throw new IntegrityError(`${shown}: the body is longer than the expected ${expected.bytes} bytes`, {
           path: spec.destPath,
