@@ -7,9 +7,9 @@ import { builtinSlides, findSlideForRoi } from '../catalog/index.js';
 import type { RoiRecord } from '../catalog/types.js';
 import { AuthError, BcssError } from '../errors.js';
 import type { SlideGeometry } from '../geometry/types.js';
-import { listArticleFiles } from '../remote/figshare-client.js';
+import { figshareAuthHeaders, listArticleFiles } from '../remote/figshare-client.js';
 import { queryGdcFiles, type GdcLookup } from '../remote/gdc-client.js';
-import { GirderClient, tilesToGeometry } from '../remote/girder-client.js';
+import { GIRDER_PAGE_SIZE, GirderClient, tilesToGeometry } from '../remote/girder-client.js';
 import type { FigshareFileInfo } from '../remote/types.js';
 import type { Transfer } from '../transfer/types.js';
 import { matchRoisToItems, type SlideRef, type SlideResolution } from './slide-match.js';
@@ -29,6 +29,8 @@ export interface RemoteContext {
   prefetchGeometry(itemIds: Iterable<string>): void;
   figshareFile(fileId: number): Promise<FigshareFileInfo>;
   gdcLookup(fileNames: readonly string[]): Promise<GdcLookup>;
+  /** Headers for figshare requests: the token (BCSS_FIGSHARE_TOKEN) when set, nothing otherwise. */
+  figshareAuth?(): { headers?: Record<string, string>; secretHeaders?: string[] };
 }
 
 export interface ConnectOptions {
@@ -47,6 +49,9 @@ export interface ConnectOptions {
    */
   earlyGeometry?: readonly string[];
 }
+
+/** Items a DSA folder may hold beyond the catalog's slides before the listing is refused. */
+const LISTING_MARGIN = 5000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -112,7 +117,9 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
 
   const listSlides = async (): Promise<Map<string, SlideResolution>> => {
     // Queued after the listing on the same lane, so they never delay it.
-    const listing = girder.listFolderItems(options.folderId);
+    // Never page past the catalog's count (or the ROI table's, if larger) plus a margin (issue 9 item 8).
+    const maxItems = Math.max(builtinSlides().length, options.rois.length) + LISTING_MARGIN;
+    const listing = girder.listFolderItems(options.folderId, GIRDER_PAGE_SIZE, maxItems);
     listing.catch(() => undefined); // awaited just below
     for (const id of c.earlyGeometry ?? []) geometryFor(id).catch(() => undefined);
     try {
@@ -150,12 +157,18 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
       return r.slide;
     },
     geometryFor,
+    figshareAuth: () => figshareAuthHeaders(options.figshareToken),
     prefetchGeometry(itemIds) {
       for (const id of itemIds) geometryFor(id).catch(() => undefined);
     },
     async figshareFile(fileId) {
       if (figshare === null) {
-        const listing = listArticleFiles({ transfer, baseUrl: options.figshareUrl, articleId: options.figshareArticleId }).then(
+        const listing = listArticleFiles({
+          transfer,
+          baseUrl: options.figshareUrl,
+          articleId: options.figshareArticleId,
+          ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
+        }).then(
           (files) => {
             emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
             return new Map(files.map((f) => [f.id, f] as const));
@@ -179,7 +192,7 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
       const key = [...fileNames].sort().join('\n');
       let p = gdc.get(key);
       if (p === undefined) {
-        p = queryGdcFiles({ transfer, baseUrl: options.gdcUrl, fileNames });
+        p = queryGdcFiles({ transfer, baseUrl: options.gdcUrl, fileNames, ...(options.gdcToken === undefined ? {} : { token: options.gdcToken }) });
         p.catch(() => gdc.delete(key));
         gdc.set(key, p);
       }

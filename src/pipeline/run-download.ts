@@ -184,7 +184,7 @@ function geometryItems(toFetch: readonly Artifact[], options: DownloadOptions, r
 export async function runDownload(params: DownloadParams, hooks: RunDownloadHooks = {}): Promise<DownloadSummary> {
   const options = withDownloadDefaults(params);
   checkDownloadOptions(options);
-  const secrets = new SecretBox(options.credentials);
+  const secrets = new SecretBox(options.credentials).addTokens(options);
   try {
     return await download(options, hooks, secrets);
   } catch (err) {

@@ -28,6 +28,7 @@ export function makeTransfer(
     maxRetries: options.maxRetries,
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
+    ...(options.maxJsonBytes === undefined ? {} : { maxJsonBytes: options.maxJsonBytes }),
     secrets: () => secrets.list(),
     onEvent: onTransferEvent,
     ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),

@@ -13,6 +13,13 @@ export class SecretBox {
     if (credentials.kind === 'login') this.add(credentials.password);
   }
 
+  /** Adds the services' tokens (GDC, figshare) of a run, when set. */
+  addTokens(tokens: { gdcToken?: string; figshareToken?: string }): this {
+    if (tokens.gdcToken !== undefined) this.add(tokens.gdcToken);
+    if (tokens.figshareToken !== undefined) this.add(tokens.figshareToken);
+    return this;
+  }
+
   add(secret: string): void {
     if (secret.length > 0) this.#secrets.add(secret);
   }

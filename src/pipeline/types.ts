@@ -58,6 +58,12 @@ export interface DownloadOptions {
   maxRetries: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Ceiling for a JSON answer (annotations, listings), from `--max-json-mb`; default 256 MiB. */
+  maxJsonBytes?: number;
+  /** NCI GDC token (BCSS_GDC_TOKEN, env or config only), sent as `X-Auth-Token`. */
+  gdcToken?: string;
+  /** figshare personal token (BCSS_FIGSHARE_TOKEN, env or config only), sent as `Authorization: token …`. */
+  figshareToken?: string;
   dryRun: boolean;
   failFast: boolean;
   /** Names of environment variables the generated WSI scripts read the key from. */

@@ -20,6 +20,13 @@ export interface ListArticleFilesOptions {
   lane?: string;
   /** Page size, 1–1000 (default 1000). */
   pageSize?: number;
+  /** A figshare personal token (BCSS_FIGSHARE_TOKEN), sent as `Authorization: token …` as figshare expects. */
+  token?: string;
+}
+
+/** Headers that carry a figshare token, declared secret; none without a token. */
+export function figshareAuthHeaders(token: string | undefined): { headers?: Record<string, string>; secretHeaders?: string[] } {
+  return token === undefined ? {} : { headers: { Authorization: `token ${token}` }, secretHeaders: ['Authorization'] };
 }
 
 /** Every file of a public article, in the server's order. */
@@ -36,7 +43,7 @@ export async function listArticleFiles(options: ListArticleFilesOptions): Promis
   const seen = new Set<number>();
   for (let page = 1; ; page++) {
     const url = `${base}/articles/${articleId}/files?page=${page}&page_size=${pageSize}`;
-    const result = await transfer.json<unknown>({ url, lane });
+    const result = await transfer.json<unknown>({ url, lane, ...figshareAuthHeaders(options.token) });
     const parsed = checkFigshareFiles(result.data);
     if (!parsed.ok) {
       throw new HttpError(result.status, url, `figshare article ${articleId}: the file list is not a list of files (${parsed.issue})`);

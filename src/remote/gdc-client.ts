@@ -5,24 +5,17 @@
  */
 import { HttpError } from '../errors.js';
 import type { Transfer } from '../transfer/types.js';
+import { checkGdcHit } from './gdc-checks.js';
 import { lazySchemas } from './lazy-zod.js';
 import type { GdcFileHit } from './types.js';
 
 export const GDC_FIELDS = 'file_id,file_name,md5sum,file_size,access,state,data_format';
 
+// The hits are checked one by one (gdc-checks.ts), so one hostile record fails its own slide only.
 const answerSchema = lazySchemas((z) => {
-  const hit = z.object({
-    file_id: z.string().min(1),
-    file_name: z.string().min(1),
-    md5sum: z.string().regex(/^[0-9a-f]{32}$/i),
-    file_size: z.number().int().nonnegative(),
-    access: z.string(),
-    state: z.string(),
-    data_format: z.string(),
-  });
   return z.object({
     data: z.object({
-      hits: z.array(hit),
+      hits: z.array(z.unknown()),
       pagination: z.object({ total: z.number().int().nonnegative() }),
     }),
   });
@@ -35,6 +28,13 @@ export interface QueryGdcFilesOptions {
   fileNames: readonly string[];
   /** Lane (default `gdc`). */
   lane?: string;
+  /** A GDC token (BCSS_GDC_TOKEN), sent as `X-Auth-Token` as GDC expects for controlled data. */
+  token?: string;
+}
+
+/** Headers that carry a GDC token, declared secret; none without a token. */
+export function gdcAuthHeaders(token: string | undefined): { headers?: Record<string, string>; secretHeaders?: string[] } {
+  return token === undefined ? {} : { headers: { 'X-Auth-Token': token }, secretHeaders: ['X-Auth-Token'] };
 }
 
 export interface GdcLookup {
@@ -44,11 +44,16 @@ export interface GdcLookup {
   missing: string[];
   /** Names with more than one hit (refused: which file is meant is unknowable). */
   ambiguous: string[];
+  /**
+   * Records refused because a field does not have its real shape (a `state` with a newline, a
+   * `file_name` with a `/`…): the slide name (or `record N` when the name itself is bad) and why.
+   */
+  refused: Array<{ name: string; issue: string }>;
 }
 
 export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcLookup> {
   const names = [...new Set(options.fileNames)];
-  const lookup: GdcLookup = { files: new Map(), missing: [], ambiguous: [] };
+  const lookup: GdcLookup = { files: new Map(), missing: [], ambiguous: [], refused: [] };
   if (names.length === 0) return lookup;
   const url = `${options.baseUrl.replace(/\/+$/, '')}/files`;
   const body = JSON.stringify({
@@ -62,7 +67,8 @@ export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcL
     url,
     lane: options.lane ?? 'gdc',
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...gdcAuthHeaders(options.token).headers },
+    ...(options.token === undefined ? {} : { secretHeaders: ['X-Auth-Token'] }),
     body,
   });
   const parsed = (await answerSchema()).safeParse(result.data);
@@ -75,22 +81,23 @@ export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcL
       `GDC /files: ${pagination.total} files match but only ${hits.length} were returned; the query was cut short`,
     );
   }
+  const asked = new Set(names);
   const byName = new Map<string, GdcFileHit[]>();
-  for (const h of hits) {
-    const hit: GdcFileHit = {
-      fileId: h.file_id,
-      fileName: h.file_name,
-      md5sum: h.md5sum.toLowerCase(),
-      fileSize: h.file_size,
-      access: h.access,
-      state: h.state,
-      dataFormat: h.data_format,
-    };
-    const list = byName.get(h.file_name) ?? [];
-    list.push(hit);
-    byName.set(h.file_name, list);
-  }
+  const refusedNames = new Set<string>();
+  hits.forEach((raw, i) => {
+    const checked = checkGdcHit(raw);
+    if (!checked.ok) {
+      const name = checked.fileName !== null && asked.has(checked.fileName) ? checked.fileName : `record ${i}`;
+      if (asked.has(name)) refusedNames.add(name);
+      lookup.refused.push({ name, issue: checked.issue });
+      return;
+    }
+    const list = byName.get(checked.hit.fileName) ?? [];
+    list.push(checked.hit);
+    byName.set(checked.hit.fileName, list);
+  });
   for (const name of names) {
+    if (refusedNames.has(name)) continue;
     const found = byName.get(name) ?? [];
     if (found.length === 1 && found[0] !== undefined) lookup.files.set(name, found[0]);
     else if (found.length === 0) lookup.missing.push(name);

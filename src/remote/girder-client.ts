@@ -24,6 +24,16 @@ export const GIRDER_PAGE_SIZE = 1000;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
+/**
+ * The most items a folder listing may hold before the client stops paging with an error, unless
+ * the caller passes its own (the pipeline: the catalog's count plus a margin): the BCSS catalog's
+ * 151 slides plus a wide margin (a folder of other slides, a few thousand at most).
+ */
+export const DEFAULT_MAX_LISTED_ITEMS = 151 + 5000;
+
+/** The smallest page cap a real server applies (girder_client pages by 50); below it a short page ends the listing. */
+export const MIN_SERVER_PAGE_CAP = 50;
+
 // Only the login answer still goes through zod (loaded on first use); the listing and /tiles,
 // parsed on every run before its first region, use the hand-written checks of json-checks.ts.
 const tokenSchema = lazySchemas((z) => z.object({ authToken: z.object({ token: z.string().min(1) }) }));
@@ -122,7 +132,7 @@ export class GirderClient {
       this.#onSecret(credentials.apiKey);
       const url = `${this.apiUrl}/api_key/token`;
       const result = await this.#call(
-        { url, lane: this.#lane, method: 'POST', body: new URLSearchParams({ key: credentials.apiKey }), acceptStatus: [400, 401, 403] },
+        { url, lane: this.#lane, method: 'POST', body: new URLSearchParams({ key: credentials.apiKey }), carriesSecret: true, acceptStatus: [400, 401, 403] },
         'exchanging the API key for a token',
       );
       if (result.status !== 200) {
@@ -156,16 +166,18 @@ export class GirderClient {
   }
 
   /**
-   * Every item of a folder, paged with limit/offset (A4). With `Girder-Total-Count`, pages until
-   * that many items were seen (the next offset is the count received, so a server that caps the
-   * page below `limit` still yields every item); without it, until a page comes back short. An
-   * empty page always ends the listing; a server that repeats a page is refused.
+   * Every item of a folder, paged with limit/offset (A4). A full page asks for the next one; a short
+   * or empty page ends the listing, except that a server capping every page at the same size (≥
+   * MIN_SERVER_PAGE_CAP) is followed while its `Girder-Total-Count` says more items exist (the next
+   * offset is the count received). A server that repeats a page, or would have the client page past
+   * `maxItems`, is refused: a lying count or endless pages cannot keep it paging (issue 9, item 8).
    */
-  async listFolderItems(folderId: string, pageSize: number = GIRDER_PAGE_SIZE): Promise<GirderItem[]> {
+  async listFolderItems(folderId: string, pageSize: number = GIRDER_PAGE_SIZE, maxItems: number = DEFAULT_MAX_LISTED_ITEMS): Promise<GirderItem[]> {
     requireObjectId(folderId, 'folder');
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`listing page size must be a positive integer, got ${pageSize}`);
     const items: GirderItem[] = [];
     const seen = new Set<string>();
+    let cap: number | null = null;
     for (let offset = 0; ; offset = items.length) {
       const url = `${this.apiUrl}/item?folderId=${folderId}&limit=${pageSize}&offset=${offset}`;
       const result = await this.#json(url, `listing DSA folder ${folderId}`);
@@ -180,13 +192,21 @@ export class GirderClient {
         seen.add(raw._id);
         items.push(toItem(raw));
       }
+      if (items.length > maxItems) {
+        throw new HttpError(result.status, url, `listing DSA folder ${folderId}: more than ${maxItems} items (the catalog's count plus a margin); refusing to page further`, {
+          hint: 'The folder is far larger than the BCSS catalog, or the server keeps inventing items; check --folder-id and --api-url.',
+        });
+      }
+      const length = page.value.length;
       const total = Number(result.headers.get('girder-total-count') ?? Number.NaN);
-      if (page.value.length === 0) break;
-      if (Number.isInteger(total) && total >= 0) {
-        if (items.length >= total) break;
-      } else if (page.value.length < pageSize) {
+      const moreClaimed = !Number.isSafeInteger(total) || total > items.length;
+      if (length === 0) break;
+      if (length >= pageSize) {
+        if (moreClaimed) continue;
         break;
       }
+      cap ??= length;
+      if (!Number.isSafeInteger(total) || !moreClaimed || length !== cap || cap < MIN_SERVER_PAGE_CAP) break;
     }
     return items;
   }

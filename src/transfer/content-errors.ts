@@ -27,3 +27,9 @@ export class WrongContentError extends IntegrityError {
     super(message, options);
   }
 }
+
+/**
+ * A body that passed the ceiling known before it started (RequestSpec.maxBytes). Not retried: a
+ * server that sends more than any valid answer can hold would do it again.
+ */
+export class BodyLimitError extends WrongContentError {}

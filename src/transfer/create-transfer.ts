@@ -10,7 +10,7 @@ import { HttpError, IntegrityError } from '../errors.js';
 import { EmptyBodyError } from './content-errors.js';
 import { downloadFile } from './download-file.js';
 import type { EngineContext } from './engine-context.js';
-import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
+import { DEFAULT_DEADLINE_GRACE_MS, DEFAULT_MAX_JSON_BYTES, DEFAULT_MIN_RATE_BYTES_PER_SEC, MAX_MEMORY_BODY_BYTES } from './engine-context.js';
 import type { AttemptScope, OpenedResponse, PreparedRequest } from './http-attempt.js';
 import { declaredLength, openResponse, readBody } from './http-attempt.js';
 import { LaneLimiter, realSleep } from './lane-limiter.js';
@@ -58,6 +58,9 @@ export function createTransfer(options: TransferOptions): Transfer {
     maxRetryAfterMs: checkInt('maxRetryAfterMs', options.maxRetryAfterMs, 120_000, 0),
     headersTimeoutMs: checkInt('headersTimeoutMs', options.headersTimeoutMs, 60_000, 1),
     idleTimeoutMs: checkInt('idleTimeoutMs', options.idleTimeoutMs, 30_000, 1),
+    maxJsonBytes: Math.min(checkInt('maxJsonBytes', options.maxJsonBytes, DEFAULT_MAX_JSON_BYTES, 1), MAX_MEMORY_BODY_BYTES),
+    minRateBytesPerSec: checkInt('minRateBytesPerSec', options.minRateBytesPerSec, DEFAULT_MIN_RATE_BYTES_PER_SEC, 1),
+    deadlineGraceMs: checkInt('deadlineGraceMs', options.deadlineGraceMs, DEFAULT_DEADLINE_GRACE_MS, 0),
     userAgent: options.userAgent ?? `bcss (Node.js ${process.versions.node})`,
     fetch: options.fetch ?? nodeHttpFetch,
     sleep,
@@ -116,6 +119,7 @@ async function readMemoryBody(
   const announced = declaredLength(opened.response);
   const tooLarge = (n: number): HttpError =>
     new HttpError(opened.response.status, shown, `${req.method} ${shown}: the body (${n} bytes) exceeds the ${MAX_MEMORY_BODY_BYTES}-byte limit for in-memory answers`);
+  // A tighter ceiling (req.maxBytes) is enforced by readBody with its own message.
   if (announced !== undefined && announced > MAX_MEMORY_BODY_BYTES) throw tooLarge(announced);
   const parts: Uint8Array[] = [];
   const md5 = hash ? createHash('md5') : null;
@@ -165,9 +169,11 @@ async function fetchBuffer(
   ctx: EngineContext,
   spec: RequestSpec & { sniff: Sniff; expectedBytes?: number; expectedMd5?: string },
 ): Promise<BufferResult> {
-  const req = prepareRequest(ctx, spec, 'buffer');
-  const sniff = checkSniffKind(spec.sniff);
   const expected = checkExpectations(spec);
+  // A known size is the ceiling (a mask: the listing's `size`), aborted the moment it is passed.
+  const ceiling = expected.bytes !== undefined && spec.maxBytes === undefined && spec.method !== 'HEAD' ? { maxBytes: expected.bytes, maxBytesReason: 'the size the file listing gives' } : {};
+  const req = prepareRequest(ctx, { ...spec, ...ceiling }, 'buffer');
+  const sniff = checkSniffKind(spec.sniff);
   return withRetries(ctx, req, async (scope) => {
     const opened = await openResponse(ctx, req, scope);
     await ensureSuccess(ctx, req, opened, scope);

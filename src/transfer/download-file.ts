@@ -13,7 +13,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IntegrityError, NetworkError, UsageError } from '../errors.js';
 import { fsyncDir, openNewFile, removeQuietly, tempPathFor } from '../storage/atomic-file.js';
-import { EmptyBodyError } from './content-errors.js';
+import { BodyLimitError, EmptyBodyError } from './content-errors.js';
 import { toDiskError } from '../storage/disk-error.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_MEMORY_BODY_BYTES } from './engine-context.js';
@@ -22,7 +22,7 @@ import { declaredLength, openResponse, readBody } from './http-attempt.js';
 import { abortReason } from './lane-limiter.js';
 import { checkExpectations, checkSniffKind, checkStoredBody, ensureSuccess, prepareRequest, withRetries } from './request-runner.js';
 import { parseJsonBody, sniffHead } from './sniff.js';
-import type { DownloadSpec, ResponseHeaders, Sniff, StoredFile } from './types.js';
+import type { BodyInspector, DownloadSpec, ResponseHeaders, Sniff, StoredFile } from './types.js';
 
 /** `bytes a-b/total` → numbers; undefined when absent or malformed. */
 export function parseContentRange(value: string | null): { start: number; end: number; total: number | undefined } | undefined {
@@ -57,15 +57,20 @@ class PartialBody {
   etag: string | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  readonly #makeInspector: (() => BodyInspector) | undefined;
+  /** Has seen exactly the bytes received so far (recreated whenever the body restarts). */
+  inspector: BodyInspector | undefined;
   /** The first HEAD_BYTES of the body (or all of a shorter one). */
   #head: Uint8Array[] = [];
   #headBytes = 0;
 
-  constructor(path: string, handle: FileHandle, wantMd5: boolean) {
+  constructor(path: string, handle: FileHandle, wantMd5: boolean, inspect?: () => BodyInspector) {
     this.path = path;
     this.handle = handle;
     this.#wantMd5 = wantMd5;
     this.md5 = wantMd5 ? createHash('md5') : null;
+    this.#makeInspector = inspect;
+    this.inspector = inspect?.();
   }
 
   /** Bytes received so far: on disk plus still buffered. */
@@ -97,10 +102,12 @@ class PartialBody {
     this.md5 = this.#wantMd5 ? createHash('md5') : null;
     this.sha256 = createHash('sha256');
     this.resumable = false;
+    this.inspector = this.#makeInspector?.();
   }
 
   /** Hashes the chunk and queues it; writes the queue once it holds ~1 MiB. */
   async append(chunk: Uint8Array): Promise<void> {
+    this.inspector?.write(chunk);
     this.md5?.update(chunk);
     this.sha256.update(chunk);
     if (this.#headBytes < HEAD_BYTES) {
@@ -169,7 +176,8 @@ export async function downloadFile(ctx: EngineContext, spec: DownloadSpec): Prom
   } catch (err) {
     throw toDiskError(err, tempPath, 'create temp file');
   }
-  const body = new PartialBody(tempPath, handle, expected.md5 !== undefined);
+  if (spec.inspect !== undefined && typeof spec.inspect !== 'function') throw new UsageError('expected a function for inspect');
+  const body = new PartialBody(tempPath, handle, expected.md5 !== undefined, spec.inspect);
   let closed = false;
   let committed = false;
   try {
@@ -259,6 +267,13 @@ async function attempt(
   let head = Buffer.alloc(0);
   try {
     await readBody(ctx, req, opened, scope, async (chunk) => {
+      // readBody counts this attempt's bytes; after a resume the ceiling is on the whole file.
+      if (req.maxBytes !== undefined && body.received + chunk.byteLength > req.maxBytes) {
+        throw new BodyLimitError(`${shown}: the body passed ${body.received + chunk.byteLength} bytes, past the ${req.maxBytes} bytes allowed for it (${req.maxBytesReason}); aborted`, {
+          path: spec.destPath,
+          expected: `≤ ${req.maxBytes} bytes`,
+        });
+      }
       if (expected.bytes !== undefined && body.received + chunk.byteLength > expected.bytes) {
         throw new IntegrityError(`${shown}: the body is longer than the expected ${expected.bytes} bytes`, {
           path: spec.destPath,
@@ -300,7 +315,8 @@ async function attempt(
   const md5 = body.md5?.copy().digest('hex') ?? null;
   const sha256 = body.sha256.copy().digest('hex');
   checkStoredBody(shown, body.written, md5, expected, spec.destPath);
-  if (sniff === 'json' && body.written <= MAX_MEMORY_BODY_BYTES) {
+  body.inspector?.end();
+  if (sniff === 'json' && body.inspector === undefined && body.written <= MAX_MEMORY_BODY_BYTES) {
     let raw: Buffer;
     try {
       raw = await readFile(body.path);

@@ -15,6 +15,9 @@ export interface EngineContext {
   readonly maxRetryAfterMs: number;
   readonly headersTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly maxJsonBytes: number;
+  readonly minRateBytesPerSec: number;
+  readonly deadlineGraceMs: number;
   readonly userAgent: string;
   readonly fetch: WireFetch;
   readonly sleep: Sleep;
@@ -34,3 +37,8 @@ export const MAX_MEMORY_BODY_BYTES = 512 * 1024 * 1024;
 export const ERROR_BODY_BYTES = 16 * 1024;
 
 export const MAX_REDIRECTS = 5;
+
+/** Default JSON ceiling: real BCSS annotation documents are a few MB (20,000 polygons over 151 slides). */
+export const DEFAULT_MAX_JSON_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MIN_RATE_BYTES_PER_SEC = 16 * 1024;
+export const DEFAULT_DEADLINE_GRACE_MS = 60_000;

@@ -10,6 +10,7 @@ import { abortReason, type LaneLimiter } from './lane-limiter.js';
 import type { WireResponse } from './node-http-fetch.js';
 import type { Redactor } from './redact.js';
 import { isNetworkFault } from './retry-policy.js';
+import { BodyLimitError } from './content-errors.js';
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
@@ -27,6 +28,11 @@ export interface PreparedRequest {
   readonly redirectLane: string | undefined;
   /** Redacts global secrets and this request's secret header values. */
   readonly redact: Redactor;
+  /** The body's ceiling (RequestSpec.maxBytes, or the JSON limit), and what it stands for. */
+  readonly maxBytes: number | undefined;
+  readonly maxBytesReason: string;
+  /** Where a credential travels besides the headers ('body', 'URL'), or null: then no cross-origin redirect. */
+  readonly secretIn: 'body' | 'URL' | null;
 }
 
 /** Per-attempt abort scope: linked to the global signal, aborted by our own timeouts. */
@@ -196,6 +202,15 @@ export async function openResponse(
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
       throw new HttpError(response.status, shown, `${method} ${shown} redirected to an unsupported URL ${req.redact(next.href)}`);
     }
+    if (req.secretIn !== null && originOf(next) !== startOrigin) {
+      // Headers can be stripped; a body (307/308 re-send it) or a URL cannot. Refuse, whatever the status.
+      throw new HttpError(
+        response.status,
+        shown,
+        `${method} ${req.redact(req.url)} carries a credential in its ${req.secretIn} and was redirected (${response.status}) to another origin, ${req.redact(originOf(next))}: refusing to follow it`,
+        { hint: 'A server must not send credentials elsewhere; check the --api-url (or the service URL) and report the redirect to its operator.' },
+      );
+    }
     // Once credentials were dropped they stay dropped, even if a later hop comes back home.
     if (strip || originOf(next) !== startOrigin) {
       strip = true;
@@ -245,6 +260,17 @@ export async function readBody(
     }
     return 0;
   }
+  const limit = options.stopAfter === undefined ? req.maxBytes : undefined;
+  const overLimit = (n: number, verb: string): BodyLimitError =>
+    new BodyLimitError(`${shown}: the body ${verb} ${n} bytes, past the ${limit} bytes allowed for it (${req.maxBytesReason}); aborted`, {
+      expected: `≤ ${limit} bytes`,
+      actual: String(n),
+    });
+  if (limit !== undefined && expected !== undefined && expected > limit) {
+    await response.body.cancel().catch(() => undefined);
+    throw overLimit(expected, 'announces');
+  }
+  const pace = bodyPace(ctx, scope, shown, [expected, limit, options.stopAfter]);
   const reader = response.body.getReader();
   let received = 0;
   let done = false;
@@ -274,12 +300,15 @@ export async function readBody(
       }
       const bytes = chunk.value;
       received += bytes.byteLength;
+      if (limit !== undefined && received > limit) throw overLimit(received, 'passed');
+      pace.check(received);
       ctx.stats.bytes += bytes.byteLength;
       ctx.emit({ type: 'bytes', lane: req.lane, bytes: bytes.byteLength });
       await onChunk(bytes);
       if (options.stopAfter !== undefined && received >= options.stopAfter) return received;
     }
   } finally {
+    pace.stop();
     if (!done) await reader.cancel().catch(() => undefined);
   }
   if (expected !== undefined && received < expected) {
@@ -289,6 +318,41 @@ export async function readBody(
     throw new NetworkError(shown, `${shown}: the body has ${received} bytes but Content-Length said ${expected}`);
   }
   return received;
+}
+
+/**
+ * The overall deadline and minimum rate of one body (issue 9, item 5): the body must be complete
+ * within grace + size / minRate, where size is the smallest of its announced length and ceilings;
+ * and once the grace has passed, the bytes so far must keep up with minRate on average. A body
+ * trickling one byte every few seconds, under the idle timeout, so fails after the grace instead
+ * of holding its lane slot for hours.
+ */
+function bodyPace(ctx: EngineContext, scope: AttemptScope, shown: string, sizes: ReadonlyArray<number | undefined>): { check(received: number): void; stop(): void } {
+  const start = Date.now();
+  const known = sizes.filter((n): n is number => n !== undefined);
+  const rate = ctx.minRateBytesPerSec;
+  const grace = ctx.deadlineGraceMs;
+  let timer: NodeJS.Timeout | undefined;
+  let received = 0;
+  if (known.length > 0) {
+    const size = Math.min(...known);
+    const ms = grace + Math.ceil((size / rate) * 1000);
+    timer = setTimeout(() => {
+      scope.fail(new NetworkError(shown, `${shown}: the body did not arrive within its deadline of ${ms} ms (${received} of ≤ ${size} bytes; ${grace} ms plus ${rate} bytes/s)`));
+    }, ms);
+  }
+  return {
+    check(n: number): void {
+      received = n;
+      const elapsed = Date.now() - start;
+      if (elapsed > grace && n < (rate * (elapsed - grace)) / 1000) {
+        throw new NetworkError(shown, `${shown}: the body arrives too slowly (${n} bytes in ${elapsed} ms; at least ${rate} bytes/s are needed after the first ${grace} ms)`);
+      }
+    },
+    stop(): void {
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**

@@ -89,6 +89,7 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
       if (last !== undefined && last !== value && last.length >= 8) headerSecrets.push(last);
     }
   }
+  const redact = createRedactor(() => [...ctx.secrets(), ...headerSecrets]);
   return {
     url: parsed.href,
     lane: spec.lane,
@@ -98,8 +99,32 @@ export function prepareRequest(ctx: EngineContext, spec: RequestSpec, purpose: '
     secretHeaders,
     acceptStatus: new Set(spec.acceptStatus ?? []),
     redirectLane: checkLaneName(spec.redirectLane),
-    redact: createRedactor(() => [...ctx.secrets(), ...headerSecrets]),
+    redact,
+    ...ceilingOf(ctx, spec, purpose),
+    secretIn: secretCarrier(spec, parsed.href, body, redact),
   };
+}
+
+/** The ceiling a request's body must stay under: the caller's, else the JSON limit for JSON. */
+function ceilingOf(ctx: EngineContext, spec: RequestSpec, purpose: 'json' | 'buffer' | 'download'): { maxBytes: number | undefined; maxBytesReason: string } {
+  if (spec.maxBytes !== undefined) {
+    const maxBytes = checkInt('maxBytes', spec.maxBytes, 0, 0);
+    return { maxBytes, maxBytesReason: spec.maxBytesReason ?? 'the limit the caller set' };
+  }
+  if (purpose === 'json') {
+    return { maxBytes: ctx.maxJsonBytes, maxBytesReason: `the JSON limit of ${Math.round(ctx.maxJsonBytes / 1048576)} MB, --max-json-mb` };
+  }
+  return { maxBytes: undefined, maxBytesReason: '' };
+}
+
+/**
+ * Where a request carries a credential outside its headers: declared by the caller, or a known
+ * secret (or a credential-named parameter such as `key=`/`token=`) found in the body or the URL.
+ */
+function secretCarrier(spec: RequestSpec, url: string, body: string | undefined, redact: (text: string) => string): 'body' | 'URL' | null {
+  if (body !== undefined && body !== '' && (spec.carriesSecret === true || redact(body) !== body || redact(`?${body}`) !== `?${body}`)) return 'body';
+  if (redact(url) !== url) return 'URL';
+  return spec.carriesSecret === true ? 'URL' : null;
 }
 
 /**

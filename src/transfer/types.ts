@@ -33,6 +33,16 @@ export interface TransferOptions {
   headersTimeoutMs?: number;
   /** Longest silence while a body streams (default 30000). */
   idleTimeoutMs?: number;
+  /** Ceiling for a JSON answer when the request names none (default 256 MiB, `--max-json-mb`). */
+  maxJsonBytes?: number;
+  /**
+   * The slowest average a body may arrive at once `deadlineGraceMs` have passed (default 16 KiB/s):
+   * a body trickling under the idle timeout cannot hold a lane slot for hours. It also sets each
+   * body's overall deadline: grace + (its size, or its ceiling) / this rate.
+   */
+  minRateBytesPerSec?: number;
+  /** Time a body gets before the rate counts (default 60000). */
+  deadlineGraceMs?: number;
   userAgent?: string;
   /** Strings (API keys, tokens, passwords) that must never appear in errors or events. */
   secrets?: () => readonly string[];
@@ -60,6 +70,20 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   secretHeaders?: readonly string[];
   body?: string | URLSearchParams;
+  /**
+   * The body or URL carries a credential (an API key in a form body, a token in the query): such a
+   * request never follows a redirect to another origin. Also inferred when a known secret, or a
+   * credential-named parameter, appears in the body or URL.
+   */
+  carriesSecret?: boolean;
+  /**
+   * The most bytes this answer may have, known before it starts (a region from its predicted pixel
+   * size, a JSON document from `--max-json-mb`); the transfer aborts the moment the body passes it
+   * (BodyLimitError, not retried). `expectedBytes`, when given, is a ceiling too.
+   */
+  maxBytes?: number;
+  /** What `maxBytes` stands for, for the message (e.g. "a 4040×2936 px PNG"). */
+  maxBytesReason?: string;
   /** Statuses that are answers, not failures (e.g. 400 for a Girder lookup that may miss). */
   acceptStatus?: readonly number[];
   /**
@@ -113,6 +137,13 @@ export interface DownloadSpec extends RequestSpec {
    * body's first bytes (up to 64 KiB, all of them for a shorter body), so a header check
    * need not read the file again.
    */
+  /**
+   * A streaming check fed every body byte, in order, as it arrives (a fresh one whenever the body
+   * restarts from byte 0); throw an IntegrityError to reject the body at once. `end` runs when the
+   * body is complete, before `validate`. With one, the engine does not parse a JSON body whole, so
+   * memory stays flat whatever the body's size (annotations, issue 9 item 6).
+   */
+  inspect?: () => BodyInspector;
   validate?: (tempPath: string, stored: { bytes: number; sha256: string; md5: string | null; head: Uint8Array }) => Promise<void>;
   /**
    * Sync the folder after the rename, so the new name survives a power cut (default true).
@@ -120,6 +151,11 @@ export interface DownloadSpec extends RequestSpec {
    * journal does, once per batch of files, before recording them).
    */
   syncDir?: boolean;
+}
+
+export interface BodyInspector {
+  write(chunk: Uint8Array): void;
+  end(): void;
 }
 
 export interface StoredFile {

@@ -24,8 +24,8 @@ describe('WSI scripts', () => {
     const sh = buildGirderShellScript(API, slides, 'BCSS_API_KEY', '1.2.3');
     assert.ok(sh.includes('$BCSS_API_KEY'));
     assert.ok(!/--api-key/.test(sh.split('\n').filter((l) => !l.startsWith('#')).join('\n')), 'the key is not passed as an argument');
-    assert.equal(sh.split('\n').filter((l) => l.startsWith('girder-client ')).length, 3);
-    for (const s of slides) assert.ok(sh.includes(`download ${s.itemId} "$DEST"`));
+    assert.equal(sh.split('\n').filter((l) => l.startsWith('fetch_item ')).length, 3);
+    for (const s of slides) assert.ok(sh.includes(`fetch_item ${s.itemId} '${s.name}'`));
     assert.equal(spawnSync('sh', ['-n'], { input: sh }).status, 0, 'valid POSIX sh');
     assert.equal(buildGirderShellScript(API, slides, 'BCSS_API_KEY', '1.2.3'), sh, 'regenerated identically');
   });
@@ -40,12 +40,12 @@ describe('WSI scripts', () => {
       assert.match(unset.stderr, /set BCSS_API_KEY/);
       // A stand-in girder-client that records its arguments and the key it sees.
       const fake = join(dir, 'girder-client');
-      await writeFile(fake, '#!/bin/sh\necho "ARGS:$*"\necho "ENVKEY:$GIRDER_API_KEY"\n');
+      await writeFile(fake, '#!/bin/sh\necho "ARGS:$*"\necho "ENVKEY:$GIRDER_API_KEY"\n: > "$5/' + slides[0]!.name + '"\n');
       await chmod(fake, 0o755);
       const secret = 's3cr3t-KEY-value';
       const ok = run(script, { BCSS_API_KEY: secret }, dir);
       assert.equal(ok.status, 0, ok.stderr);
-      assert.match(ok.stdout, new RegExp(`ARGS:--api-url ${API.replace(/[?.*+()[\]]/g, '\\$&')} download ${slides[0]!.itemId} ${dir}`));
+      assert.match(ok.stdout, new RegExp(`ARGS:--api-url ${API.replace(/[?.*+()[\]]/g, '\\$&')} download ${slides[0]!.itemId} ${dir}/.bcss-wsi-${slides[0]!.itemId}`));
       assert.ok(!ok.stdout.split('\n')[0]!.includes(secret), 'not in argv');
       assert.match(ok.stdout, new RegExp(`ENVKEY:${secret}`));
     } finally {
@@ -59,8 +59,8 @@ describe('WSI scripts', () => {
     assert.ok(!/[^\r]\n/.test(bat), 'every line ends CRLF');
     assert.match(bat, /if "%BCSS_API_KEY%"=="" \(/);
     assert.match(bat, /set "GIRDER_API_KEY=%BCSS_API_KEY%"/);
-    assert.ok(bat.includes('"https://dsa.example/api/v1?a=100%%"'), '% is escaped for cmd');
-    assert.equal(bat.split('\r\n').filter((l) => l.startsWith('girder-client ')).length, 3);
+    assert.ok(bat.includes('set "API=https://dsa.example/api/v1?a=100%%"'), '% is escaped for cmd');
+    assert.equal(bat.split('\r\n').filter((l) => l.startsWith('call :fetch ')).length, 3);
   });
 
   test('an invalid variable name is refused', () => {
@@ -71,7 +71,6 @@ describe('WSI scripts', () => {
     const hits = [
       { fileId: '11111111-2222-3333-4444-555555555555', fileName: 'TCGA-B.svs', md5sum: 'b'.repeat(32), fileSize: 20, access: 'open', state: 'released', dataFormat: 'SVS' },
       { fileId: '11111111-2222-3333-4444-666666666666', fileName: 'TCGA-A.svs', md5sum: 'a'.repeat(32), fileSize: 10, access: 'open', state: 'released', dataFormat: 'SVS' },
-      { fileId: 'x; rm -rf /', fileName: '../evil.svs', md5sum: 'c'.repeat(32), fileSize: 1, access: 'open', state: 'released', dataFormat: 'SVS' },
     ];
     assert.equal(
       buildGdcManifest(hits),

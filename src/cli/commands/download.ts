@@ -61,6 +61,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--figshare-concurrency <n>', 'figshare requests in flight at once, still started <= 1/s (default 4); the object-store download behind each mask link is not a figshare request')
     .option('--retries <n>', 'retries per request for transient faults (default 6)')
     .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
+    .option('--max-json-mb <n>', 'largest JSON answer accepted, e.g. an annotation document, in MB (default 256)')
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
     .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')

@@ -40,6 +40,8 @@ export const DEFAULTS = {
   timeoutSeconds: 300,
   idleTimeoutSeconds: 60,
   wsiKeyEnvVar: 'BCSS_API_KEY',
+  /** Real BCSS annotation documents are a few MB; 256 leaves a wide margin (issue 9, item 5). */
+  maxJsonMb: 256,
 } as const;
 
 /** Flags as commander hands them over: undefined when not given. */
@@ -61,6 +63,7 @@ export interface DownloadFlags {
   figshareConcurrency?: string;
   retries?: string;
   timeout?: string;
+  maxJsonMb?: string;
   encoding?: string;
   maskAlign?: string;
   config?: string;
@@ -313,6 +316,7 @@ export async function resolveDownloadOptions(
       ? DEFAULTS.timeoutSeconds * 1000
       : parseNumber(timeoutSeconds.value, '--timeout', (n) => n > 0 && n <= 86400, 'a positive number of seconds') * 1000;
   const idleTimeoutMs = (config.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
+  const maxJsonMb = int(flags.maxJsonMb, 'BCSS_MAX_JSON_MB', config.maxJsonMb, DEFAULTS.maxJsonMb, '--max-json-mb', 1, 512);
 
   const encodingText = pick<string>([flags.encoding, '--encoding'], [nonEmpty(env.BCSS_ENCODING), 'BCSS_ENCODING'], [config.encoding, 'config']).value ?? 'png';
   const encoding = encodingText.toLowerCase();
@@ -332,6 +336,9 @@ export async function resolveDownloadOptions(
     });
   }
   const credentials: Credentials = apiKey !== undefined ? { kind: 'api-key', apiKey } : { kind: 'anonymous' };
+  // Like the key, the GDC / figshare tokens come from the environment or the config file only.
+  const gdcToken = serviceToken(nonEmpty(env.BCSS_GDC_TOKEN) ?? config.gdcToken, 'BCSS_GDC_TOKEN (or config gdcToken)');
+  const figshareToken = serviceToken(nonEmpty(env.BCSS_FIGSHARE_TOKEN) ?? config.figshareToken, 'BCSS_FIGSHARE_TOKEN (or config figshareToken)');
 
   const dryRun = flags.dryRun === true;
   await checkOutDir(outDir, dryRun);
@@ -364,6 +371,9 @@ export async function resolveDownloadOptions(
       maxRetries: retries,
       headersTimeoutMs,
       idleTimeoutMs,
+      maxJsonBytes: maxJsonMb * 1024 * 1024,
+      ...(gdcToken === undefined ? {} : { gdcToken }),
+      ...(figshareToken === undefined ? {} : { figshareToken }),
       dryRun,
       failFast: flags.failFast === true || config.failFast === true,
       wsiKeyEnvVar: DEFAULTS.wsiKeyEnvVar,
@@ -373,4 +383,13 @@ export async function resolveDownloadOptions(
     login: flags.login === true,
     configPath: loaded.path,
   };
+}
+
+/** A service token: printable ASCII without spaces (it goes into an HTTP header as is). */
+function serviceToken(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,4096}$/.test(value)) {
+    throw new UsageError(`the token in ${what} contains spaces or characters a token never has`, { hint: 'Copy the token again from the service.' });
+  }
+  return value;
 }

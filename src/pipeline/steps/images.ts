@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
 import { readPngHeader, type PngHeader } from '../../geometry/png-header.js';
 import { readPngHeaderFromFile } from '../../geometry/png-header-file.js';
-import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
 import { EmptyBodyError, WrongContentError } from '../../transfer/content-errors.js';
 import type { Artifact } from '../artifacts.js';
+import { checkedOutputSize, regionByteCeiling } from '../geometry-sanity.js';
 import { isJpeg, readJpegSize } from '../jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
 import type { StepContext } from './step-context.js';
@@ -108,9 +108,12 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
     geometry.catch(() => undefined); // awaited in validate
     const url = remote.girder.regionUrl(itemId, bounds, options.resolution, options.encoding);
     const destPath = join(ctx.outDir, path);
+    const ceiling = regionByteCeiling(roi, options.resolution);
     const stored = await remote.transfer.download({
       url,
       lane: remote.girder.renderLane,
+      maxBytes: ceiling.bytes,
+      maxBytesReason: ceiling.reason,
       // The render slot is the DSA's: once a render's answer starts (with its length known, i.e.
       // the render is complete), the next render may begin while these bytes travel.
       releaseLaneOnHeaders: true,
@@ -120,7 +123,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
       syncDir: false,
       sniff: options.encoding === 'png' ? 'png' : 'any',
       validate: async (tempPath, got) => {
-        const expected = predictOutputSize(await geometry, bounds, options.resolution);
+        const expected = checkedOutputSize(await geometry, roi, options.resolution);
         await imageValidator(expected, options.encoding, what)(tempPath, got);
         if (early !== undefined) {
           const confirmed = await early.confirm();
@@ -128,7 +131,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
         }
       },
     });
-    const expected = predictOutputSize(await geometry, bounds, options.resolution);
+    const expected = checkedOutputSize(await geometry, roi, options.resolution);
     return {
       id: artifact.id,
       kind: 'images',

@@ -9,12 +9,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builtinClasses } from '../../catalog/index.js';
 import type { RoiRecord } from '../../catalog/types.js';
-import { predictOutputSize } from '../../geometry/region-size.js';
 import { explainGirderError } from '../../remote/girder-client.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { Artifact } from '../artifacts.js';
 import { sha256Hex } from '../hash-file.js';
 import type { LockEntry } from '../lock-file.js';
+import { checkedOutputSize } from '../geometry-sanity.js';
 import { convertMask } from '../mask-convert.js';
 import type { PixelSize } from './images.js';
 import { OBJECT_STORE_LANE } from '../types.js';
@@ -27,7 +27,8 @@ export async function maskTargetSize(ctx: StepContext, roi: RoiRecord): Promise<
   const slide = ctx.remote.slideFor(roi);
   try {
     const geometry = await ctx.remote.geometryFor(slide.itemId);
-    return predictOutputSize(geometry, { left: roi.xmin, top: roi.ymin, right: roi.xmax, bottom: roi.ymax }, resolution);
+    // Checked against the catalog: a lying /tiles must not size the mask (issue 9 item 9).
+    return checkedOutputSize(geometry, roi, resolution);
   } catch (err) {
     throw explainGirderError(err, `${roi.name} slide metadata`);
   }
@@ -47,6 +48,8 @@ export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<L
     url: file.downloadUrl,
     lane: 'figshare',
     redirectLane: OBJECT_STORE_LANE,
+    // The figshare token (private articles); dropped by the engine on the redirect to the object store.
+    ...remote.figshareAuth?.(),
     sniff: 'png',
     expectedBytes: file.size,
     expectedMd5: file.computedMd5,

@@ -15,7 +15,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { IntegrityError, UsageError } from '../../errors.js';
+import { checkGdcHit, isSafeBaseName } from '../../remote/gdc-checks.js';
 import type { GdcFileHit } from '../../remote/types.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { Artifact } from '../artifacts.js';
@@ -26,8 +27,6 @@ import type { StepContext } from './step-context.js';
 
 const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ITEM_ID = /^[0-9a-f]{24}$/i;
-const SAFE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const GDC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A soft failure: reported as a warning and counted as skipped, never as a failed run. */
 export class OptionalSourceUnavailable extends Error {
@@ -45,15 +44,37 @@ function shQuote(text: string): string {
 
 /** cmd.exe: inside double quotes `&|<>` are literal; `%` must be doubled, `"` cannot appear. */
 function batQuote(text: string): string {
-  if (text.includes('"') || /[\r\n]/.test(text)) throw new UsageError(`cannot write ${JSON.stringify(text)} into a .bat file`);
+  const control = [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (text.includes('"') || control) throw new UsageError(`cannot write ${JSON.stringify(text)} into a .bat file`);
   return `"${text.replace(/%/g, '%%')}"`;
 }
 
+/**
+ * Every slide a script names must have a 24-hex item id and a safe base name: the name becomes a
+ * path in the script, so a listing that names `../x` or carries a newline fails here, per slide.
+ */
 function checkSlides(slides: readonly SlideRef[]): void {
+  const bad: string[] = [];
   for (const s of slides) {
-    if (!ITEM_ID.test(s.itemId)) throw new UsageError(`DSA item id ${JSON.stringify(s.itemId)} is not 24 hex digits`);
+    if (!ITEM_ID.test(s.itemId)) bad.push(`item ${JSON.stringify(s.itemId).slice(0, 60)}: the id is not 24 hex digits`);
+    else if (!isSafeBaseName(s.name)) bad.push(`item ${s.itemId}: the name ${JSON.stringify(s.name).slice(0, 80)} is not a plain file name`);
   }
+  if (bad.length > 0) throw new IntegrityError(`refusing to write a download script for ${bad.length} slide(s) the DSA described unsafely: ${bad.join('; ')}`);
 }
+
+/**
+ * The run-time guard of the shell scripts: a name is a plain base name (the same rule as
+ * `isSafeBaseName`), checked again when the script runs, so an edited script or manifest cannot
+ * steer a write outside the folder. LC_ALL=C makes the bracket ranges byte ranges.
+ */
+const SH_SAFE_NAME = [
+  'safe_name() {',
+  '  case "$1" in',
+  "    ''|.*|-*|*..*|*[!A-Za-z0-9._-]*) return 1 ;;",
+  '  esac',
+  '  return 0',
+  '}',
+];
 
 export function buildGirderShellScript(apiUrl: string, slides: readonly SlideRef[], keyEnvVar: string, toolVersion: string): string {
   requireEnvVar(keyEnvVar);
@@ -64,17 +85,42 @@ export function buildGirderShellScript(apiUrl: string, slides: readonly SlideRef
     `# The API key is read from the environment variable ${keyEnvVar} when this script runs; it is never`,
     '# written into this file. girder-client receives it through GIRDER_API_KEY (its own fallback for',
     '# --api-key), so the key does not appear in the process list either.',
+    '# Each slide is downloaded into a fresh folder .bcss-wsi-<item id> and only its expected file is',
+    '# moved next to this script; an existing file is never overwritten.',
     '# The BCSS authors ask not to bulk-download slides from the public demo server: prefer',
     '# download_wsis_gdc.sh (the official GDC copies, checked against their md5).',
     'set -eu',
+    'LC_ALL=C',
+    'export LC_ALL',
     `if [ -z "\${${keyEnvVar}:-}" ]; then`,
     `  echo "download_wsis.sh: set ${keyEnvVar} to your DSA API key first (export ${keyEnvVar}=...)" >&2`,
     '  exit 1',
     'fi',
     `GIRDER_API_KEY="$${keyEnvVar}"`,
     'export GIRDER_API_KEY',
+    `API=${shQuote(apiUrl)}`,
     'DEST="$(cd "$(dirname "$0")" && pwd)"',
-    ...slides.map((s) => `girder-client --api-url ${shQuote(apiUrl)} download ${s.itemId} "$DEST"  # ${s.name.replace(/[\r\n]/g, ' ')}`),
+    'status=0',
+    ...SH_SAFE_NAME,
+    'fetch_item() {',
+    '  id="$1"; name="$2"',
+    '  if ! safe_name "$name"; then echo "REFUSED  $name: not a plain file name" >&2; status=1; return 0; fi',
+    '  case "$id" in *[!0-9a-fA-F]*|"") echo "REFUSED  $name: bad item id" >&2; status=1; return 0 ;; esac',
+    '  if [ -e "$DEST/$name" ] || [ -L "$DEST/$name" ]; then echo "exists   $name (left as it is)"; return 0; fi',
+    '  tmp="$DEST/.bcss-wsi-$id"',
+    '  if [ -e "$tmp" ] || [ -L "$tmp" ]; then echo "REFUSED  $name: $tmp already exists; remove it and rerun" >&2; status=1; return 0; fi',
+    '  mkdir "$tmp"',
+    '  if girder-client --api-url "$API" download "$id" "$tmp" && [ -f "$tmp/$name" ] && [ ! -L "$tmp/$name" ]; then',
+    '    if [ -e "$DEST/$name" ] || [ -L "$DEST/$name" ]; then echo "REFUSED  $name appeared meanwhile; not overwriting" >&2; status=1; return 0; fi',
+    '    mv "$tmp/$name" "$DEST/$name"',
+    '    rm -rf "$tmp"',
+    '    echo "ok       $name"',
+    '  else',
+    '    echo "FAILED   $name: girder-client did not produce this file (see $tmp; remove it and rerun)" >&2; status=1',
+    '  fi',
+    '}',
+    ...slides.map((s) => `fetch_item ${s.itemId} ${shQuote(s.name)}`),
+    'exit $status',
     '',
   ];
   return lines.join('\n');
@@ -88,6 +134,7 @@ export function buildGirderBatScript(apiUrl: string, slides: readonly SlideRef[]
     `rem Generated by bcss ${toolVersion}: downloads ${slides.length} BCSS whole-slide images from the DSA with girder-client.`,
     `rem The API key is read from the environment variable ${keyEnvVar} when this script runs; it is never`,
     'rem written into this file. girder-client receives it through GIRDER_API_KEY (its own fallback for --api-key).',
+    'rem Each slide goes to a fresh folder .bcss-wsi-<item id>; only its expected file is moved here, never over an existing one.',
     'rem The BCSS authors ask not to bulk-download slides from the public demo server; prefer the GDC manifest.',
     'setlocal',
     `if "%${keyEnvVar}%"=="" (`,
@@ -95,17 +142,45 @@ export function buildGirderBatScript(apiUrl: string, slides: readonly SlideRef[]
     '  exit /b 1',
     ')',
     `set "GIRDER_API_KEY=%${keyEnvVar}%"`,
-    ...slides.map((s) => `girder-client --api-url ${batQuote(apiUrl)} download ${s.itemId} "%~dp0."`),
-    'endlocal',
+    `set "API=${batQuote(apiUrl).slice(1, -1)}"`,
+    'set "DEST=%~dp0"',
+    'set STATUS=0',
+    ...slides.map((s) => `call :fetch ${s.itemId} ${s.name}`),
+    'exit /b %STATUS%',
+    '',
+    ':fetch',
+    'set "ID=%~1"',
+    'set "NAME=%~2"',
+    // An explicit character list: findstr's a-z ranges follow collation, not bytes.
+    'echo %NAME%| findstr /r /x "[0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ][0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-]*" >nul || (echo REFUSED  %NAME%: not a plain file name 1>&2 & set STATUS=1 & goto :eof)',
+    'echo %NAME%| findstr /c:".." >nul && (echo REFUSED  %NAME%: not a plain file name 1>&2 & set STATUS=1 & goto :eof)',
+    'if exist "%DEST%%NAME%" (echo exists   %NAME% & goto :eof)',
+    'set "TMPD=%DEST%.bcss-wsi-%ID%"',
+    'if exist "%TMPD%" (echo REFUSED  %NAME%: %TMPD% already exists; remove it and rerun 1>&2 & set STATUS=1 & goto :eof)',
+    'mkdir "%TMPD%"',
+    'girder-client --api-url "%API%" download %ID% "%TMPD%"',
+    'if not exist "%TMPD%\\%NAME%" (echo FAILED   %NAME%: girder-client did not produce this file 1>&2 & set STATUS=1 & goto :eof)',
+    'if exist "%DEST%%NAME%" (echo REFUSED  %NAME% appeared meanwhile; not overwriting 1>&2 & set STATUS=1 & goto :eof)',
+    'move "%TMPD%\\%NAME%" "%DEST%%NAME%" >nul',
+    'rmdir /s /q "%TMPD%"',
+    'echo ok       %NAME%',
+    'goto :eof',
     '',
   ];
   return lines.join('\r\n');
 }
 
-/** gdc-client's manifest format: `id filename md5 size state`, tab-separated, sorted by filename. */
+/**
+ * gdc-client's manifest format: `id filename md5 size state`, tab-separated, sorted by filename.
+ * Every field is checked again here (the caller has refused bad records already): a tab or newline
+ * in any of them would add a column or a row.
+ */
 export function buildGdcManifest(hits: readonly GdcFileHit[]): string {
+  for (const h of hits) {
+    const again = checkGdcHit({ file_id: h.fileId, file_name: h.fileName, md5sum: h.md5sum, file_size: h.fileSize, access: h.access, state: h.state, data_format: h.dataFormat });
+    if (!again.ok) throw new IntegrityError(`refusing to write GDC record ${JSON.stringify(h.fileName).slice(0, 80)} into gdc_manifest.txt: ${again.issue}`);
+  }
   const rows = [...hits]
-    .filter((h) => GDC_ID.test(h.fileId) && SAFE_FILE_NAME.test(h.fileName))
     .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))
     .map((h) => [h.fileId, h.fileName, h.md5sum, String(h.fileSize), h.state].join('\t'));
   return `${['id', 'filename', 'md5', 'size', 'state'].join('\t')}\n${rows.map((r) => `${r}\n`).join('')}`;
@@ -116,31 +191,52 @@ export function buildGdcShellScript(gdcUrl: string, toolVersion: string): string
     '#!/bin/sh',
     `# Generated by bcss ${toolVersion}: downloads the BCSS slides listed in gdc_manifest.txt from the NCI GDC`,
     '# (open access, no token needed) into this folder. Partial files resume (curl -C -) and every file is',
-    '# checked against the md5 in the manifest. Alternative: gdc-client download -m gdc_manifest.txt',
+    '# checked against the md5 in the manifest. Every row is checked before use (id, plain file name, md5,',
+    '# size), and a file that is already here with other content is never overwritten.',
+    '# Alternative: gdc-client download -m gdc_manifest.txt',
     'set -eu',
+    'LC_ALL=C',
+    'export LC_ALL',
     `GDC=${shQuote(gdcUrl.replace(/\/+$/, ''))}`,
     'DIR="$(cd "$(dirname "$0")" && pwd)"',
     'TAB="$(printf \'\\t\')"',
     'md5_of() {',
     '  if command -v md5sum >/dev/null 2>&1; then md5sum "$1" | cut -d" " -f1; else md5 -q "$1"; fi',
     '}',
+    ...SH_SAFE_NAME,
+    'row_ok() {',
+    '  safe_name "$name" || return 1',
+    '  [ "${#id}" = 36 ] && [ "${#md5}" = 32 ] || return 1',
+    '  case "$id" in *[!0-9a-fA-F-]*) return 1 ;; esac',
+    '  case "$md5" in *[!0-9a-fA-F]*) return 1 ;; esac',
+    '  case "$size" in ""|*[!0-9]*) return 1 ;; esac',
+    '  [ -z "$rest" ]',
+    '}',
     'status=0',
     'first=1',
-    'while IFS="$TAB" read -r id name md5 size state; do',
+    'while IFS="$TAB" read -r id name md5 size state rest; do',
     '  if [ "$first" = 1 ]; then first=0; continue; fi',
     '  [ -n "$id" ] || continue',
+    '  if ! row_ok; then echo "REFUSED  a manifest row with an unsafe name or malformed field: $(printf \'%s\' "$name" | tr -c \'A-Za-z0-9._-\' \'?\')" >&2; status=1; continue; fi',
     '  out="$DIR/$name"',
-    '  if [ -f "$out" ] && [ "$(md5_of "$out")" = "$md5" ]; then echo "ok       $name"; continue; fi',
-    '  if ! { [ -f "$out.partial" ] && [ "$(md5_of "$out.partial")" = "$md5" ]; }; then',
+    '  part="$out.partial"',
+    '  if [ -L "$out" ] || { [ -e "$out" ] && [ ! -f "$out" ]; }; then echo "REFUSED  $name: not a regular file; not touching it" >&2; status=1; continue; fi',
+    '  if [ -f "$out" ]; then',
+    '    if [ "$(md5_of "$out")" = "$md5" ]; then echo "ok       $name"; else echo "REFUSED  $name exists with other content; not overwriting it (move it away and rerun)" >&2; status=1; fi',
+    '    continue',
+    '  fi',
+    '  if [ -L "$part" ] || { [ -e "$part" ] && [ ! -f "$part" ]; }; then echo "REFUSED  $part: not a regular file; not touching it" >&2; status=1; continue; fi',
+    '  if ! { [ -f "$part" ] && [ "$(md5_of "$part")" = "$md5" ]; }; then',
     '    echo "fetching $name ($size bytes)"',
-    '    if ! curl -fL --retry 5 --retry-delay 5 -C - -o "$out.partial" "$GDC/data/$id"; then',
+    '    if ! curl -fL --proto =https,http --retry 5 --retry-delay 5 --max-filesize "$size" -C - -o "$part" "$GDC/data/$id"; then',
     '      echo "FAILED   $name (rerun this script to resume)" >&2; status=1; continue',
     '    fi',
     '  fi',
-    '  if [ "$(md5_of "$out.partial")" = "$md5" ]; then',
-    '    mv "$out.partial" "$out"; echo "ok       $name"',
+    '  if [ "$(md5_of "$part")" = "$md5" ]; then',
+    '    if [ -e "$out" ] || [ -L "$out" ]; then echo "REFUSED  $name appeared meanwhile; not overwriting" >&2; status=1; continue; fi',
+    '    mv "$part" "$out"; echo "ok       $name"',
     '  else',
-    '    echo "MD5 MISMATCH $name: removing the partial file; rerun to fetch it again" >&2; rm -f "$out.partial"; status=1',
+    '    echo "MD5 MISMATCH $name: removing the partial file; rerun to fetch it again" >&2; rm -f "$part"; status=1',
     '  fi',
     'done < "$DIR/gdc_manifest.txt"',
     'exit $status',
@@ -196,31 +292,50 @@ export async function writeWsiScript(ctx: StepContext, artifact: Artifact, toolV
     }
     case 'gdc-sh':
       return { entry: await writeGenerated(ctx, target, buildGdcShellScript(options.gdcUrl, toolVersion)) };
-    case 'gdc-manifest': {
-      const names: string[] = [];
-      const unresolved: string[] = [];
-      for (const roi of options.rois) {
-        try {
-          names.push(remote.slideFor(roi).name);
-        } catch {
-          unresolved.push(roi.name);
-        }
-      }
-      let lookup;
-      try {
-        lookup = await remote.gdcLookup(names);
-      } catch (err) {
-        throw new OptionalSourceUnavailable(`GDC lookup failed, so no gdc_manifest.txt was written: ${(err as Error).message}`);
-      }
-      const problems = [
-        ...unresolved.map((n) => `${n} (slide not resolved on the DSA)`),
-        ...lookup.missing.map((n) => `${n} (not found on the GDC)`),
-        ...lookup.ambiguous.map((n) => `${n} (several GDC files)`),
-      ];
-      const entry = await writeGenerated(ctx, target, buildGdcManifest([...lookup.files.values()]));
-      if (problems.length === 0) return { entry };
-      // Still useful for the slides that were found, but not locked, so a rerun tries again.
-      return { entry: null, warning: `gdc_manifest.txt lacks ${problems.length} slide(s): ${problems.join(', ')}` };
+    case 'gdc-manifest':
+      return writeGdcManifest(ctx, target);
+  }
+}
+
+/**
+ * The GDC manifest. Slides not found (or not resolved) leave it incomplete: a warning, and it is not
+ * locked, so a rerun tries again. A record whose fields do not have their real shape is refused:
+ * the manifest is written without it and the artifact fails, naming each slide and field.
+ */
+async function writeGdcManifest(ctx: StepContext, target: Artifact & { path: string }): Promise<ScriptOutcome> {
+  const { options, remote } = ctx;
+  const names: string[] = [];
+  const unresolved: string[] = [];
+  const unsafe: string[] = [];
+  for (const roi of options.rois) {
+    try {
+      const name = remote.slideFor(roi).name;
+      if (isSafeBaseName(name)) names.push(name);
+      else unsafe.push(`${roi.name}: the DSA names its slide ${JSON.stringify(name).slice(0, 80)}, not a plain file name`);
+    } catch {
+      unresolved.push(roi.name);
     }
   }
+  let lookup;
+  try {
+    lookup = await remote.gdcLookup(names);
+  } catch (err) {
+    throw new OptionalSourceUnavailable(`GDC lookup failed, so no gdc_manifest.txt was written: ${(err as Error).message}`);
+  }
+  const problems = [
+    ...unresolved.map((n) => `${n} (slide not resolved on the DSA)`),
+    ...lookup.missing.map((n) => `${n} (not found on the GDC)`),
+    ...lookup.ambiguous.map((n) => `${n} (several GDC files)`),
+  ];
+  const refused = [...unsafe, ...lookup.refused.map((r) => `${JSON.stringify(r.name).slice(0, 80)}: GDC record refused, ${r.issue}`)];
+  const entry = await writeGenerated(ctx, target, buildGdcManifest([...lookup.files.values()]));
+  if (refused.length > 0) {
+    throw new IntegrityError(`gdc_manifest.txt: ${refused.length} slide record(s) refused and left out: ${refused.join('; ')}`, {
+      path: target.path,
+      hint: 'The GDC (or DSA) answer carries values no real record has; check --gdc-url / --api-url. The manifest holds the valid records only and is not marked complete.',
+    });
+  }
+  if (problems.length === 0) return { entry };
+  // Still useful for the slides that were found, but not locked, so a rerun tries again.
+  return { entry: null, warning: `gdc_manifest.txt lacks ${problems.length} slide(s): ${problems.join(', ')}` };
 }
