@@ -28,8 +28,17 @@ export interface ServerOptions {
   port?: number;
   /** When set, all data is private to the first user, who owns this API key: anonymous → 401. */
   apiKey?: string;
-  /** Accounts for Basic login; default one user `demo` / `demo`. */
+  /** Private mode: the `X-Auth-Token` every GDC route requires (default: the API key). */
+  gdcToken?: string;
+  /** Private mode: the `Authorization: token …` every figshare route requires (default: the API key). */
+  figshareToken?: string;
+  /** Accounts for Basic login; default one user `demo` (password: see `password`). */
   users?: GirderUserSpec[];
+  /**
+   * Basic-login password of the default user `demo`. Public mode: default `demo`. Private mode: no
+   * default, so Basic login answers 401 `Login failed.` and only the API key opens the data.
+   */
+  password?: string;
   faults?: FaultOptions;
   /** Region size limits (pixel cap, streaming threshold, strip size). */
   regionLimits?: Partial<RegionLimits>;
@@ -140,7 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const faults = new FaultInjector(options.faults ?? {}, realClock);
   const store = new GirderStore(options.dataset, { maxOpenSlides: options.maxOpenSlides });
-  const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, now: options.now });
+  const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, password: options.password, now: options.now });
   const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits });
   const log = new RequestLog();
   const faultOfRequest = new WeakMap<IncomingMessage, FaultKind>();
@@ -253,8 +262,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = address.port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   origin = `http://${shownHost}:${port}`;
-  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare` }));
-  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc` }));
+  // Private mode guards all three services, each with a credential in its own form.
+  const priv = auth.privateMode ? (options.apiKey as string) : undefined;
+  const figshareToken = priv === undefined ? undefined : options.figshareToken || priv;
+  const gdcToken = priv === undefined ? undefined : options.gdcToken || priv;
+  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare`, privateToken: figshareToken }));
+  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc`, privateToken: gdcToken }));
 
   let closing: Promise<void> | null = null;
   return {

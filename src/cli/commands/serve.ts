@@ -7,6 +7,7 @@ import type { FaultOptions } from '../../server/faults.js';
 import type { RequestLogEntry } from '../../server/request-log.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { DEFAULT_API_KEY_ENV, DEFAULT_FIGSHARE_TOKEN_ENV, DEFAULT_GDC_TOKEN_ENV, readServeSecrets } from './serve-secrets.js';
 
 interface ServeFlags {
   demo?: boolean;
@@ -18,13 +19,15 @@ interface ServeFlags {
   slides?: string;
   cacheDir?: string;
   apiKeyEnv?: string;
+  passwordEnv?: string;
+  gdcTokenEnv?: string;
+  figshareTokenEnv?: string;
   faults?: string;
   maxRegionPixels?: string;
   logRequests?: boolean;
   json?: boolean;
 }
 
-const DEFAULT_API_KEY_ENV = 'BCSS_SERVE_API_KEY';
 
 const HELP = `
 The server speaks three protocols on one port, each under its own base URL:
@@ -49,8 +52,16 @@ ids such as TCGA-A1-A0SK, or short forms A1-A0SK); --cache-dir DIR holds rendere
 
 Private mode: set an API key in an environment variable (never on the command line, where other
 users of the machine can read it). --api-key-env VAR names the variable (default ${DEFAULT_API_KEY_ENV});
-when it is set, all data belongs to the user "demo" (password "demo"), anonymous calls get 401
-and other users 403. Without it the data is public. Basic login: demo / demo.
+when it is set, all data belongs to the user "demo" and every route of every service wants a
+credential in that service's own form:
+  girder    a token from POST /api_key/token?key=<key> (Girder-Token header); anonymous → 401
+  gdc       X-Auth-Token: <token>               (default: the API key; --gdc-token-env VAR)
+  figshare  Authorization: token <token>        (default: the API key; --figshare-token-env VAR)
+Without a credential GDC and figshare answer 403 JSON, as they do for guarded data. There is no
+built-in password in private mode: Basic login (GET /user/authentication) fails with 401 unless
+--password-env VAR names a variable holding the password of "demo". Without a key the data is
+public and Basic login is demo / demo. Default token variables: ${DEFAULT_GDC_TOKEN_ENV},
+${DEFAULT_FIGSHARE_TOKEN_ENV}. See docs/security-serve.md.
 
 Faults (seeded, reproducible): --faults takes JSON or @file.json, e.g.
   {"seed": 7, "girder": {"error503": 0.1, "rateLimit429": 0.05, "latencyMs": 200},
@@ -125,6 +136,9 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
     .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
     .option('--api-key-env <var>', `private mode: read the API key from this environment variable (default ${DEFAULT_API_KEY_ENV})`)
+    .option('--password-env <var>', 'private mode: Basic-login password of "demo" from this environment variable (none by default)')
+    .option('--gdc-token-env <var>', `private mode: the GDC X-Auth-Token from this variable (default ${DEFAULT_GDC_TOKEN_ENV}, else the API key)`)
+    .option('--figshare-token-env <var>', `private mode: the figshare token from this variable (default ${DEFAULT_FIGSHARE_TOKEN_ENV}, else the API key)`)
     .option('--faults <json>', 'fault injection settings as JSON or @file.json')
     .option('--max-region-pixels <n>', 'refuse tiles/region outputs above this many pixels (default 268435456)')
     .option('--log-requests', 'print one line per request on stderr')
@@ -148,12 +162,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
         throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
       }
-      const keyVar = flags.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyVar)) throw new UsageError(`--api-key-env expects a variable name, not "${keyVar}"`);
-      const apiKey = ctx.env[keyVar] || undefined;
-      if (flags.apiKeyEnv !== undefined && apiKey === undefined) {
-        throw new UsageError(`--api-key-env ${keyVar}: that environment variable is not set or empty`);
-      }
+      const { apiKey, keyVar, password, gdcToken, figshareToken } = readServeSecrets(flags, ctx.env);
       const faults = flags.faults === undefined ? undefined : await parseFaults(flags.faults, ctx.cwd);
 
       let dataset;
@@ -175,6 +184,9 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
           host: flags.host,
           port,
           apiKey,
+          password,
+          gdcToken,
+          figshareToken,
           faults,
           regionLimits: maxRegionPixels === undefined ? undefined : { maxRegionPixels },
           onRequest: flags.logRequests
