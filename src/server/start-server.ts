@@ -32,6 +32,11 @@ export interface ServerOptions {
   gdcToken?: string;
   /** Private mode: the `Authorization: token …` every figshare route requires (default: the API key). */
   figshareToken?: string;
+  /**
+   * Private mode only: services left public, as on the real BCSS hosts where only the DSA wants a
+   * key. For programmatic use (tests of a Girder-only key); the CLI always guards all three.
+   */
+  openServices?: Array<'figshare' | 'gdc'>;
   /** Accounts for Basic login; default one user `demo` (password: see `password`). */
   users?: GirderUserSpec[];
   /**
@@ -264,8 +269,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   origin = `http://${shownHost}:${port}`;
   // Private mode guards all three services, each with a credential in its own form.
   const priv = auth.privateMode ? (options.apiKey as string) : undefined;
-  const figshareToken = priv === undefined ? undefined : options.figshareToken || priv;
-  const gdcToken = priv === undefined ? undefined : options.gdcToken || priv;
+  const open = new Set(options.openServices ?? []);
+  const figshareToken = priv === undefined || open.has('figshare') ? undefined : options.figshareToken || priv;
+  const gdcToken = priv === undefined || open.has('gdc') ? undefined : options.gdcToken || priv;
   handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare`, privateToken: figshareToken }));
   handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc`, privateToken: gdcToken }));
 

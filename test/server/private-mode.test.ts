@@ -236,4 +236,17 @@ describe('private mode: every route of every service wants its own credential', 
       await pub.close();
     }
   });
+
+  test('openServices (programmatic only) leaves named services public, as on the real BCSS hosts; the others stay guarded', async () => {
+    const fx = await fixture();
+    const mixed = await startServer({ dataset: { ...fx.dataset, figshare: synthetic.figshare, gdc: synthetic.gdc }, apiKey: KEY, openServices: ['figshare'] });
+    try {
+      assert.equal((await get(`${mixed.urls.figshare}/articles/${synthetic.figshare.articleId}/files`)).status, 200);
+      assert.equal((await get(`${mixed.urls.gdc}/files`)).status, 403);
+      assert.equal((await get(`${mixed.urls.gdc}/files`, { headers: { 'X-Auth-Token': KEY } })).status, 200, 'the GDC token defaults to the key');
+      assert.equal((await get(`${mixed.urls.girder}/item?folderId=${IDS.publicFolder}`)).status, 401);
+    } finally {
+      await mixed.close();
+    }
+  });
 });

@@ -134,7 +134,12 @@ describe('bcss serve', () => {
     const dir = await mkdtemp(join(tmpdir(), 'bcss-serve-data-'));
     try {
       await symlink(SLIDE_PATH, join(dir, 'CMU-1-Small-Region.svs'));
-      const run = runServe(['--data', dir, '--log-requests']);
+      // The link leads outside the folder: refused (and reported) unless --follow-symlinks.
+      const refused = runServe(['--data', dir]);
+      const { error } = await refused.done;
+      assert.ok(error instanceof UsageError && /refused as symlinks/.test(error.message), String(error));
+      assert.match(refused.stderr(), /bcss serve: refused CMU-1-Small-Region\.svs: it is a symlink to .+--follow-symlinks/);
+      const run = runServe(['--data', dir, '--log-requests', '--follow-symlinks']);
       const lines = await run.lines(3);
       assert.equal(lines.length, 3, 'no rois line without an ROI table');
       const api = (lines[0] ?? '').slice('girder '.length);
@@ -178,7 +183,7 @@ describe('bcss serve', () => {
     const { error } = await run.done;
     assert.ok(error instanceof CommanderError);
     const help = run.stdout();
-    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--api-key-env', '--password-env', '--gdc-token-env', '--figshare-token-env', '--faults', '--json']) {
+    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--api-key-env', '--password-env', '--gdc-token-env', '--figshare-token-env', '--follow-symlinks', '--faults', '--json']) {
       assert.ok(help.includes(option), option);
     }
     assert.match(help, /Examples:/);

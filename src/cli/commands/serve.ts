@@ -25,6 +25,7 @@ interface ServeFlags {
   faults?: string;
   maxRegionPixels?: string;
   logRequests?: boolean;
+  followSymlinks?: boolean;
   json?: boolean;
 }
 
@@ -43,7 +44,8 @@ On start it prints exactly these lines on stdout, then keeps serving until Ctrl-
 Data (pick one):
   --demo             the deterministic demo: the 151 BCSS slides as virtual slides, one seeded
                      annotation and mask per ROI (default when neither option is given)
-  --data DIR         a folder of real .svs/.tif slides (+ <slide>.json annotations)
+  --data DIR         a folder of real .svs/.tif slides (+ <slide>.json annotations); a file whose
+                     symlink leads outside DIR is refused (and reported) unless --follow-symlinks
 
 Demo options: --scale F shrinks slides, ROIs and masks (0 < F <= 1, default 1); --seed N changes
 every generated value (default 1); --slides LIST keeps only some ROIs (comma-separated names, case
@@ -134,6 +136,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--scale <f>', 'demo: shrink factor for slides, ROIs and masks, 0 < f <= 1 (default 1)')
     .option('--seed <n>', 'demo: seed of all generated values (default 1)')
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
+    .option('--follow-symlinks', 'data: also serve files whose symlinks lead outside the --data folder (refused by default)')
     .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
     .option('--api-key-env <var>', `private mode: read the API key from this environment variable (default ${DEFAULT_API_KEY_ENV})`)
     .option('--password-env <var>', 'private mode: Basic-login password of "demo" from this environment variable (none by default)')
@@ -168,7 +171,10 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       let dataset;
       if (flags.data !== undefined) {
         const { loadDataDir } = await import('../../server/data-dir/data-dir-dataset.js');
-        dataset = await loadDataDir(resolve(ctx.cwd, flags.data));
+        dataset = await loadDataDir(resolve(ctx.cwd, flags.data), {
+          followSymlinks: flags.followSymlinks === true,
+          log: (message) => ctx.stderr.write(`bcss serve: ${message}\n`),
+        });
       } else {
         const cacheRoot = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), '.cache');
         const cacheDir = flags.cacheDir === undefined ? join(cacheRoot, 'bcss', 'serve') : resolve(ctx.cwd, flags.cacheDir);
