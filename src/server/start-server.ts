@@ -9,6 +9,7 @@ import { GirderAuth, type GirderUserSpec } from './girder/auth.js';
 import { createGirderHandler } from './girder/girder-handler.js';
 import { DEFAULT_REGION_LIMITS, RegionService, type RegionLimits } from './girder/region-service.js';
 import { GirderStore } from './girder/store.js';
+import { DEFAULT_RENDER_MEMORY_MB, RenderBudget } from './render-budget.js';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { girderJson } from './http/girder-json.js';
 import { challengePage, cherryPyErrorPage, maintenancePage, proxyErrorPage } from './http/html-pages.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   faults?: FaultOptions;
   /** Region size limits (pixel cap, streaming threshold, strip size). */
   regionLimits?: Partial<RegionLimits>;
+  /** Memory budget of tiles/region renders in MiB (default 768); more waits in a queue. */
+  renderMemoryMb?: number;
   /** Open slide sources kept for reuse, least recently used closed first (default 8). */
   maxOpenSlides?: number;
   /** Largest accepted request body (default 8 MiB; larger → 413). */
@@ -155,7 +158,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const faults = new FaultInjector(options.faults ?? {}, realClock);
   const store = new GirderStore(options.dataset, { maxOpenSlides: options.maxOpenSlides });
   const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, password: options.password, now: options.now });
-  const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits });
+  const budget = new RenderBudget({ capacityBytes: (options.renderMemoryMb ?? DEFAULT_RENDER_MEMORY_MB) * 1024 * 1024 });
+  const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits }, budget);
   const log = new RequestLog();
   const faultOfRequest = new WeakMap<IncomingMessage, FaultKind>();
   const handlers = new Map<ServiceName, ServiceHandler>();

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import type { FaultOptions } from '../../server/faults.js';
 import type { RequestLogEntry } from '../../server/request-log.js';
 import type { CliContext } from '../context.js';
+import { DEFAULT_RENDER_MEMORY_MB } from '../../server/render-budget.js';
 import { EXIT } from '../exit-codes.js';
 import { DEFAULT_API_KEY_ENV, DEFAULT_FIGSHARE_TOKEN_ENV, DEFAULT_GDC_TOKEN_ENV, readServeSecrets } from './serve-secrets.js';
 
@@ -24,6 +25,7 @@ interface ServeFlags {
   figshareTokenEnv?: string;
   faults?: string;
   maxRegionPixels?: string;
+  renderMemoryMb?: string;
   logRequests?: boolean;
   followSymlinks?: boolean;
   json?: boolean;
@@ -144,6 +146,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--figshare-token-env <var>', `private mode: the figshare token from this variable (default ${DEFAULT_FIGSHARE_TOKEN_ENV}, else the API key)`)
     .option('--faults <json>', 'fault injection settings as JSON or @file.json')
     .option('--max-region-pixels <n>', 'refuse tiles/region outputs above this many pixels (default 268435456)')
+    .option('--render-memory-mb <n>', `memory budget of region renders in MiB; more requests wait in a queue (default ${DEFAULT_RENDER_MEMORY_MB})`)
     .option('--log-requests', 'print one line per request on stderr')
     .option('--json', 'print the URLs as one JSON object instead of lines')
     .addHelpText('after', HELP)
@@ -162,6 +165,8 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       if (flags.slides !== undefined && (slides ?? []).length === 0) throw new UsageError('--slides needs at least one name');
       const maxRegionPixels =
         flags.maxRegionPixels === undefined ? undefined : parseInteger(flags.maxRegionPixels, '--max-region-pixels', 1, Number.MAX_SAFE_INTEGER);
+      const renderMemoryMb =
+        flags.renderMemoryMb === undefined ? undefined : parseInteger(flags.renderMemoryMb, '--render-memory-mb', 16, 1024 * 1024);
       if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
         throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
       }
@@ -195,6 +200,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
           figshareToken,
           faults,
           regionLimits: maxRegionPixels === undefined ? undefined : { maxRegionPixels },
+          renderMemoryMb,
           onRequest: flags.logRequests
             ? (e) => ctx.stderr.write(flags.json ? `${JSON.stringify(e)}\n` : formatEntry(e))
             : undefined,
