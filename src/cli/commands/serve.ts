@@ -67,6 +67,10 @@ built-in password in private mode: Basic login (GET /user/authentication) fails 
 public and Basic login is demo / demo. Default token variables: ${DEFAULT_GDC_TOKEN_ENV},
 ${DEFAULT_FIGSHARE_TOKEN_ENV}. See docs/security-serve.md.
 
+Memory: tiles/region renders wait in a queue until their estimated memory fits the budget
+(--render-memory-mb, default ${DEFAULT_RENDER_MEMORY_MB} MiB) and hold it until the answer has been sent; small
+renders always find room, so a thumbnail never waits behind huge regions.
+
 Faults (seeded, reproducible): --faults takes JSON or @file.json, e.g.
   {"seed": 7, "girder": {"error503": 0.1, "rateLimit429": 0.05, "latencyMs": 200},
    "figshare": {"truncateBody": 0.2}, "gdc": {"bandwidthBytesPerSec": 1000000}}
@@ -82,6 +86,8 @@ Examples:
   bcss serve --demo --scale 0.1 --slides A1-A0SK,A2-A0CM --port 0
   bcss serve --data ./my-slides --json
   BCSS_SERVE_API_KEY=$(openssl rand -hex 20) bcss serve --demo
+  BCSS_SERVE_API_KEY=… MY_PW=… bcss serve --data ./my-slides --password-env MY_PW
+  bcss serve --demo --render-memory-mb 512
   bcss serve --demo --faults '{"girder": {"error503": 0.2}}' --log-requests
 `;
 
