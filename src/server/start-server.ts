@@ -9,6 +9,7 @@ import { GirderAuth, type GirderUserSpec } from './girder/auth.js';
 import { createGirderHandler } from './girder/girder-handler.js';
 import { DEFAULT_REGION_LIMITS, RegionService, type RegionLimits } from './girder/region-service.js';
 import { GirderStore } from './girder/store.js';
+import { DEFAULT_RENDER_MEMORY_MB, RenderBudget } from './render-budget.js';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { girderJson } from './girder/girder-json.js';
 import { challengePage, cherryPyErrorPage, maintenancePage, proxyErrorPage } from './http/html-pages.js';
@@ -28,11 +29,27 @@ export interface ServerOptions {
   port?: number;
   /** When set, all data is private to the first user, who owns this API key: anonymous → 401. */
   apiKey?: string;
-  /** Accounts for Basic login; default one user `demo` / `demo`. */
+  /** Private mode: the `X-Auth-Token` every GDC route requires (default: the API key). */
+  gdcToken?: string;
+  /** Private mode: the `Authorization: token …` every figshare route requires (default: the API key). */
+  figshareToken?: string;
+  /**
+   * Private mode only: services left public, as on the real BCSS hosts where only the DSA wants a
+   * key. For programmatic use (tests of a Girder-only key); the CLI always guards all three.
+   */
+  openServices?: Array<'figshare' | 'gdc'>;
+  /** Accounts for Basic login; default one user `demo` (password: see `password`). */
   users?: GirderUserSpec[];
+  /**
+   * Basic-login password of the default user `demo`. Public mode: default `demo`. Private mode: no
+   * default, so Basic login answers 401 `Login failed.` and only the API key opens the data.
+   */
+  password?: string;
   faults?: FaultOptions;
   /** Region size limits (pixel cap, streaming threshold, strip size). */
   regionLimits?: Partial<RegionLimits>;
+  /** Memory budget of tiles/region renders in MiB (default 768); more waits in a queue. */
+  renderMemoryMb?: number;
   /** Open slide sources kept for reuse, least recently used closed first (default 8). */
   maxOpenSlides?: number;
   /** Largest accepted request body (default 8 MiB; larger → 413). */
@@ -148,8 +165,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const faults = new FaultInjector(options.faults ?? {}, realClock);
   const store = new GirderStore(options.dataset, { maxOpenSlides: options.maxOpenSlides });
-  const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, now: options.now });
-  const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits });
+  const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, password: options.password, now: options.now });
+  const budget = new RenderBudget({ capacityBytes: (options.renderMemoryMb ?? DEFAULT_RENDER_MEMORY_MB) * 1024 * 1024 });
+  const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits }, budget);
   const log = new RequestLog();
   const faultOfRequest = new WeakMap<IncomingMessage, FaultKind>();
   const handlers = new Map<ServiceName, ServiceHandler>();
@@ -261,8 +279,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = address.port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   origin = `http://${shownHost}:${port}`;
-  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare` }));
-  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc` }));
+  // Private mode guards all three services, each with a credential in its own form.
+  const priv = auth.privateMode ? (options.apiKey as string) : undefined;
+  const open = new Set(options.openServices ?? []);
+  const figshareToken = priv === undefined || open.has('figshare') ? undefined : options.figshareToken || priv;
+  const gdcToken = priv === undefined || open.has('gdc') ? undefined : options.gdcToken || priv;
+  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare`, privateToken: figshareToken }));
+  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc`, privateToken: gdcToken }));
 
   let closing: Promise<void> | null = null;
   return {

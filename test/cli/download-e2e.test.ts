@@ -40,7 +40,7 @@ describe('bcss download / verify through the CLI', () => {
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });
-    privateServer = await startServer({ dataset, port: 0, apiKey: KEY });
+    privateServer = await startServer({ dataset, port: 0, apiKey: KEY, openServices: ['figshare', 'gdc'] });
   });
   after(async () => {
     await server.close();

@@ -287,7 +287,7 @@ describe('bcss download against the demo server', () => {
 
 describe('bcss download: private data and faults', () => {
   test('private data: no key → AuthError; with the key it works and the key is in no file', async () => {
-    const priv = await startServer({ dataset, port: 0, apiKey: API_KEY });
+    const priv = await startServer({ dataset, port: 0, apiKey: API_KEY, openServices: ['figshare', 'gdc'] });
     try {
       const denied = await freshOut();
       await assert.rejects(runDownload(options(priv, { outDir: denied }), hooks), AuthError);

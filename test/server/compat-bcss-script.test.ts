@@ -80,7 +80,8 @@ describe('the BCSS download script, replayed (A15)', () => {
   let state: ScriptState;
   before(async () => {
     data = await loadCompatDataset(SLIDES_TO_KEEP);
-    server = await startCompatServer(data.dataset, { apiKey: API_KEY });
+    // Private mode has no built-in password: the WSI-script test logs in with one configured here.
+    server = await startCompatServer(data.dataset, { apiKey: API_KEY, password: 'demo' });
     // configs.py: APIURL ends with a slash, so '/item/…' paths go out as '//item/…'.
     apiUrl = `${server.urls.girder}/`;
     assert.ok(data.dataset.roiTablePath);
@@ -166,11 +167,14 @@ describe('the BCSS download script, replayed (A15)', () => {
       const link = row.mask_link as string;
       assert.ok(link.startsWith(`${FIGSHARE_DOWNLOAD_HOST}/files/`), link);
       const local = link.replace(FIGSHARE_DOWNLOAD_HOST, `${origin.origin}/figshare/ndownloader`);
-      const hop = await fetch(local, { redirect: 'manual' });
+      // This server is private, so figshare wants its token too (it defaults to the API key).
+      const auth = { Authorization: `token ${API_KEY}` };
+      assert.equal((await fetch(local, { redirect: 'manual' })).status, 403, 'private mode: no token, no redirect');
+      const hop = await fetch(local, { redirect: 'manual', headers: auth });
       assert.equal(hop.status, 302);
       assert.ok(hop.headers.get('location'));
       await hop.arrayBuffer();
-      const res = await fetch(local);
+      const res = await fetch(local, { headers: auth });
       assert.equal(res.status, 200);
       assert.ok(res.redirected);
       const png = Buffer.from(await res.arrayBuffer());

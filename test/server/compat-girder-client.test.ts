@@ -244,7 +244,8 @@ describe('girder-client download against the demo server (private mode, --api-ke
   let item: ServedItem;
   before(async () => {
     data = await loadCompatDataset(['TCGA-A1-A0SK', 'TCGA-A8-A07C']);
-    server = await startCompatServer(data.dataset, { apiKey: KEY });
+    // Private mode has no built-in password; this server configures one for the Basic-login test.
+    server = await startCompatServer(data.dataset, { apiKey: KEY, password: 'demo' });
     item = data.dataset.items[1] as ServedItem;
   });
   after(async () => {

@@ -431,7 +431,7 @@ export async function loadCompatDataset(slides?: string[]): Promise<CompatDatase
 
 export function startCompatServer(
   dataset: ServedDataset,
-  options: { apiKey?: string; users?: GirderUserSpec[]; faults?: FaultOptions } = {},
+  options: { apiKey?: string; password?: string; users?: GirderUserSpec[]; faults?: FaultOptions } = {},
 ): Promise<RunningServer> {
   return startServer({ dataset, port: 0, ...options });
 }

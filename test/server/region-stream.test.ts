@@ -69,3 +69,32 @@ describe('huge regions are rendered in strips (bounded memory) with the same res
     assert.ok(sum / ra.data.length < 1, `mean difference ${sum / ra.data.length}`);
   });
 });
+
+describe('a slow reader of a huge region keeps no one else waiting (issue 9, item 7)', () => {
+  test('with one render worker, a streamed region nobody reads does not block a small region', async () => {
+    const { request } = await import('node:http');
+    const server = await startFixtureServer({
+      regionLimits: { streamAbovePixels: 10_000, maxStripPixels: 30_000 },
+      faults: { girder: { renderConcurrency: 1 } },
+      renderMemoryMb: 16,
+    });
+    try {
+      const big = `${server.urls.girder}/item/${IDS.slideItem}/tiles/region?left=0&top=0&right=2220&bottom=2967&magnification=40&encoding=PNG`;
+      // Open the stream and never read it: the socket's buffers fill and the server must wait.
+      const stalled = request(big);
+      const headers = new Promise<void>((resolve) => stalled.once('response', (res) => (res.pause(), resolve())));
+      stalled.end();
+      await headers;
+      // Liveness, not speed: before the fix the small render waited for the stalled one forever.
+      const small = await Promise.race([
+        get(`${server.urls.girder}/item/${IDS.slideItem}/tiles/region?left=0&top=0&right=64&bottom=64`),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 10_000).unref()),
+      ]);
+      assert.notEqual(small, 'blocked', 'the small region waited behind a stream nobody reads');
+      assert.equal(small === 'blocked' ? 0 : small.status, 200);
+      stalled.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -99,6 +99,33 @@ describe('bcss serve', () => {
     });
     assert.equal(token.status, 200);
     assert.ok(!priv.stdout().includes(key) && !priv.stderr().includes(key), 'the key is never printed');
+    const demo = await fetch(`${api}/user/authentication`, { headers: { Authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` } });
+    assert.equal(demo.status, 401, 'no built-in password in private mode');
+    const gdc = ((await priv.lines(3))[2] ?? '').slice('gdc '.length);
+    assert.equal((await fetch(`${gdc}/files`)).status, 403, 'GDC is private too');
+    assert.equal((await fetch(`${gdc}/files`, { headers: { 'X-Auth-Token': key } })).status, 200, 'its token defaults to the key');
+    priv.abort();
+    assert.equal((await priv.done).exitCode, 0);
+  });
+
+  test('--password-env, --gdc-token-env and --figshare-token-env read their secrets from the environment', async () => {
+    const key = 'S'.repeat(40);
+    const env = { MY_KEY: key, MY_PW: 'pw-from-env', MY_GDC: 'g'.repeat(20), MY_FS: 'f'.repeat(20) };
+    const args = ['--demo', '--scale', '0.05', '--slides', 'A1-A0SK', '--cache-dir', cacheDir, '--api-key-env', 'MY_KEY'];
+    const priv = runServe([...args, '--password-env', 'MY_PW', '--gdc-token-env', 'MY_GDC', '--figshare-token-env', 'MY_FS'], env);
+    const [girderLine, figshareLine, gdcLine] = await priv.lines(3);
+    const api = (girderLine ?? '').slice('girder '.length);
+    const login = (pw: string): Promise<Response> =>
+      fetch(`${api}/user/authentication`, { headers: { Authorization: `Basic ${Buffer.from(`demo:${pw}`).toString('base64')}` } });
+    assert.equal((await login('pw-from-env')).status, 200);
+    assert.equal((await login('demo')).status, 401);
+    const gdc = (gdcLine ?? '').slice('gdc '.length);
+    assert.equal((await fetch(`${gdc}/files`, { headers: { 'X-Auth-Token': key } })).status, 403, 'the key is not the GDC token once one is set');
+    assert.equal((await fetch(`${gdc}/files`, { headers: { 'X-Auth-Token': env.MY_GDC } })).status, 200);
+    const fs = (figshareLine ?? '').slice('figshare '.length);
+    assert.equal((await fetch(`${fs}/articles/7193138/files`, { headers: { Authorization: `token ${env.MY_FS}` } })).status, 200);
+    assert.equal((await fetch(`${fs}/articles/7193138/files`, { headers: { Authorization: `token ${key}` } })).status, 403);
+    for (const secret of Object.values(env)) assert.ok(!priv.stdout().includes(secret) && !priv.stderr().includes(secret), 'no secret is printed');
     priv.abort();
     assert.equal((await priv.done).exitCode, 0);
   });
@@ -107,7 +134,12 @@ describe('bcss serve', () => {
     const dir = await mkdtemp(join(tmpdir(), 'bcss-serve-data-'));
     try {
       await symlink(SLIDE_PATH, join(dir, 'CMU-1-Small-Region.svs'));
-      const run = runServe(['--data', dir, '--log-requests']);
+      // The link leads outside the folder: refused (and reported) unless --follow-symlinks.
+      const refused = runServe(['--data', dir]);
+      const { error } = await refused.done;
+      assert.ok(error instanceof UsageError && /refused as symlinks/.test(error.message), String(error));
+      assert.match(refused.stderr(), /bcss serve: refused CMU-1-Small-Region\.svs: it is a symlink to .+--follow-symlinks/);
+      const run = runServe(['--data', dir, '--log-requests', '--follow-symlinks']);
       const lines = await run.lines(3);
       assert.equal(lines.length, 3, 'no rois line without an ROI table');
       const api = (lines[0] ?? '').slice('girder '.length);
@@ -132,12 +164,15 @@ describe('bcss serve', () => {
       [['--port', '70000'], /--port/],
       [['--scale', '2'], /--scale/],
       [['--api-key-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE/],
+      [['--password-env', 'NOT_SET_ANYWHERE'], /--password-env NOT_SET_ANYWHERE/],
+      [['--gdc-token-env', 'no-such var'], /variable name/],
+      [['--gdc-token-env', 'SOME_TOKEN'], /private mode only/],
       [['--faults', '{oops'], /not valid JSON/],
       [['--faults', `@${faultFile}`], /invalid fault options/],
       [['--faults', '@/no/such/file.json'], /cannot read the fault file/],
       [['--data', '/x', '--seed', '3'], /apply to --demo only/],
     ] as const) {
-      const { error } = await runServe([...args]).done;
+      const { error } = await runServe([...args], { SOME_TOKEN: 'x' }).done;
       assert.ok(error instanceof UsageError, `${args.join(' ')}: ${String(error)}`);
       assert.match(error.message, pattern);
     }
@@ -148,7 +183,7 @@ describe('bcss serve', () => {
     const { error } = await run.done;
     assert.ok(error instanceof CommanderError);
     const help = run.stdout();
-    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--api-key-env', '--faults', '--json']) {
+    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--api-key-env', '--password-env', '--gdc-token-env', '--figshare-token-env', '--follow-symlinks', '--faults', '--json']) {
       assert.ok(help.includes(option), option);
     }
     assert.match(help, /Examples:/);

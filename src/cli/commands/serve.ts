@@ -6,7 +6,9 @@ import { UsageError } from '../../errors.js';
 import type { FaultOptions } from '../../server/faults.js';
 import type { RequestLogEntry } from '../../server/request-log.js';
 import type { CliContext } from '../context.js';
+import { DEFAULT_RENDER_MEMORY_MB } from '../../server/render-budget.js';
 import { EXIT } from '../exit-codes.js';
+import { DEFAULT_API_KEY_ENV, DEFAULT_FIGSHARE_TOKEN_ENV, DEFAULT_GDC_TOKEN_ENV, readServeSecrets } from './serve-secrets.js';
 
 interface ServeFlags {
   demo?: boolean;
@@ -18,13 +20,17 @@ interface ServeFlags {
   slides?: string;
   cacheDir?: string;
   apiKeyEnv?: string;
+  passwordEnv?: string;
+  gdcTokenEnv?: string;
+  figshareTokenEnv?: string;
   faults?: string;
   maxRegionPixels?: string;
+  renderMemoryMb?: string;
   logRequests?: boolean;
+  followSymlinks?: boolean;
   json?: boolean;
 }
 
-const DEFAULT_API_KEY_ENV = 'BCSS_SERVE_API_KEY';
 
 const HELP = `
 The server speaks three protocols on one port, each under its own base URL:
@@ -40,7 +46,8 @@ On start it prints exactly these lines on stdout, then keeps serving until Ctrl-
 Data (pick one):
   --demo             the deterministic demo: the 151 BCSS slides as virtual slides, one seeded
                      annotation and mask per ROI (default when neither option is given)
-  --data DIR         a folder of real .svs/.tif slides (+ <slide>.json annotations)
+  --data DIR         a folder of real .svs/.tif slides (+ <slide>.json annotations); a file whose
+                     symlink leads outside DIR is refused (and reported) unless --follow-symlinks
 
 Demo options: --scale F shrinks slides, ROIs and masks (0 < F <= 1, default 1); --seed N changes
 every generated value (default 1); --slides LIST keeps only some ROIs (comma-separated names, case
@@ -49,8 +56,20 @@ ids such as TCGA-A1-A0SK, or short forms A1-A0SK); --cache-dir DIR holds rendere
 
 Private mode: set an API key in an environment variable (never on the command line, where other
 users of the machine can read it). --api-key-env VAR names the variable (default ${DEFAULT_API_KEY_ENV});
-when it is set, all data belongs to the user "demo" (password "demo"), anonymous calls get 401
-and other users 403. Without it the data is public. Basic login: demo / demo.
+when it is set, all data belongs to the user "demo" and every route of every service wants a
+credential in that service's own form:
+  girder    a token from POST /api_key/token?key=<key> (Girder-Token header); anonymous → 401
+  gdc       X-Auth-Token: <token>               (default: the API key; --gdc-token-env VAR)
+  figshare  Authorization: token <token>        (default: the API key; --figshare-token-env VAR)
+Without a credential GDC and figshare answer 403 JSON, as they do for guarded data. There is no
+built-in password in private mode: Basic login (GET /user/authentication) fails with 401 unless
+--password-env VAR names a variable holding the password of "demo". Without a key the data is
+public and Basic login is demo / demo. Default token variables: ${DEFAULT_GDC_TOKEN_ENV},
+${DEFAULT_FIGSHARE_TOKEN_ENV}. See docs/security-serve.md.
+
+Memory: tiles/region renders wait in a queue until their estimated memory fits the budget
+(--render-memory-mb, default ${DEFAULT_RENDER_MEMORY_MB} MiB) and hold it until the answer has been sent; small
+renders always find room, so a thumbnail never waits behind huge regions.
 
 Faults (seeded, reproducible): --faults takes JSON or @file.json, e.g.
   {"seed": 7, "girder": {"error503": 0.1, "rateLimit429": 0.05, "latencyMs": 200},
@@ -67,6 +86,8 @@ Examples:
   bcss serve --demo --scale 0.1 --slides A1-A0SK,A2-A0CM --port 0
   bcss serve --data ./my-slides --json
   BCSS_SERVE_API_KEY=$(openssl rand -hex 20) bcss serve --demo
+  BCSS_SERVE_API_KEY=… MY_PW=… bcss serve --data ./my-slides --password-env MY_PW
+  bcss serve --demo --render-memory-mb 512
   bcss serve --demo --faults '{"girder": {"error503": 0.2}}' --log-requests
 `;
 
@@ -123,10 +144,15 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--scale <f>', 'demo: shrink factor for slides, ROIs and masks, 0 < f <= 1 (default 1)')
     .option('--seed <n>', 'demo: seed of all generated values (default 1)')
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
+    .option('--follow-symlinks', 'data: also serve files whose symlinks lead outside the --data folder (refused by default)')
     .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
     .option('--api-key-env <var>', `private mode: read the API key from this environment variable (default ${DEFAULT_API_KEY_ENV})`)
+    .option('--password-env <var>', 'private mode: Basic-login password of "demo" from this environment variable (none by default)')
+    .option('--gdc-token-env <var>', `private mode: the GDC X-Auth-Token from this variable (default ${DEFAULT_GDC_TOKEN_ENV}, else the API key)`)
+    .option('--figshare-token-env <var>', `private mode: the figshare token from this variable (default ${DEFAULT_FIGSHARE_TOKEN_ENV}, else the API key)`)
     .option('--faults <json>', 'fault injection settings as JSON or @file.json')
     .option('--max-region-pixels <n>', 'refuse tiles/region outputs above this many pixels (default 268435456)')
+    .option('--render-memory-mb <n>', `memory budget of region renders in MiB; more requests wait in a queue (default ${DEFAULT_RENDER_MEMORY_MB})`)
     .option('--log-requests', 'print one line per request on stderr')
     .option('--json', 'print the URLs as one JSON object instead of lines')
     .addHelpText('after', HELP)
@@ -145,21 +171,21 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       if (flags.slides !== undefined && (slides ?? []).length === 0) throw new UsageError('--slides needs at least one name');
       const maxRegionPixels =
         flags.maxRegionPixels === undefined ? undefined : parseInteger(flags.maxRegionPixels, '--max-region-pixels', 1, Number.MAX_SAFE_INTEGER);
+      const renderMemoryMb =
+        flags.renderMemoryMb === undefined ? undefined : parseInteger(flags.renderMemoryMb, '--render-memory-mb', 16, 1024 * 1024);
       if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
         throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
       }
-      const keyVar = flags.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyVar)) throw new UsageError(`--api-key-env expects a variable name, not "${keyVar}"`);
-      const apiKey = ctx.env[keyVar] || undefined;
-      if (flags.apiKeyEnv !== undefined && apiKey === undefined) {
-        throw new UsageError(`--api-key-env ${keyVar}: that environment variable is not set or empty`);
-      }
+      const { apiKey, keyVar, password, gdcToken, figshareToken } = readServeSecrets(flags, ctx.env);
       const faults = flags.faults === undefined ? undefined : await parseFaults(flags.faults, ctx.cwd);
 
       let dataset;
       if (flags.data !== undefined) {
         const { loadDataDir } = await import('../../server/data-dir/data-dir-dataset.js');
-        dataset = await loadDataDir(resolve(ctx.cwd, flags.data));
+        dataset = await loadDataDir(resolve(ctx.cwd, flags.data), {
+          followSymlinks: flags.followSymlinks === true,
+          log: (message) => ctx.stderr.write(`bcss serve: ${message}\n`),
+        });
       } else {
         const cacheRoot = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), '.cache');
         const cacheDir = flags.cacheDir === undefined ? join(cacheRoot, 'bcss', 'serve') : resolve(ctx.cwd, flags.cacheDir);
@@ -175,8 +201,12 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
           host: flags.host,
           port,
           apiKey,
+          password,
+          gdcToken,
+          figshareToken,
           faults,
           regionLimits: maxRegionPixels === undefined ? undefined : { maxRegionPixels },
+          renderMemoryMb,
           onRequest: flags.logRequests
             ? (e) => ctx.stderr.write(flags.json ? `${JSON.stringify(e)}\n` : formatEntry(e))
             : undefined,

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import {
   builtinRois,
@@ -19,6 +19,7 @@ import { deterministicObjectId, deterministicUuid, girderDate, hashParts } from 
 import { lazyMaskFile } from '../demo/lazy-mask-file.js';
 import { encodeMaskPng } from '../demo/mask-png.js';
 import { readAnnotationFile } from './annotation-file.js';
+import { containedRealPath, unchangedRealPath, type SymlinkPolicy } from './contained-path.js';
 import { fileRangeStream, hashFile } from './file-stream.js';
 
 const SLIDE_EXTENSIONS = new Set(['.svs', '.tif', '.tiff']);
@@ -30,13 +31,20 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** `<slide name>.json` (e.g. `x.svs.json`), else `<stem>.json`; null when neither exists. */
-async function annotationPathFor(dir: string, name: string): Promise<string | null> {
+/** `<slide name>.json` (e.g. `x.svs.json`), else `<stem>.json`; null when neither exists (or it is refused). */
+async function annotationPathFor(dir: string, rootReal: string, name: string, policy: SymlinkPolicy): Promise<string | null> {
   for (const candidate of [`${name}.json`, `${basename(name, extname(name))}.json`]) {
     const path = join(dir, candidate);
-    if (await exists(path)) return path;
+    if (await exists(path)) return containedRealPath(rootReal, path, candidate, policy);
   }
   return null;
+}
+
+export interface DataDirOptions {
+  /** Serve files whose real path leaves the folder (default false: refused and reported). */
+  followSymlinks?: boolean;
+  /** Where refusals are reported (the CLI prints them on stderr). */
+  log?: (message: string) => void;
 }
 
 /** The BCSS ROI drawn on a catalog slide, so masks of real BCSS slides keep their figshare ids. */
@@ -52,15 +60,28 @@ function catalogRoiFor(slideName: string): RoiRecord | undefined {
  * ROI element in them yields a figshare mask rasterised on first request. GDC records carry the true
  * size and MD5 of each slide (hashed at load).
  */
-export async function loadDataDir(dir: string): Promise<ServedDataset> {
+export async function loadDataDir(dir: string, options: DataDirOptions = {}): Promise<ServedDataset> {
   const root = resolve(dir);
+  const policy: SymlinkPolicy = { followSymlinks: options.followSymlinks ?? false, onRefused: options.log ?? (() => undefined) };
   let names: string[];
+  let rootReal: string;
   try {
     names = (await readdir(root)).filter((n) => SLIDE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+    rootReal = await realpath(root);
   } catch (err) {
     throw new UsageError(`cannot read the data folder ${root}: ${(err as Error).message}`, { cause: err });
   }
-  if (names.length === 0) throw new UsageError(`the data folder ${root} holds no .svs, .tif or .tiff slides`);
+  const slides: Array<{ name: string; path: string }> = [];
+  for (const name of names) {
+    const path = await containedRealPath(rootReal, join(root, name), name, policy).catch((err: unknown) => {
+      throw new UsageError(`cannot read slide ${join(root, name)}: ${(err as Error).message}`, { cause: err });
+    });
+    if (path !== null) slides.push({ name, path });
+  }
+  if (slides.length === 0) {
+    const refused = names.length > 0 ? ` (${names.length} refused as symlinks leaving it; see --follow-symlinks)` : '';
+    throw new UsageError(`the data folder ${root} holds no .svs, .tif or .tiff slides${refused}`);
+  }
 
   const creatorId = deterministicObjectId('data-dir', 'user');
   const collection = { id: deterministicObjectId('data-dir', 'collection', root), name: basename(root) };
@@ -82,8 +103,7 @@ export async function loadDataDir(dir: string): Promise<ServedDataset> {
   const gdcFiles: GdcFile[] = [];
   const usedMaskIds = new Set<number>();
 
-  for (const name of names) {
-    const path = join(root, name);
+  for (const { name, path } of slides) {
     let source;
     try {
       source = await openSlide(path);
@@ -99,7 +119,7 @@ export async function loadDataDir(dir: string): Promise<ServedDataset> {
     const catalogSlide = findSlideByFileName(name, builtinSlides());
     const itemId = catalogSlide?.dsaItemId ?? deterministicObjectId('data-dir', 'item', name);
     const fileId = deterministicObjectId('data-dir', 'file', name);
-    const annotationPath = await annotationPathFor(root, name);
+    const annotationPath = await annotationPathFor(root, rootReal, name, policy);
     const documents: AnnotationDocument[] =
       annotationPath === null ? [] : await readAnnotationFile(annotationPath, { itemId, creatorId, slideName: name });
 
@@ -124,7 +144,7 @@ export async function loadDataDir(dir: string): Promise<ServedDataset> {
         },
       ],
       largeImage: { fileId, sourceName: extname(name).toLowerCase() === '.svs' ? 'openslide' : 'tiff' },
-      slide: { ...tile, geometry, open: () => openSlide(path) },
+      slide: { ...tile, geometry, open: async () => openSlide(await unchangedRealPath(path)) },
       annotations: async () => structuredClone(documents),
     });
 

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FigshareFile, ServedDataset } from '../dataset-types.js';
-import type { ServiceHandler } from '../http/service-handler.js';
+import { matchTable, type TableRoute } from '../http/route-table.js';
+import type { ServiceHandler, TableServiceHandler } from '../http/service-handler.js';
+import { secretEquals } from '../secret-compare.js';
 import { decideRange } from '../http/range.js';
 import { ARTICLE_MODIFIED, articleDocument, publicFile, type PublicFile } from './figshare-documents.js';
 import { pageWindow } from './figshare-paging.js';
@@ -17,6 +19,16 @@ export interface FigshareHandlerOptions {
   urlTtlMs?: number;
   /** HMAC key for blob URLs; default random per handler (URLs die with the server, like S3's). */
   secret?: Buffer;
+  /** Private mode: the token every route but the signed blob URL requires (`Authorization: token …`). */
+  privateToken?: string;
+}
+
+const GET = ['GET', 'HEAD'] as const;
+
+/** figshare's personal-token header: `Authorization: token <t>` (scheme case-insensitive). */
+function figshareTokenOk(header: string | undefined, expected: string): boolean {
+  const m = /^token\s+(\S+)\s*$/i.exec(header ?? '');
+  return m !== null && secretEquals(m[1] as string, expected);
 }
 
 /** The real API caps `files` of an article at 10 without saying so (remote-services.md B2). */
@@ -62,7 +74,7 @@ async function publicFiles(files: FigshareFile[], baseUrl: string): Promise<Publ
  * ETag/304, redirecting download routes, an expiring pre-signed blob store with Range, and the
  * blocked web route answering a 202 challenge.
  */
-export function createFigshareHandler(dataset: ServedDataset, options: FigshareHandlerOptions): ServiceHandler {
+export function createFigshareHandler(dataset: ServedDataset, options: FigshareHandlerOptions): TableServiceHandler {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
@@ -187,28 +199,50 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
     sendBody(req, res, 200, bytes, headers);
   };
 
-  return async (req, res, ctx) => {
+  type Ctx = Parameters<ServiceHandler>[2];
+  type FigshareRoute = (req: IncomingMessage, res: ServerResponse, segments: string[], args: Record<string, string>, ctx: Ctx) => Promise<void>;
+  const articleR: FigshareRoute = (req, res, segments, _args, ctx) => articleRoute(req, res, segments.slice(2), ctx.url.searchParams);
+  const toBlob: FigshareRoute = async (req, res, _segments, args, ctx) => redirectToBlob(req, res, args.fileId, ctx.log);
+  const routes: Array<TableRoute<FigshareRoute> & { capability?: boolean }> = [
+    { methods: GET, path: ['v2', 'articles', ':id'], handler: articleR },
+    { methods: GET, path: ['v2', 'articles', ':id', 'versions'], handler: articleR },
+    { methods: GET, path: ['v2', 'articles', ':id', 'versions', ':version'], handler: articleR },
+    { methods: GET, path: ['v2', 'articles', ':id', 'files'], handler: articleR },
+    { methods: GET, path: ['v2', 'articles', ':id', 'files', ':fileId'], handler: articleR },
+    { methods: GET, path: ['v2', 'file', 'download', ':fileId'], handler: toBlob },
+    { methods: GET, path: ['ndownloader', 'files', ':fileId'], handler: toBlob },
+    // The object store: its signed URL is the credential (see docs/security-serve.md).
+    { methods: GET, path: ['blob', ':fileId'], handler: (req, res, _s, args, ctx) => blob(req, res, args.fileId, ctx.url.searchParams, ctx.log), capability: true },
+    {
+      methods: GET,
+      path: ['figshare-web', 'ndownloader', '*'],
+      // figshare.com's own route: since 2025 scripts get a bot challenge, not the file (B5).
+      handler: async (req, res, _s, _a, ctx) => {
+        ctx.log('figshare: web route answered with a 202 challenge');
+        sendBody(req, res, 202, CHALLENGE_HTML, { 'Content-Type': 'text/html; charset=UTF-8' });
+      },
+    },
+  ];
+
+  const handler: ServiceHandler = async (req, res, ctx) => {
     const segments = ctx.path.split('/').filter((s) => s !== '');
-    const query = ctx.url.searchParams;
+    const { match } = matchTable(routes, req.method ?? 'GET', segments);
+    // Private mode: every route but the signed object-store URL wants `Authorization: token …`,
+    // checked before anything else so that an anonymous caller learns nothing, not even a 404.
+    if (options.privateToken !== undefined && !(match?.route as { capability?: boolean } | undefined)?.capability) {
+      if (!figshareTokenOk(req.headers.authorization, options.privateToken)) {
+        ctx.log('figshare: private mode, missing or wrong token');
+        figshareError(req, res, 403, 'You do not have permission to access this resource; send "Authorization: token <your token>"', 'Forbidden');
+        return;
+      }
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       figshareError(req, res, 405, `Method ${String(req.method)} not allowed`, 'MethodNotAllowed');
       return;
     }
-    const [first, second, third, fourth, ...more] = segments;
-    if (first === 'v2' && second === 'articles') {
-      await articleRoute(req, res, segments.slice(2), query);
-    } else if (first === 'v2' && second === 'file' && third === 'download' && more.length === 0) {
-      redirectToBlob(req, res, fourth, ctx.log);
-    } else if (first === 'ndownloader' && second === 'files' && fourth === undefined) {
-      redirectToBlob(req, res, third, ctx.log);
-    } else if (first === 'blob' && third === undefined) {
-      await blob(req, res, second, query, ctx.log);
-    } else if (first === 'figshare-web' && second === 'ndownloader') {
-      // figshare.com's own route: since 2025 scripts get a bot challenge, not the file (B5).
-      ctx.log('figshare: web route answered with a 202 challenge');
-      sendBody(req, res, 202, CHALLENGE_HTML, { 'Content-Type': 'text/html; charset=UTF-8' });
-    } else {
-      figshareError(req, res, 404, 'Not found', 'NotFound');
-    }
+    if (match !== null) await match.route.handler(req, res, segments, match.args, ctx);
+    else if (segments[0] === 'v2' && segments[1] === 'articles') await articleRoute(req, res, segments.slice(2), ctx.url.searchParams);
+    else figshareError(req, res, 404, 'Not found', 'NotFound');
   };
+  return Object.assign(handler, { routes: routes.map(({ methods, path }) => ({ methods, path })) });
 }

@@ -3,7 +3,9 @@ import type { GdcFile, ServedDataset } from '../dataset-types.js';
 import { pythonQuote } from '../http/headers.js';
 import { decideRange } from '../http/range.js';
 import { sendBody, sendJson, sendStream } from '../http/http-reply.js';
-import type { ServiceHandler } from '../http/service-handler.js';
+import { matchTable, type TableRoute } from '../http/route-table.js';
+import type { ServiceHandler, TableServiceHandler } from '../http/service-handler.js';
+import { secretEquals } from '../secret-compare.js';
 import { compileFilters, gdcFieldValue, GdcQueryError, isGdcField } from './gdc-filters.js';
 
 export interface GdcHandlerOptions {
@@ -11,7 +13,12 @@ export interface GdcHandlerOptions {
   baseUrl: string;
   /** Which `X-Auth-Token` values open controlled files; default: any non-empty token. */
   acceptToken?: (token: string) => boolean;
+  /** Private mode: every route requires `X-Auth-Token` equal to this (and it opens controlled files). */
+  privateToken?: string;
 }
+
+/** The refusal GDC gives a request without a valid token for data it guards: 403 JSON. */
+const NO_ACCESS = 'You do not have access to this resource; send a valid X-Auth-Token header';
 
 /** What a hit holds when the query names no `fields` (a subset of GDC's defaults). */
 const DEFAULT_FIELDS = [
@@ -108,10 +115,12 @@ function tsv(hits: Record<string, unknown>[], fields: string[]): string {
  * `from`, `sort`, `format` JSON/TSV) with its `data.hits`/`data.pagination`/`warnings` envelope,
  * `files/{id}`, and `data/{id}` downloads with hex Content-MD5 and inclusive Range. `/v0/…` aliases.
  */
-export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOptions): ServiceHandler {
+export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOptions): TableServiceHandler {
   const files = dataset.gdc.files;
   const byId = new Map(files.map((f) => [f.fileId.toLowerCase(), f]));
-  const acceptToken = options.acceptToken ?? ((t: string) => t.trim() !== '');
+  const privateToken = options.privateToken;
+  const acceptToken =
+    privateToken !== undefined ? (t: string) => secretEquals(t, privateToken) : (options.acceptToken ?? ((t: string) => t.trim() !== ''));
 
   const search = (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): void => {
     const predicate = compileFilters(params.filters);
@@ -182,41 +191,60 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
     await sendStream(req, res, 200, () => file.open(), file.size, headers);
   };
 
-  return async (req, res, ctx) => {
-    let segments = ctx.path.split('/').filter((s) => s !== '');
-    if (segments[0] === 'v0') segments = segments.slice(1);
-    const [resource, id, ...extra] = segments;
-    const method = req.method ?? 'GET';
-    try {
-      if (resource === 'files' && id === undefined && (method === 'GET' || method === 'HEAD' || method === 'POST')) {
-        const params: Record<string, unknown> = Object.fromEntries(ctx.url.searchParams);
-        if (method === 'POST' && ctx.body.length > 0) {
-          let body: unknown;
-          try {
-            body = JSON.parse(ctx.body.toString('utf8'));
-          } catch {
-            throw new GdcQueryError('request body is not valid JSON');
-          }
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
-          Object.assign(params, body);
-        }
-        search(req, res, params);
-      } else if (resource === 'files' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
-        const file = byId.get(id.toLowerCase());
-        if (file === undefined) {
-          gdcError(req, res, 404, `${id} not found`);
-          return;
-        }
-        sendJson(req, res, 200, { data: hit(file, fieldList(ctx.url.searchParams.get('fields'))), warnings: {} });
-      } else if (resource === 'data' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
-        await download(req, res, id);
-      } else {
-        gdcError(req, res, 404, `No route for ${method} ${ctx.path}`);
+  type Ctx = Parameters<ServiceHandler>[2];
+  type GdcRoute = (req: IncomingMessage, res: ServerResponse, args: Record<string, string>, ctx: Ctx) => Promise<void>;
+  const searchRoute: GdcRoute = async (req, res, _args, ctx) => {
+    const params: Record<string, unknown> = Object.fromEntries(ctx.url.searchParams);
+    if (req.method === 'POST' && ctx.body.length > 0) {
+      let body: unknown;
+      try {
+        body = JSON.parse(ctx.body.toString('utf8'));
+      } catch {
+        throw new GdcQueryError('request body is not valid JSON');
       }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
+      Object.assign(params, body);
+    }
+    search(req, res, params);
+  };
+  const fileRoute: GdcRoute = async (req, res, args, ctx) => {
+    const id = args.id as string;
+    const file = byId.get(id.toLowerCase());
+    if (file === undefined) {
+      gdcError(req, res, 404, `${id} not found`);
+      return;
+    }
+    sendJson(req, res, 200, { data: hit(file, fieldList(ctx.url.searchParams.get('fields'))), warnings: {} });
+  };
+  const base: TableRoute<GdcRoute>[] = [
+    { methods: ['GET', 'HEAD', 'POST'], path: ['files'], handler: searchRoute },
+    { methods: ['GET', 'HEAD'], path: ['files', ':id'], handler: fileRoute },
+    { methods: ['GET', 'HEAD'], path: ['data', ':id'], handler: (req, res, args) => download(req, res, args.id as string) },
+  ];
+  // `/v0/…` pins API version 0 (gdc-client's paths); same answers.
+  const routes = [...base, ...base.map((r) => ({ ...r, path: ['v0', ...r.path] }))];
+
+  const handler: ServiceHandler = async (req, res, ctx) => {
+    const segments = ctx.path.split('/').filter((s) => s !== '');
+    const method = req.method ?? 'GET';
+    const { match } = matchTable(routes, method, segments);
+    if (privateToken !== undefined) {
+      // Before routing: an anonymous caller learns nothing, not even which ids exist.
+      const token = req.headers['x-auth-token'];
+      if (typeof token !== 'string' || !acceptToken(token)) {
+        ctx.log('gdc: private mode, missing or wrong X-Auth-Token');
+        gdcError(req, res, 403, NO_ACCESS);
+        return;
+      }
+    }
+    try {
+      if (match === null) gdcError(req, res, 404, `No route for ${method} ${ctx.path}`);
+      else await match.route.handler(req, res, match.args, ctx);
     } catch (err) {
       if (!(err instanceof GdcQueryError)) throw err;
       ctx.log(`gdc: bad query: ${err.message}`);
       gdcError(req, res, 400, err.message);
     }
   };
+  return Object.assign(handler, { routes: routes.map(({ methods, path }) => ({ methods, path })) });
 }

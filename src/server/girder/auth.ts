@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServedFolder } from '../dataset-types.js';
 import { accessError, restError, validationError } from './girder-errors.js';
+import { secretEquals } from '../secret-compare.js';
 import { genToken, girderIso, objectIdAt } from './ids.js';
 
 export interface GirderUserSpec {
   login: string;
-  password: string;
+  /** null: this user cannot log in with a password (API key only). */
+  password: string | null;
   email?: string;
 }
 
@@ -13,7 +15,7 @@ export interface GirderUser {
   id: string;
   login: string;
   email: string;
-  password: string;
+  password: string | null;
   created: string;
 }
 
@@ -46,6 +48,15 @@ const USERS_CREATED_S = 1_539_172_800;
 
 export const DEFAULT_USERS: GirderUserSpec[] = [{ login: 'demo', password: 'demo', email: 'demo@example.org' }];
 
+/**
+ * The accounts when none are given: the one user `demo`. Public mode keeps the well-known password
+ * `demo` (the data is public anyway); private mode has no built-in password, so Basic login fails
+ * unless the operator configured one (`password`), and the API key is the only way in.
+ */
+export function defaultUsers(privateMode: boolean, password: string | undefined): GirderUserSpec[] {
+  return [{ login: 'demo', email: 'demo@example.org', password: password ?? (privateMode ? null : 'demo') }];
+}
+
 export interface Caller {
   user: GirderUser | null;
   token: GirderToken | null;
@@ -62,9 +73,10 @@ export class GirderAuth {
   private readonly tokens = new Map<string, GirderToken>();
   private readonly keys = new Map<string, GirderApiKey>();
 
-  constructor(options: { users?: GirderUserSpec[]; apiKey?: string; now?: () => number }) {
+  constructor(options: { users?: GirderUserSpec[]; apiKey?: string; password?: string; now?: () => number }) {
     this.now = options.now ?? Date.now;
-    const specs = options.users && options.users.length > 0 ? options.users : DEFAULT_USERS;
+    const privateMode = options.apiKey !== undefined && options.apiKey !== '';
+    const specs = options.users && options.users.length > 0 ? options.users : defaultUsers(privateMode, options.password);
     this.users = specs.map((u) => ({
       id: objectIdAt(USERS_CREATED_S, 'user', u.login.toLowerCase()),
       login: u.login.toLowerCase().trim(),
@@ -72,7 +84,7 @@ export class GirderAuth {
       password: u.password,
       created: girderIso(USERS_CREATED_S * 1000),
     }));
-    this.privateMode = options.apiKey !== undefined && options.apiKey !== '';
+    this.privateMode = privateMode;
     if (this.privateMode) {
       this.addKey(this.owner, { key: options.apiKey as string, name: 'bcss serve', scope: null, tokenDuration: null, active: true });
     }
@@ -138,6 +150,20 @@ export class GirderAuth {
     }
   }
 
+  /**
+   * Who may read a user document: everyone in public mode (Girder's users are public by default);
+   * in private mode only that user and the owner, so an anonymous caller learns no login name.
+   */
+  canReadUser(target: GirderUser, viewer: GirderUser | null): boolean {
+    return !this.privateMode || (viewer !== null && (viewer.id === target.id || viewer.id === this.owner.id));
+  }
+
+  requireReadUser(target: GirderUser, viewer: GirderUser | null): void {
+    if (!this.canReadUser(target, viewer)) {
+      throw accessError(`Read access denied for user ${target.id} (user ${viewer ? viewer.id : 'None'}).`, viewer === null);
+    }
+  }
+
   createToken(user: GirderUser, scope: string[], days: number): GirderToken {
     const token: GirderToken = { token: genToken(64), userId: user.id, expiresMs: this.now() + days * DAY_MS, scope };
     this.tokens.set(token.token, token);
@@ -168,7 +194,8 @@ export class GirderAuth {
     const login = decoded.slice(0, colon).toLowerCase().trim();
     const password = decoded.slice(colon + 1);
     const user = this.users.find((u) => (login.includes('@') ? u.email === login : u.login === login));
-    if (!user || user.password !== password) throw accessError('Login failed.', true);
+    // A user without a password (private mode's default) fails exactly like a wrong password.
+    if (!user || user.password === null || !secretEquals(password, user.password)) throw accessError('Login failed.', true);
     return { token: this.createToken(user, [USER_AUTH], COOKIE_LIFETIME_DAYS), user };
   }
 

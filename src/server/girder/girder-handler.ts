@@ -19,7 +19,8 @@ import { itemRoutes } from './routes-items.js';
 import { tileRoutes } from './routes-tiles.js';
 import type { GirderStore } from './store.js';
 
-const RESOURCES: Record<string, Route[]> = {
+/** Every Girder route, by resource (exported so tests can walk them all). */
+export const GIRDER_ROUTES: Record<string, Route[]> = {
   ...authRoutes,
   ...folderRoutes,
   item: [...itemRoutes, ...itemDownloadRoutes, ...tileRoutes],
@@ -70,7 +71,7 @@ export function createGirderHandler(options: GirderHandlerOptions): ServiceHandl
       }
       const segments = pathSegments(ctx.path);
       const resource = segments?.[0];
-      const routes = resource === undefined ? undefined : RESOURCES[resource];
+      const routes = resource === undefined ? undefined : GIRDER_ROUTES[resource];
       if (segments === null || routes === undefined) {
         sendHtml404(res, ctx.url.pathname);
         return;

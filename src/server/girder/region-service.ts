@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,8 @@ import type { RegionPlan, RegionRequest, SlideGeometry } from '../../geometry/ty
 import { readRegion, readRegionStrips } from '../../slides/region-reader.js';
 import type { ServedItem } from '../dataset-types.js';
 import type { FaultInjector } from '../faults.js';
+import { DEFAULT_RENDER_MEMORY_MB, RenderBudget, renderCost } from '../render-budget.js';
+import { RenderQueue } from '../render-queue.js';
 import { restError } from './girder-errors.js';
 import { pngStream } from '../http/png-stream-writer.js';
 import { applyEncoding, encodeRegion } from './region-encode.js';
@@ -16,6 +18,14 @@ import type { RegionParams } from './region-params.js';
 import type { GirderStore } from './store.js';
 
 type FullPlan = Extract<RegionPlan, { empty: false }>;
+
+/** Pass items through, letting pending I/O run (setImmediate) before computing the next one. */
+async function* yieldBetween<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  for await (const item of items) {
+    yield item;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
 
 export interface RegionLimits {
   /** Refuse (400) outputs, or source reads, above this many pixels. Default 256 Mi px. */
@@ -36,6 +46,8 @@ export const DEFAULT_REGION_LIMITS: RegionLimits = {
 export type RenderResult = ({ kind: 'buffer'; body: Buffer } | { kind: 'stream'; body: Readable; cleanup: () => Promise<void> }) & {
   /** For the request log: how the answer was made. */
   note?: string;
+  /** Give back the render's memory budget: call once the answer has been sent (or abandoned). */
+  release: () => void;
 };
 
 /**
@@ -49,12 +61,15 @@ export type RenderResult = ({ kind: 'buffer'; body: Buffer } | { kind: 'stream';
  */
 export class RegionService {
   private readonly cache = new Map<string, Buffer>();
+  /** Huge JPEG/TIFF encodes at once: each is CPU- and disk-bound, so a couple keep both busy. */
+  private readonly hugeEncodes = new RenderQueue(2, 0);
   private cacheBytes = 0;
 
   constructor(
     private readonly store: GirderStore,
     private readonly faults: FaultInjector,
     readonly limits: RegionLimits = DEFAULT_REGION_LIMITS,
+    readonly budget: RenderBudget = new RenderBudget({ capacityBytes: DEFAULT_RENDER_MEMORY_MB * 1024 * 1024 }),
   ) {}
 
   /** 400 when the output or the source read would exceed the cap. */
@@ -85,6 +100,8 @@ export class RegionService {
     p: RegionParams,
     fill: { width: number; height: number } | null,
     cacheKey: string,
+    /** True once the client has gone (checked after waiting for memory). */
+    gone: () => boolean = () => false,
   ): Promise<RenderResult> {
     const outSize = fill ?? { width: plan.width, height: plan.height };
     this.checkSize(plan, outSize);
@@ -99,24 +116,30 @@ export class RegionService {
       this.cache.delete(cacheKey);
       this.cache.set(cacheKey, cached);
       await this.faults.renderQueue.run(megapixels, async () => undefined);
-      return { kind: 'buffer', body: cached, note: 'region from cache' };
+      return { kind: 'buffer', body: cached, note: 'region from cache', release: () => undefined };
     }
-    if (huge) {
-      if (fill !== null) {
-        throw restError(
-          `Value Error: fill (letterboxing) is not supported for outputs above ${this.limits.streamAbovePixels} pixels by this server`,
-        );
-      }
-      return this.renderStream(item, geometry, plan, p, resampled, megapixels);
+    if (huge && fill !== null) {
+      throw restError(`Value Error: fill (letterboxing) is not supported for outputs above ${this.limits.streamAbovePixels} pixels by this server`);
     }
-    const body = await this.faults.renderQueue.run(megapixels, async () => {
-      const lease = await this.store.source(item);
-      const { pixels } = await readRegion(lease.source, geometry, req).finally(() => lease.release());
-      if (pixels === null) return Buffer.alloc(0);
-      return encodeRegion(pixels, p, resampled, fill);
-    });
-    if (this.faults.cacheRegions) this.remember(cacheKey, body);
-    return { kind: 'buffer', body };
+    const readPixels = (rb.right - rb.left) * (rb.bottom - rb.top);
+    const outPixels = outSize.width * outSize.height;
+    // Wait for memory first: a queued render holds nothing but its request.
+    const release = await this.budget.acquire(renderCost(huge ? 'streamed' : 'buffered', readPixels, outPixels, this.limits.maxStripPixels));
+    try {
+      if (gone()) throw new Error('the client left while its render waited');
+      if (huge) return await this.renderStream(item, geometry, plan, p, resampled, megapixels, release);
+      const body = await this.faults.renderQueue.run(megapixels, async () => {
+        const lease = await this.store.source(item);
+        const { pixels } = await readRegion(lease.source, geometry, req).finally(() => lease.release());
+        if (pixels === null) return Buffer.alloc(0);
+        return encodeRegion(pixels, p, resampled, fill);
+      });
+      if (this.faults.cacheRegions) this.remember(cacheKey, body);
+      return { kind: 'buffer', body, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   private remember(key: string, body: Buffer): void {
@@ -130,6 +153,10 @@ export class RegionService {
     }
   }
 
+  /**
+   * Huge outputs. The render-queue slot (a modelled DSA worker) is held while pixels are computed
+   * ahead of sending, not while a slow client reads; memory is bounded by the budget instead.
+   */
   private async renderStream(
     item: ServedItem,
     geometry: SlideGeometry,
@@ -137,53 +164,46 @@ export class RegionService {
     p: RegionParams,
     resampled: boolean,
     megapixels: number,
+    release: () => void,
   ): Promise<RenderResult> {
-    // The queue slot is held until the stream is consumed: `release` is called by cleanup.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let started!: () => void;
-    const slot = new Promise<void>((resolve) => (started = resolve));
-    const queued = this.faults.renderQueue.run(megapixels, async () => {
-      started();
-      await released;
-    });
-    await slot;
-    const lease = await this.store.source(item).catch((err: unknown) => {
-      release();
-      throw err;
-    });
-    const done = (): void => {
-      lease.release();
-      release();
+    const strips = async (): Promise<{ rows: ReturnType<typeof readRegionStrips>; done: () => void }> => {
+      const lease = await this.store.source(item);
+      return { rows: readRegionStrips(lease.source, geometry, plan, { maxStripPixels: this.limits.maxStripPixels }), done: () => lease.release() };
     };
-    const strips = readRegionStrips(lease.source, geometry, plan, { maxStripPixels: this.limits.maxStripPixels });
     if (p.encoding === 'PNG') {
-      const body = Readable.from(pngStream({ width: plan.width, height: plan.height, channels: resampled ? 4 : 3 }, strips));
-      return {
-        kind: 'stream',
-        body,
-        note: 'region streamed (PNG strips)',
-        cleanup: async () => {
-          done();
-          await queued;
-        },
-      };
+      // Strips are computed as the client reads: only the modelled render time takes a slot.
+      await this.faults.renderQueue.run(megapixels, async () => undefined);
+      const { rows, done } = await strips();
+      // One chunk of read-ahead, and a turn of the event loop between strips, so that many slow
+      // streams neither buffer ahead nor starve other requests of the (single) JS thread.
+      const body = Readable.from(pngStream({ width: plan.width, height: plan.height, channels: resampled ? 4 : 3 }, yieldBetween(rows)), {
+        highWaterMark: 1,
+      });
+      return { kind: 'stream', body, note: 'region streamed (PNG strips)', release, cleanup: async () => done() };
     }
-    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-')).catch((err: unknown) => {
-      done();
-      throw err;
-    });
+    // sharp cannot encode JPEG/TIFF from strips, and its stream output is one buffer of the whole
+    // image; so strips → temporary PNG → libvips writes the encoded file → the file is streamed.
+    const dir = await mkdtemp(join(tmpdir(), 'bcss-region-'));
     const cleanup = async (): Promise<void> => {
-      done();
-      await queued;
       await rm(dir, { recursive: true, force: true });
     };
     try {
-      const file = join(dir, 'region.png');
-      const png = pngStream({ width: plan.width, height: plan.height, channels: 3, compressionLevel: 1 }, strips);
-      await pipeline(Readable.from(png), createWriteStream(file));
-      const img = sharp(file, { limitInputPixels: false, sequentialRead: true });
-      return { kind: 'stream', body: applyEncoding(img, p, resampled), cleanup, note: 'region streamed (via temporary PNG)' };
+      const encoded = join(dir, 'region.out');
+      // The modelled render time takes a worker slot; the real encoding runs in its own small lane
+      // so that it never keeps ordinary renders waiting (its memory is already in the budget).
+      await this.faults.renderQueue.run(megapixels, async () => undefined);
+      await this.hugeEncodes.run(0, async () => {
+        const png = join(dir, 'region.png');
+        const { rows, done } = await strips();
+        try {
+          await pipeline(Readable.from(pngStream({ width: plan.width, height: plan.height, channels: 3, compressionLevel: 1 }, rows)), createWriteStream(png));
+        } finally {
+          done();
+        }
+        await applyEncoding(sharp(png, { limitInputPixels: false, sequentialRead: true }), p, resampled).toFile(encoded);
+        await rm(png, { force: true });
+      });
+      return { kind: 'stream', body: createReadStream(encoded), cleanup, release, note: 'region streamed (via temporary PNG)' };
     } catch (err) {
       await cleanup();
       throw err;

@@ -53,9 +53,10 @@ const login: GirderHandler = async (r) => {
   sendJson(r, { authToken: tokenDoc(result.token), message: 'Login succeeded.', user: userDoc(result.user, result.user) });
 };
 
-/** `DELETE /user/authentication`: log out (revoke the token, clear the cookie). */
+/** `DELETE /user/authentication`: log out (revoke the token, clear the cookie); `access.user` like Girder. */
 const logout: GirderHandler = async (r) => {
   const current = r.auth.caller(r.req, r.params, { cookie: true, scope: USER_AUTH });
+  r.auth.requireUser(current);
   if (current.token) r.auth.revoke(current.token);
   r.res.setHeader('Set-Cookie', 'girderToken=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/');
   sendJson(r, { message: 'Logged out.' });
@@ -72,6 +73,7 @@ const getUser: GirderHandler = async (r: GirderRequest) => {
   checkId(id);
   const user = r.auth.userById(id);
   if (!user) throw restError(`Invalid user id (${id}).`);
+  r.auth.requireReadUser(user, viewer);
   sendJson(r, userDoc(user, viewer));
 };
 

@@ -39,7 +39,8 @@ const listFolders: GirderHandler = async (r) => {
       requireCollection(r, c);
       rows = r.store.foldersIn(parentId).filter((f) => f.parentCollection === 'collection');
     } else {
-      if (!r.auth.userById(parentId)) noSuch('user', parentId);
+      const parent = r.auth.userById(parentId) ?? noSuch('user', parentId);
+      r.auth.requireReadUser(parent, c.user);
       rows = r.store.foldersIn(parentId).filter((f) => f.parentCollection === 'user');
     }
     rows = rows.filter((f) => r.auth.canRead(f, c.user));
@@ -98,7 +99,10 @@ const resourcePath: GirderHandler = async (r) => {
     path = collectionPath;
   } else if (type === 'user') {
     const user = r.auth.userById(id);
-    if (user) path = `/user/${user.login}`;
+    if (user) {
+      r.auth.requireReadUser(user, c.user);
+      path = `/user/${user.login}`;
+    }
   } else if (type === 'folder') {
     const folder = store.folders.get(id);
     if (folder) {

@@ -95,8 +95,11 @@ const tilesRegion: GirderHandler = async (r) => {
     return;
   }
   const fill = p.fill !== undefined && p.fill !== 'none' && p.width && p.height ? { width: p.width, height: p.height } : null;
-  const result = await r.regions.render(item, geometry, req, plan, p, fill, etag);
+  const result = await r.regions.render(item, geometry, req, plan, p, fill, etag, () => res.destroyed);
   if (result.note) r.log(result.note);
+  // The render's memory is held until its answer has left (a slow reader keeps it that long).
+  if (res.destroyed) result.release();
+  else res.once('close', result.release);
   res.statusCode = 200;
   if (result.kind === 'buffer') {
     res.setHeader('Content-Length', result.body.length);

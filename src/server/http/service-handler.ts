@@ -10,3 +10,6 @@ export type ServiceHandler = (
   res: ServerResponse,
   ctx: { path: string; url: URL; body: Buffer; log: (note: string) => void },
 ) => Promise<void>;
+
+/** A service whose routes come from a table, listed for tests that must visit every route. */
+export type TableServiceHandler = ServiceHandler & { routes: ReadonlyArray<{ methods: readonly string[]; path: readonly string[] }> };
