@@ -12,7 +12,6 @@
  *    authentication and disk failures end the run, since every other artifact would fail too.
  * 4. Write meta/, flush the lock, close the log, release the lease, return the summary.
  */
-import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../catalog/index.js';
 import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
@@ -23,6 +22,7 @@ import type { Artifact } from './artifacts.js';
 import { runDryRun } from './dry-run.js';
 import { sha256Hex } from './hash-file.js';
 import { planLocal } from './plan.js';
+import { ensureOutDir } from './out-dir.js';
 import { LOCK_FILE_NAME, LockStore, readLock, type LockEntry, type LockOptions } from './lock-file.js';
 import { openRemote, type RemoteContext } from './remote-context.js';
 import { openRunLog, type RunLog } from './run-log.js';
@@ -61,21 +61,6 @@ export function lockOptionsOf(options: DownloadOptions): LockOptions {
     rois: options.rois.length,
     components: [...options.components],
   };
-}
-
-async function ensureWritableDir(outDir: string): Promise<void> {
-  try {
-    await mkdir(outDir, { recursive: true });
-    const info = await stat(outDir);
-    if (!info.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    await access(outDir, fsConstants.W_OK);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw new DiskError(outDir, `cannot write to the output folder ${outDir} (${typeof code === 'string' ? code : (err as Error).message})`, {
-      hint: 'Choose another folder with --out, or fix its permissions.',
-      cause: err,
-    });
-  }
 }
 
 function countsFor(components: readonly Component[]): Record<string, Record<string, number>> {
@@ -199,7 +184,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
 
   if (options.dryRun) return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
 
-  await ensureWritableDir(outDir);
+  await ensureOutDir(outDir);
   const lease = await acquireLease(outDir, hooks.lease);
   const counts = countsFor(options.components);
   const failures: Array<{ item: string; reason: string }> = [];

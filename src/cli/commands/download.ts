@@ -10,6 +10,9 @@ import { formatBytes, formatSeconds } from '../progress/format.js';
 import type { DownloadSummary } from '../../pipeline/types.js';
 import { failedRois } from '../../pipeline/failed-items.js';
 import { retryCommand } from '../retry-command.js';
+import { NUMERIC_SETTINGS, rangeText, type NumericKey } from '../options/numeric-settings.js';
+
+const range = (key: NumericKey): string => rangeText(NUMERIC_SETTINGS[key]);
 
 const HELP_AFTER = `
 What you get (names as the authors' script, so existing loaders work):
@@ -46,8 +49,8 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
     .option('-o, --out <dir>', 'output folder (default ./BCSS)')
     .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts or all (default images,masks)')
-    .option('--mpp <um>', 'resolution in micrometres per pixel (default 0.25); sent exactly, not rounded')
-    .option('--mag <power>', 'resolution as objective magnification, e.g. 20')
+    .option('--mpp <um>', `resolution in micrometres per pixel (default 0.25; ${range('mpp')}); sent exactly, not rounded`)
+    .option('--mag <power>', `resolution as objective magnification, e.g. 20 (${range('mag')})`)
     .option('--base', 'scan (base) resolution, no resampling')
     .option('--slides <list>', 'only these ROIs: A1-A0SK,TCGA-A2-A04P,... or @file with one per line')
     .option('--rois <file>', 'ROI table in roiBounds.csv format instead of the built-in one')
@@ -55,12 +58,12 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--folder-id <id>', 'DSA folder holding the slides (default 5bbdeba3e629140048d017bb)')
     .option('--figshare-url <url>', 'figshare API root (default https://api.figshare.com/v2)')
     .option('--gdc-url <url>', 'GDC API root (default https://api.gdc.cancer.gov)')
-    .option('--concurrency <n>', 'artifacts processed at once (default 16; the per-service limits below still apply)')
-    .option('--render-concurrency <n>', 'region renders in flight at the DSA (default 4)')
-    .option('--figshare-interval <ms>', 'minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s)')
-    .option('--figshare-concurrency <n>', 'figshare requests in flight at once, still started <= 1/s (default 4); the object-store download behind each mask link is not a figshare request')
-    .option('--retries <n>', 'retries per request for transient faults (default 6)')
-    .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
+    .option('--concurrency <n>', `artifacts processed at once (default 16; ${range('concurrency')}; the per-service limits below still apply)`)
+    .option('--render-concurrency <n>', `region renders in flight at the DSA (default 4; ${range('renderConcurrency')})`)
+    .option('--figshare-interval <ms>', `minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s; ${range('figshareIntervalMs')})`)
+    .option('--figshare-concurrency <n>', `figshare requests in flight at once, still started <= 1/s (default 4; ${range('figshareConcurrency')}); the object-store download behind each mask link is not a figshare request`)
+    .option('--retries <n>', `retries per request for transient faults (default 6; ${range('retries')})`)
+    .option('--timeout <s>', `seconds to wait for a server to start answering (default 300; ${range('timeoutSeconds')})`)
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
     .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')

@@ -1,0 +1,109 @@
+/**
+ * The one table of numeric download settings: each has its flag, environment variable and
+ * config key, its accepted range and unit. Flags, environment and config file are all checked
+ * here, against the same range, and `--help` and the README state the same range. Pure.
+ */
+import { UsageError } from '../../errors.js';
+
+export interface NumericSetting {
+  /** The config file key (camelCase). */
+  key: string;
+  flag: string | null;
+  env: string | null;
+  min: number;
+  /** True when `min` itself is not allowed (a resolution of 0 µm/px means nothing). */
+  minExclusive?: boolean;
+  max: number;
+  integer: boolean;
+  unit: string;
+}
+
+const setting = (s: NumericSetting): NumericSetting => s;
+
+export const NUMERIC_SETTINGS = {
+  mpp: setting({ key: 'mpp', flag: '--mpp', env: 'BCSS_MPP', min: 0, minExclusive: true, max: 100, integer: false, unit: 'micrometres per pixel' }),
+  mag: setting({ key: 'mag', flag: '--mag', env: 'BCSS_MAG', min: 0, minExclusive: true, max: 400, integer: false, unit: 'objective power' }),
+  concurrency: setting({ key: 'concurrency', flag: '--concurrency', env: 'BCSS_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'artifacts' }),
+  renderConcurrency: setting({
+    key: 'renderConcurrency', flag: '--render-concurrency', env: 'BCSS_RENDER_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'renders',
+  }),
+  figshareIntervalMs: setting({
+    key: 'figshareIntervalMs', flag: '--figshare-interval', env: 'BCSS_FIGSHARE_INTERVAL', min: 0, max: 60000, integer: true, unit: 'ms',
+  }),
+  figshareConcurrency: setting({
+    key: 'figshareConcurrency', flag: '--figshare-concurrency', env: 'BCSS_FIGSHARE_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'requests',
+  }),
+  retries: setting({ key: 'retries', flag: '--retries', env: 'BCSS_RETRIES', min: 0, max: 50, integer: true, unit: 'retries' }),
+  timeoutSeconds: setting({ key: 'timeoutSeconds', flag: '--timeout', env: 'BCSS_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),
+  idleTimeoutSeconds: setting({ key: 'idleTimeoutSeconds', flag: null, env: 'BCSS_IDLE_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),
+  figshareArticleId: setting({ key: 'figshareArticleId', flag: null, env: null, min: 1, max: 2 ** 31 - 1, integer: true, unit: 'figshare article id' }),
+} as const;
+
+export type NumericKey = keyof typeof NUMERIC_SETTINGS;
+
+/** "an integer from 1 to 64" / "a number greater than 0 and at most 100 (micrometres per pixel)". */
+export function rangeText(s: NumericSetting): string {
+  const kind = s.integer ? 'an integer' : 'a number';
+  const range = s.minExclusive === true ? `greater than ${s.min} and at most ${s.max}` : `from ${s.min} to ${s.max}`;
+  return `${kind} ${range} (${s.unit})`;
+}
+
+function inRange(s: NumericSetting, n: number): boolean {
+  if (!Number.isFinite(n) || (s.integer && !Number.isInteger(n))) return false;
+  return (s.minExclusive === true ? n > s.min : n >= s.min) && n <= s.max;
+}
+
+/**
+ * Parses and range-checks one value. `source` names where it came from, as the user would write
+ * it: `--mpp`, `BCSS_MPP=abc`, `mpp in bcss.config.json`.
+ */
+export function checkNumber(s: NumericSetting, raw: string | number, source: string): number {
+  if (typeof raw === 'string' && raw.trim() === '') throw new UsageError(`${source} is empty; expected ${rangeText(s)}`);
+  const n = typeof raw === 'number' ? raw : Number(raw.trim());
+  if (!inRange(s, n)) {
+    throw new UsageError(`${source} must be ${rangeText(s)}, got ${JSON.stringify(raw)}`, {
+      hint: `Accepted: ${rangeText(s)}.`,
+    });
+  }
+  return n;
+}
+
+/** Where a layered value came from, for messages. */
+export type NumericLayer = 'flag' | 'env' | 'config';
+
+export function sourceName(s: NumericSetting, layer: NumericLayer, raw: string | number, configPath: string | null): string {
+  if (layer === 'flag') return s.flag ?? s.key;
+  if (layer === 'env') return `${s.env ?? s.key}=${String(raw)}`;
+  return `${s.key} in ${configPath ?? 'the config file'}`;
+}
+
+/**
+ * The value of one setting: flag > environment > config file; undefined when none is set.
+ * Empty environment variables count as unset.
+ */
+export function resolveNumber(
+  s: NumericSetting,
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  config: Readonly<Record<string, unknown>>,
+  configPath: string | null,
+): number | undefined {
+  const envText = s.env === null ? undefined : env[s.env];
+  const layers: Array<[NumericLayer, string | number | undefined]> = [
+    ['flag', flag],
+    ['env', envText === undefined || envText.trim() === '' ? undefined : envText],
+    ['config', config[s.key] as number | undefined],
+  ];
+  for (const [layer, raw] of layers) {
+    if (raw === undefined) continue;
+    return checkNumber(s, raw, sourceName(s, layer, raw, configPath));
+  }
+  return undefined;
+}
+
+/** For README / help: one line per setting. */
+export function describeSettings(): string[] {
+  return Object.values(NUMERIC_SETTINGS).map((s) =>
+    [s.flag, s.env, s.key].filter((x) => x !== null).join(' / ') + `: ${rangeText(s)}`,
+  );
+}
