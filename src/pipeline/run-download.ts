@@ -18,10 +18,12 @@ import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
 import { removeStaleTempFiles } from '../transfer/atomic-file.js';
 import { acquireLease } from '../transfer/run-lease.js';
 import type { Transfer, TransferEvent } from '../transfer/types.js';
-import type { Artifact } from './artifacts.js';
 import { runDryRun } from './dry-run.js';
 import { sha256Hex } from './hash-file.js';
 import { planLocal } from './plan.js';
+import { canonicalJson, type Artifact } from './artifacts.js';
+import { folderRois, mergeRecord } from './dataset-spec.js';
+import { checkFolderDataset } from './folder-dataset.js';
 import { ensureOutDir } from './out-dir.js';
 import { LOCK_FILE_NAME, LockStore, readLock, type LockEntry, type LockOptions } from './lock-file.js';
 import { openRemote, type RemoteContext } from './remote-context.js';
@@ -195,19 +197,28 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
   let windingDown = false;
   const lockPath = join(outDir, LOCK_FILE_NAME);
   try {
+    let read = await readLock(outDir, { moveAside: true, now });
+    // One folder, one dataset: another spec is refused here, before anything is written.
+    const folder = await checkFolderDataset(outDir, read.lock, options, now);
+    if (folder.replacedTo !== undefined) read = { lock: null };
     const removed = await removeStaleTempFiles(outDir, 0);
     log = await openRunLog(outDir, now(), redact, now);
     log.line('info', `bcss ${toolVersion()} download into ${outDir}`);
+    if (folder.replacedTo !== undefined) emit({ type: 'log', level: 'info', message: `--replace: moved the folder's previous dataset to ${folder.replacedTo}` });
     if (removed.length > 0) emit({ type: 'log', level: 'info', message: `removed ${removed.length} temp file(s) left by an interrupted run` });
-
-    const read = await readLock(outDir, { moveAside: true, now });
     if (read.warning !== undefined) emit({ type: 'log', level: 'warn', message: read.warning });
-    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), now, redact });
-    openStore = store;
-    // What the last run journaled goes into bcss.lock.json before this run adds to it.
-    if (read.journal === true) await store.compact();
 
-    const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => store.get(id));
+    // Subset runs add to the folder: WSI scripts and meta/ describe every ROI it holds.
+    const held = folderRois(mergeRecord(folder.previous, options, []), options);
+    const previousEntries = new Map((read.lock?.artifacts ?? []).map((a) => [a.id, a] as const));
+    const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => previousEntries.get(id), held);
+    const record = mergeRecord(folder.previous, options, artifacts.map((a) => a.id));
+    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), dataset: record, now, redact });
+    openStore = store;
+    // What the last run journaled, and a grown dataset record, go into bcss.lock.json before this
+    // run adds to it (so ROIs planned by an interrupted run still count as planned).
+    if (read.journal === true || canonicalJson(record) !== canonicalJson(folder.previous)) await store.compact();
+    const scriptOptions: DownloadOptions = { ...options, rois: held };
     for (const f of fetchList) log.line('info', `to fetch ${f.artifact.id}: ${f.reason}`);
     const toFetch = fetchList.map((f) => f.artifact);
     emit({ type: 'plan', total: artifacts.length, toFetch: toFetch.length, skipped: skipped.length, expectedBytes: null });
@@ -226,7 +237,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       // Once: from the timer below or from the end of the run, whichever comes first; never after
       // the run has begun to wind down (its lease must cover every write).
       if (metaWork === null && !windingDown) {
-        metaWork = writeMetaFiles(outDir, buildMetaFiles(options, toolVersion()), (id) => store.get(id), now);
+        metaWork = writeMetaFiles(outDir, buildMetaFiles({ ...scriptOptions, components: record.components as Component[] }, toolVersion()), (id) => store.get(id), now);
         metaInFlight = metaWork.catch(() => undefined); // awaited below, or in `finally` if the run ends early
       }
       return metaWork ?? Promise.resolve({ entries: [], written: 0 });
@@ -236,7 +247,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       transfer = makeTransfer(options, secrets, onTransferEvent, hooks);
       const early = earlyRenders(toFetch, options);
       const remote = openRemote({
-        options,
+        // The WSI scripts list every ROI of the folder, so the listing must resolve them all.
+        options: scriptOptions,
         transfer,
         needSlides: needsSlides(toFetch, options),
         emit,
@@ -297,7 +309,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
               entry = await fetchAnnotations(ctx, a);
               break;
             case 'wsi-scripts': {
-              const outcome = await writeWsiScript(ctx, a, toolVersion());
+              const outcome = await writeWsiScript({ ...ctx, options: scriptOptions }, a, toolVersion());
               entry = outcome.entry;
               warning = outcome.warning;
               break;

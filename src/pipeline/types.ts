@@ -36,6 +36,16 @@ export interface DownloadOptions {
   rois: readonly RoiRecord[];
   /** True when `rois` came from a user table rather than the built-in one. */
   customRois: boolean;
+  /**
+   * The whole table `rois` were chosen from (before `--slides`): its digest identifies the
+   * dataset of the output folder. Defaults to `rois`.
+   */
+  roiTable?: readonly RoiRecord[];
+  /**
+   * When the output folder holds another dataset (other resolution, table or sources): move its
+   * files aside to `<out>-replaced-<time>` and start afresh, instead of refusing (exit 2).
+   */
+  replace?: boolean;
   apiUrl: string;
   folderId: string;
   figshareUrl: string;
@@ -88,7 +98,7 @@ export interface DownloadSummary {
 
 export interface VerifyIssue {
   path: string;
-  problem: 'missing' | 'changed' | 'extra' | 'size-mismatch' | 'bad-values' | 'unreadable';
+  problem: 'missing' | 'changed' | 'extra' | 'size-mismatch' | 'bad-values' | 'unreadable' | 'spec-mismatch' | 'incomplete';
   detail: string;
 }
 

@@ -72,6 +72,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--json', 'print one JSON summary object on stdout')
     .option('--no-progress', 'plain progress lines even on a terminal')
     .option('--fail-fast', 'stop at the first failed artifact')
+    .option('--replace', "when the output folder holds another dataset (other resolution, ROI table or sources): move its files to OUT-replaced-<time> first, then download afresh")
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DownloadFlags) => {
       const loaded = await loadConfigFile(flags.config ?? (ctx.env.BCSS_CONFIG || undefined), ctx.cwd);

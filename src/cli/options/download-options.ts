@@ -71,6 +71,7 @@ export interface DownloadFlags {
   progress?: boolean;
   failFast?: boolean;
   login?: boolean;
+  replace?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -297,6 +298,8 @@ export async function resolveDownloadOptions(
       maskAlign: alignText,
       rois,
       customRois: table.custom,
+      roiTable: table.rois,
+      replace: flags.replace === true,
       apiUrl,
       folderId,
       figshareUrl,
