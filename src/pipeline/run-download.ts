@@ -14,7 +14,7 @@
  */
 import { join, resolve } from 'node:path';
 import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../catalog/index.js';
-import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
+import { AuthError, BusyError, DiskError, isBcssError, UsageError } from '../errors.js';
 import { removeStaleTempFiles } from '../transfer/atomic-file.js';
 import { acquireLease } from '../transfer/run-lease.js';
 import type { Transfer, TransferEvent } from '../transfer/types.js';
@@ -189,7 +189,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
   await ensureOutDir(outDir);
   const lease = await acquireLease(outDir, hooks.lease);
   const counts = countsFor(options.components);
-  const failures: Array<{ item: string; reason: string }> = [];
+  const failures: DownloadSummary['failures'] = [];
   let transfer: Transfer | null = null;
   let fatal: unknown = null;
   let openStore: LockStore | null = null;
@@ -332,9 +332,14 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
             return;
           }
           if (connectFailed) return; // an early render cut short by the failed login or listing
+          if (hooks.signal?.aborted === true) {
+            // Cut short by Ctrl-C: not a failure of the item; the rerun fetches it.
+            bump(counts, a.kind, 'planned');
+            return;
+          }
           if ((err instanceof AuthError || err instanceof DiskError) && fatal === null) fatal = err;
           const reason = redact(err instanceof Error ? err.message : String(err));
-          failures.push({ item: a.id, reason });
+          failures.push({ item: a.id, reason, kind: isBcssError(err) ? err.kind : 'internal' });
           bump(counts, a.kind, 'failed');
           emit({ type: 'artifact-failed', id: a.id, kind: a.kind, path: shownPath, reason });
         }
@@ -347,7 +352,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       );
       setImmediate(startMeta);
       const notStarted = await pool;
-      await connected; // a failed login or listing ends the run here, with its own error
+      // A failed login or listing ends the run here, with its own error (unless Ctrl-C cut it short).
+      if (hooks.signal?.aborted !== true) await connected;
       for (const t of notStarted) bump(counts, t.kind, 'planned');
       if (lease.lost && fatal === null) {
         fatal = new BusyError(`another bcss run took over the output folder ${outDir} while this one was stalled; this run stopped`, {
@@ -390,5 +396,6 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
     lockPath,
     logPath: (log as RunLog | null)?.path ?? null,
     dryRun: false,
+    ...(hooks.signal?.aborted === true ? { interrupted: true } : {}),
   };
 }

@@ -83,7 +83,14 @@ export interface DownloadSummary {
   bytes: number;
   retries: number;
   seconds: number;
-  failures: Array<{ item: string; reason: string }>;
+  /**
+   * Failed artifacts. `kind` is the error's kind (network, remote, auth, integrity, disk, …;
+   * `internal` for a bug): when every failure is `network`, the CLI exits 5. Items cut short by
+   * an interrupt are not failures; they stay `planned`.
+   */
+  failures: Array<{ item: string; reason: string; kind?: string }>;
+  /** True when the run was stopped by its signal (Ctrl-C): what is not done stays planned. */
+  interrupted?: boolean;
   /** Counts per component and status, e.g. `{ images: { done: 3, skipped: 148, failed: 0 } }`. */
   components: Record<string, Record<string, number>>;
   outDir: string;

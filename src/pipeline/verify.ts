@@ -133,7 +133,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   for (const rel of await listFiles(outDir)) {
     if (listed.has(rel)) continue;
     const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
-    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file' });
+    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file: move or delete it (a rerun does not remove it)' });
   }
 
   // Sizes: each image against its lock entry; each mask against its image (or its lock entry).

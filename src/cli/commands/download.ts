@@ -10,6 +10,7 @@ import { formatBytes, formatSeconds } from '../progress/format.js';
 import type { DownloadSummary } from '../../pipeline/types.js';
 import { failedRois } from '../../pipeline/failed-items.js';
 import { retryCommand } from '../retry-command.js';
+import { INTERRUPTED_LINE } from '../safe-output.js';
 import { NUMERIC_SETTINGS, rangeText, type NumericKey } from '../options/numeric-settings.js';
 
 const range = (key: NumericKey): string => rangeText(NUMERIC_SETTINGS[key]);
@@ -39,8 +40,9 @@ Examples:
                                                  and --rois at the URLs and table it prints
 
 Reruns skip everything the lock proves complete (no request at all); an interrupted
-run resumes. Exit codes: 0 ok, 1 some items failed, 2 usage, 3 auth, 4 integrity,
-5 network, 6 disk, 7 output folder busy, 8 remote error.
+run (Ctrl-C: exit 130) resumes when you rerun the same command. Exit codes: 0 ok, 1 some
+items failed, 2 usage (also: the folder holds another dataset), 3 auth, 4 integrity,
+5 network (every failure was one), 6 disk, 7 output folder busy, 8 remote error, 130 interrupted.
 `;
 
 export function registerDownload(program: Command, ctx: CliContext, setResult: (r: { exitCode: number }) => void): void {
@@ -103,17 +105,38 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       } finally {
         reporter.stop();
       }
+      const interrupted = ctx.signal.aborted;
       if (settings.json) {
         ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else if (interrupted) {
+        ctx.stderr.write(`${INTERRUPTED_LINE}\n`);
       } else {
         ctx.stdout.write(humanSummary(summary, (rois) => retryCommand(flags, ctx.cwd, summary.outDir, rois)));
       }
-      const interrupted = ctx.signal.aborted;
-      setResult({ exitCode: interrupted ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.partial : EXIT.ok });
+      setResult({ exitCode: interrupted ? EXIT.interrupted : downloadExitCode(summary) });
     });
 }
 
-/** `retry` builds the command that fetches only the given ROIs again. */
+/** True when every failure is a network failure (closed port, DNS, timeouts after all retries). */
+export function onlyNetworkFailures(s: DownloadSummary): boolean {
+  return s.failures.length > 0 && s.failures.every((f) => f.kind === 'network');
+}
+
+/** 0 all done; 5 when every failure is a network failure; 1 for any other failure. */
+export function downloadExitCode(s: DownloadSummary): number {
+  if (s.failures.length === 0) return EXIT.ok;
+  return onlyNetworkFailures(s) ? EXIT.network : EXIT.partial;
+}
+
+/** Artifacts neither done nor failed (left by --fail-fast or a fatal error). */
+function plannedCount(s: DownloadSummary): number {
+  return Object.values(s.components).reduce((n, c) => n + (c.planned ?? 0), 0);
+}
+
+/**
+ * `retry` builds the command that fetches only the given ROIs again; it is offered only when
+ * nothing else is left to do, since it would leave out what is still planned.
+ */
 export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]) => string): string {
   const lines: string[] = [];
   if (s.dryRun) {
@@ -142,9 +165,15 @@ export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]
   if (s.failures.length > 0) {
     lines.push(`${s.failures.length} item(s) FAILED:`);
     for (const f of s.failures) lines.push(`  ${f.item}: ${f.reason}`);
+    if (onlyNetworkFailures(s)) lines.push('every failure is a network failure: check the connection and the service URLs.');
+    const planned = plannedCount(s);
     const { rois } = failedRois(s.failures);
-    if (rois.length > 0) lines.push(`retry only these with:\n  ${retry(rois)}`);
-    lines.push('or simply rerun the same command: completed items are skipped.');
+    if (planned > 0) {
+      lines.push(`${planned} more item(s) were not started. Rerun the same command to finish: completed items are skipped.`);
+    } else {
+      if (rois.length > 0) lines.push(`retry only these with:\n  ${retry(rois)}`);
+      lines.push(`${rois.length > 0 ? 'or simply rerun' : 'Rerun'} the same command: completed items are skipped.`);
+    }
   } else {
     lines.push('all done. `bcss verify` re-checks everything offline.');
   }

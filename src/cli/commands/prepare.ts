@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import type { PrepareEvent, PrepareHooks, PrepareStatsResult } from '../../prepare/types.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { INTERRUPTED_LINE } from '../safe-output.js';
 
 type SetResult = (r: { exitCode: number }) => void;
 
@@ -63,7 +64,9 @@ function hooks(ctx: CliContext, flags: CommonFlags): PrepareHooks {
 }
 
 function finish(ctx: CliContext, setResult: SetResult, flags: CommonFlags, result: { interrupted: boolean }, text: string): void {
-  ctx.stdout.write(flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : text);
+  if (flags.json === true) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.interrupted) ctx.stderr.write(`${INTERRUPTED_LINE}\n`);
+  else ctx.stdout.write(text);
   setResult({ exitCode: result.interrupted ? EXIT.interrupted : EXIT.ok });
 }
 
