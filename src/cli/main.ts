@@ -55,7 +55,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
       '  bcss download --out BCSS          images + masks at 0.25 um/px from the real servers\n' +
       '  bcss serve --demo --port 0        a local DSA/figshare/GDC server with demo data\n' +
       '  bcss verify --out BCSS            re-hash everything offline\n' +
-      '  bcss prepare tiles --out BCSS     training-ready tiles, splits, gallery, class stats\n\n' +
+      '  bcss prepare tiles --size 512     512x512 image/mask tiles with an index.csv (also: splits, gallery, stats)\n\n' +
       'Exit codes: 0 ok, 1 partial failure, 2 usage, 3 auth, 4 integrity, 5 network,\n' +
       '            6 disk, 7 output folder busy, 8 remote error, 70 internal error.\n',
   );

@@ -17,13 +17,29 @@ const range = (key: NumericKey): string => rangeText(NUMERIC_SETTINGS[key]);
 
 const HELP_AFTER = `
 What you get (names as the authors' script, so existing loaders work):
-  OUT/images/<ROI>_xmin<X>_ymin<Y>_MPP-0.2500.png   lossless RGB at exactly the asked resolution
-  OUT/masks/<same name>                              8-bit grey labels, same size as the image
+  OUT/images/<ROI>_xmin<X>_ymin<Y>_MPP-0.2500.png   the PNG exactly as the DSA sent it (lossless,
+                                                     never re-encoded), at exactly the asked resolution:
+                                                     RGBA with alpha 255 when the server resampled the
+                                                     region (any --mpp/--mag finer or coarser than the
+                                                     scan, as large_image does), RGB at --base;
+                                                     .jpg (RGB, lossy) only with --encoding jpeg
+  OUT/masks/<same name>                              8-bit grey PNG, values are class codes, image size
   OUT/annotations/<slide>.json                       DSA annotation documents, bytes as served
-  OUT/wsis/download_wsis.sh|.bat, gdc_manifest.txt   full-slide download scripts (no secrets inside)
-  OUT/meta/                                          classes, ROI bounds, magnifications, splits
-  OUT/bcss.lock.json                                 what was written, its sha256 and its source
+  OUT/wsis/download_wsis.sh|.bat                     girder-client commands for the whole slides; the
+                                                     key is read from $BCSS_API_KEY when they run
+  OUT/wsis/gdc_manifest.txt, download_wsis_gdc.sh    the slides at GDC: manifest (id, name, md5, size)
+                                                     and a script that fetches and checks them
+  OUT/meta/                                          classes, ROI bounds, magnifications, splits, card
+  OUT/logs/<time>.log                                one log per run
+  OUT/bcss.lock.json                                 the folder's dataset, and per file its sha256 and source
+  OUT/bcss.lock.journal                              only while a run goes (or after a kill): its progress
+  OUT/bcss.lease                                     only while a run goes: keeps a second run out (exit 7);
+                                                     a stale one (its run died) is taken over, never delete it by hand
   Mask value 0 means "outside the ROI / don't care": give it zero weight, it is not a class.
+
+One folder holds one dataset: a run asking for another resolution, ROI table or source than
+the folder's exits 2 and names both; use another --out, or --replace to move the old files to
+OUT-replaced-<time>/ first. Runs with other --slides or --components add to the folder.
 
 Settings come from flags > environment (BCSS_OUT, BCSS_MPP, BCSS_MAG, BCSS_SLIDES, BCSS_ROIS,
 BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY,
