@@ -184,7 +184,11 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
     else log?.line('debug', `${e.lane} ${e.status} ${e.url}`);
   };
 
-  if (options.dryRun) return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
+  if (options.dryRun) {
+    // A dry run says up front what the real run would: another dataset in the folder is refused.
+    if (options.replace !== true) await checkFolderDataset(outDir, (await readLock(outDir, { moveAside: false })).lock, options, now);
+    return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
+  }
 
   await ensureOutDir(outDir);
   const lease = await acquireLease(outDir, hooks.lease);

@@ -8,7 +8,9 @@ import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { loadConfigFile } from '../../src/cli/options/config-file.js';
 import { resolveDownloadOptions } from '../../src/cli/options/download-options.js';
-import { NUMERIC_SETTINGS, rangeText } from '../../src/cli/options/numeric-settings.js';
+import { FLAG_NUMBERS, NUMERIC_SETTINGS, rangeText } from '../../src/cli/options/numeric-settings.js';
+import { checkTilesOptions } from '../../src/prepare/prepare-tiles.js';
+import { checkMaxWidth } from '../../src/prepare/prepare-gallery.js';
 import { DiskError, UsageError } from '../../src/errors.js';
 import { ensureOutDir, type OutDirFs } from '../../src/pipeline/out-dir.js';
 import { fakeContext } from '../helpers/cli-context.js';
@@ -126,5 +128,36 @@ describe('numeric settings: one table of ranges for flags, environment and confi
     for (const key of ['mpp', 'concurrency', 'figshareIntervalMs', 'retries', 'timeoutSeconds'] as const) {
       assert.ok(f.stdout().includes(rangeText(NUMERIC_SETTINGS[key])), key);
     }
+  });
+
+  test('serve and prepare flags are checked against the same kind of table, and say their range', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['serve', '--demo', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+      [['serve', '--demo', '--scale', '2'], /--scale must be a number greater than 0 and at most 1/],
+      [['prepare', 'tiles', '--size', '0'], /--size must be an integer from 1 to 65535/],
+      [['prepare', 'tiles', '--min-roi-fraction', '1.5'], /--min-roi-fraction must be a number from 0 to 1/],
+      [['prepare', 'gallery', '--max-width', '8'], /--max-width must be an integer from 16 to 4096/],
+    ];
+    for (const [args, message] of cases) {
+      const f = fakeContext({}, { cwd: await tmp() });
+      assert.equal(await main(['node', 'bcss', ...args], f.ctx), EXIT.usage, args.join(' '));
+      assert.match(f.stderr(), message);
+    }
+  });
+
+  test("prepare's library checks accept and refuse exactly the table's bounds", () => {
+    const base = { root: '/x', size: 10, stride: 10, minRoiFraction: 0.5, groups: 'baseline', exclude: 'other' } as const;
+    for (const key of ['size', 'stride', 'minRoiFraction'] as const) {
+      const s = FLAG_NUMBERS[key];
+      assert.doesNotThrow(() => checkTilesOptions({ ...base, [key]: s.min }), `${key} = min`);
+      assert.doesNotThrow(() => checkTilesOptions({ ...base, [key]: s.max }), `${key} = max`);
+      assert.throws(() => checkTilesOptions({ ...base, [key]: s.max + 1 }), UsageError);
+      assert.throws(() => checkTilesOptions({ ...base, [key]: s.min - 1 }), UsageError);
+    }
+    const w = FLAG_NUMBERS.maxWidth;
+    assert.equal(checkMaxWidth(w.min), w.min);
+    assert.equal(checkMaxWidth(w.max), w.max);
+    assert.throws(() => checkMaxWidth(w.min - 1), UsageError);
+    assert.throws(() => checkMaxWidth(w.max + 1), UsageError);
   });
 });

@@ -82,6 +82,9 @@ describe('one output folder, one dataset', () => {
     assert.match(r.stderr, /another --out/);
     assert.match(r.stderr, /--replace to move the folder's current files to .*mixed-replaced-/);
     assert.deepEqual(await tree(out), before, 'not a byte changed, no log written');
+    const dry = await run(flags(out, '--mpp', '0.5', '--dry-run'));
+    assert.equal(dry.code, EXIT.usage, 'a dry run says so too');
+    assert.match(dry.stderr, /holds another dataset/);
   });
 
   test('--replace moves the old dataset beside the folder (nothing deleted) and downloads afresh', async () => {

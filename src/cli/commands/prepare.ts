@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { builtinClasses } from '../../catalog/classes.js';
-import { UsageError } from '../../errors.js';
 import type { PrepareEvent, PrepareHooks, PrepareStatsResult } from '../../prepare/types.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { INTERRUPTED_LINE } from '../safe-output.js';
+import { FLAG_NUMBERS, flagNumber, rangeText } from '../options/numeric-settings.js';
 
 type SetResult = (r: { exitCode: number }) => void;
 
@@ -90,13 +90,6 @@ function outDir(ctx: CliContext, flags: CommonFlags): string {
   return resolve(ctx.cwd, flags.out ?? (ctx.env.BCSS_OUT || 'BCSS'));
 }
 
-function parseNumber(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`expected a number for ${flag} but received ${JSON.stringify(text)}`);
-  return n;
-}
-
 /** A counter line per ROI on stderr (stdout stays for the summary / JSON). */
 function hooks(ctx: CliContext, flags: CommonFlags): PrepareHooks {
   const onEvent = (e: PrepareEvent): void => {
@@ -158,18 +151,18 @@ export function registerPrepare(program: Command, ctx: CliContext, setResult: Se
   common(prepare.command('tiles'))
     .description('cut image/mask pairs into fixed-size tiles with an index.csv')
     .addHelpText('after', TILES_HELP)
-    .option('--size <px>', 'tile width and height', '512')
-    .option('--stride <px>', 'step between tiles (default: the tile size, i.e. no overlap)')
-    .option('--min-roi-fraction <f>', 'skip tiles with less than this fraction of pixels inside the ROI (mask != 0)', '0.5')
+    .option('--size <px>', `tile width and height (${rangeText(FLAG_NUMBERS.size)})`, '512')
+    .option('--stride <px>', `step between tiles (default: the tile size, i.e. no overlap; ${rangeText(FLAG_NUMBERS.stride)})`)
+    .option('--min-roi-fraction <f>', `skip tiles with less than this fraction of pixels inside the ROI (mask != 0; ${rangeText(FLAG_NUMBERS.minRoiFraction)})`, '0.5')
     .option('--groups <name>', 'baseline (tumor 1, stroma 2, inflammatory 3, necrosis 4, other 5, ignore 0) or raw (codes 0..21)', 'baseline')
     .option('--exclude <where>', 'baseline groups only: put class 7 "exclude" in other (default) or ignore (0)')
     .action(async (flags: CommonFlags & { size: string; stride?: string; minRoiFraction: string; groups: string; exclude?: string }) => {
       const { prepareTiles, normaliseTilesOptions } = await import('../../prepare/prepare-tiles.js');
       const options = normaliseTilesOptions({
         root: outDir(ctx, flags),
-        size: parseNumber(flags.size, '--size') as number,
-        stride: parseNumber(flags.stride, '--stride'),
-        minRoiFraction: parseNumber(flags.minRoiFraction, '--min-roi-fraction'),
+        size: flagNumber('size', flags.size) as number,
+        stride: flagNumber('stride', flags.stride),
+        minRoiFraction: flagNumber('minRoiFraction', flags.minRoiFraction),
         groups: flags.groups,
         exclude: flags.exclude,
       });
@@ -188,10 +181,10 @@ export function registerPrepare(program: Command, ctx: CliContext, setResult: Se
   common(prepare.command('gallery'))
     .description('an offline HTML page with image, mask and overlay thumbnails of every ROI')
     .addHelpText('after', GALLERY_HELP)
-    .option('--max-width <px>', 'thumbnails fit in a box this many pixels wide and high', '512')
+    .option('--max-width <px>', `thumbnails fit in a box this many pixels wide and high (${rangeText(FLAG_NUMBERS.maxWidth)})`, '512')
     .action(async (flags: CommonFlags & { maxWidth: string }) => {
       const { prepareGallery } = await import('../../prepare/prepare-gallery.js');
-      const r = await prepareGallery({ root: outDir(ctx, flags), maxWidth: parseNumber(flags.maxWidth, '--max-width') as number }, hooks(ctx, flags));
+      const r = await prepareGallery({ root: outDir(ctx, flags), maxWidth: flagNumber('maxWidth', flags.maxWidth) as number }, hooks(ctx, flags));
       finish(ctx, setResult, flags, r, `gallery: ${r.rois} ROIs (${r.rendered} rendered, ${r.upToDateRois} up to date)\nopen ${r.htmlPath}\n`);
     });
 

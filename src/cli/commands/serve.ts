@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import type { FaultOptions } from '../../server/faults.js';
 import type { RequestLogEntry } from '../../server/request-log.js';
 import type { CliContext } from '../context.js';
+import { FLAG_NUMBERS, flagNumber, rangeText } from '../options/numeric-settings.js';
 import { EXIT } from '../exit-codes.js';
 
 interface ServeFlags {
@@ -70,13 +71,6 @@ Examples:
   bcss serve --demo --faults '{"girder": {"error503": 0.2}}' --log-requests
 `;
 
-function parseInteger(text: string, what: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
-    throw new UsageError(`expected an integer from ${min} to ${max} for ${what} but received "${text}"`);
-  }
-  return Number(text);
-}
-
 async function parseFaults(text: string, cwd: string): Promise<FaultOptions> {
   let json = text;
   let where = '--faults';
@@ -118,33 +112,29 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .description('run a local server that speaks DSA/Girder, figshare and GDC over demo data or a folder of slides')
     .option('--demo', 'serve the deterministic demo dataset (default)')
     .option('--data <dir>', 'serve the slides in this folder instead of the demo')
-    .option('--port <n>', 'TCP port; 0 picks a free one', '0')
+    .option('--port <n>', `TCP port; 0 picks a free one (${rangeText(FLAG_NUMBERS.port)})`, '0')
     .option('--host <h>', 'address to listen on', '127.0.0.1')
-    .option('--scale <f>', 'demo: shrink factor for slides, ROIs and masks, 0 < f <= 1 (default 1)')
-    .option('--seed <n>', 'demo: seed of all generated values (default 1)')
+    .option('--scale <f>', `demo: shrink factor for slides, ROIs and masks (default 1; ${rangeText(FLAG_NUMBERS.scale)})`)
+    .option('--seed <n>', `demo: seed of all generated values (default 1; ${rangeText(FLAG_NUMBERS.seed)})`)
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
     .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
     .option('--api-key-env <var>', `private mode: read the API key from this environment variable (default ${DEFAULT_API_KEY_ENV})`)
     .option('--faults <json>', 'fault injection settings as JSON or @file.json')
-    .option('--max-region-pixels <n>', 'refuse tiles/region outputs above this many pixels (default 268435456)')
+    .option('--max-region-pixels <n>', `refuse tiles/region outputs above this many pixels (default 268435456; ${rangeText(FLAG_NUMBERS.maxRegionPixels)})`)
     .option('--log-requests', 'print one line per request on stderr')
     .option('--json', 'print the URLs as one JSON object instead of lines')
     .addHelpText('after', HELP)
     .action(async (flags: ServeFlags) => {
       if (flags.demo && flags.data !== undefined) throw new UsageError('use either --demo or --data, not both');
-      const port = parseInteger(flags.port, '--port', 0, 65535);
-      const seed = flags.seed === undefined ? undefined : parseInteger(flags.seed, '--seed', 0, Number.MAX_SAFE_INTEGER);
-      const scale = flags.scale === undefined ? undefined : Number(flags.scale);
-      if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0 || scale > 1)) {
-        throw new UsageError(`expected a number in (0, 1] for --scale but received "${flags.scale}"`);
-      }
+      const port = flagNumber('port', flags.port) as number;
+      const seed = flagNumber('seed', flags.seed);
+      const scale = flagNumber('scale', flags.scale);
       const slides = flags.slides
         ?.split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
       if (flags.slides !== undefined && (slides ?? []).length === 0) throw new UsageError('--slides needs at least one name');
-      const maxRegionPixels =
-        flags.maxRegionPixels === undefined ? undefined : parseInteger(flags.maxRegionPixels, '--max-region-pixels', 1, Number.MAX_SAFE_INTEGER);
+      const maxRegionPixels = flagNumber('maxRegionPixels', flags.maxRegionPixels);
       if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
         throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
       }

@@ -41,6 +41,31 @@ export const NUMERIC_SETTINGS = {
 
 export type NumericKey = keyof typeof NUMERIC_SETTINGS;
 
+/**
+ * Numeric flags of the other commands (no environment variable or config key). `bcss prepare`'s
+ * library entry points check the same ranges for callers that bypass the CLI; a test holds the
+ * two to the same bounds.
+ */
+export const FLAG_NUMBERS = {
+  port: setting({ key: 'port', flag: '--port', env: null, min: 0, max: 65535, integer: true, unit: 'TCP port; 0 picks a free one' }),
+  seed: setting({ key: 'seed', flag: '--seed', env: null, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'seed' }),
+  scale: setting({ key: 'scale', flag: '--scale', env: null, min: 0, minExclusive: true, max: 1, integer: false, unit: 'shrink factor' }),
+  maxRegionPixels: setting({ key: 'maxRegionPixels', flag: '--max-region-pixels', env: null, min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'pixels' }),
+  size: setting({ key: 'size', flag: '--size', env: null, min: 1, max: 65535, integer: true, unit: 'px' }),
+  stride: setting({ key: 'stride', flag: '--stride', env: null, min: 1, max: 65535, integer: true, unit: 'px' }),
+  minRoiFraction: setting({ key: 'minRoiFraction', flag: '--min-roi-fraction', env: null, min: 0, max: 1, integer: false, unit: 'fraction of the tile' }),
+  maxWidth: setting({ key: 'maxWidth', flag: '--max-width', env: null, min: 16, max: 4096, integer: true, unit: 'px' }),
+} as const;
+
+export type FlagNumberKey = keyof typeof FLAG_NUMBERS;
+
+/** A command flag's number, checked against its range; undefined when the flag was not given. */
+export function flagNumber(key: FlagNumberKey, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const s = FLAG_NUMBERS[key];
+  return checkNumber(s, text, s.flag ?? s.key);
+}
+
 /** "an integer from 1 to 64" / "a number greater than 0 and at most 100 (micrometres per pixel)". */
 export function rangeText(s: NumericSetting): string {
   const kind = s.integer ? 'an integer' : 'a number';
