@@ -40,6 +40,19 @@ function legacySpec(lock: LockFile, run: DatasetSpec): DatasetSpec {
   return { ...run, resolution: lock.options.resolution, encoding: lock.options.encoding, maskAlign: lock.options.maskAlign };
 }
 
+/**
+ * The record an older lock implies: the ROIs and components its entries hold, so that the first
+ * subset run after an upgrade still keeps meta/ and wsis/ describing the whole folder.
+ */
+function legacyRecord(lock: LockFile, run: DatasetSpec): DatasetRecord {
+  const rois = new Set<string>();
+  for (const e of lock.artifacts) {
+    const roi = e.source.params.roi;
+    if (typeof roi === 'string' && e.kind !== 'meta' && e.kind !== 'wsi-scripts') rois.add(roi);
+  }
+  return { ...legacySpec(lock, run), rois: [...rois], components: [...lock.options.components], planned: lock.artifacts.filter((e) => e.kind !== 'meta').map((e) => e.id).sort() };
+}
+
 /** Where `--replace` moves the old files: beside the folder, never inside it. */
 export function replacedFolderName(outDir: string, now: Date): string {
   return join(dirname(outDir), `${basename(outDir)}-replaced-${fileTimestamp(now)}`);
@@ -63,7 +76,7 @@ export async function checkFolderDataset(outDir: string, lock: LockFile | null, 
   const run = specOf(options);
   const folder = lock.dataset ?? legacySpec(lock, run);
   const differs = specDifferences(folder, run);
-  if (differs.length === 0) return { previous: lock.dataset ?? null };
+  if (differs.length === 0) return { previous: lock.dataset ?? legacyRecord(lock, run) };
   if (options.replace === true) return { previous: null, replacedTo: await moveAside(outDir, now()) };
   const resolutionNote =
     differs.includes('resolution') ? ` (the folder's images are at ${describeResolution(folder.resolution)})` : '';

@@ -134,6 +134,21 @@ describe('one output folder, one dataset', () => {
     assert.equal(v.code, EXIT.ok, v.stdout);
   });
 
+  test('a lock from before dataset records: a subset rerun still keeps meta/ whole, another resolution is still refused', async () => {
+    const out = join(work, 'legacy-lock');
+    assert.equal((await run(flags(out))).code, EXIT.ok);
+    const lockPath = join(out, LOCK_FILE_NAME);
+    const lock = (await parseLockText(await readFile(lockPath, 'utf8'))).lock!;
+    delete lock.dataset;
+    await writeFile(lockPath, serializeLock(lock));
+    assert.equal((await run(flags(out, '--mpp', '0.5'))).code, EXIT.usage);
+    const subset = await run(flags(out, '--slides', 'A1-A0SK'));
+    assert.equal(subset.code, EXIT.ok, subset.stderr);
+    const bounds = await readFile(join(out, 'meta', 'roiBounds.csv'), 'utf8');
+    assert.match(bounds, /TCGA-A8-A07C-DX1,/);
+    assert.equal((await verify(out)).code, EXIT.ok);
+  });
+
   test('verify reports a download that is incomplete (planned, never fetched) instead of "all good"', async () => {
     const out = join(work, 'incomplete');
     const args = flags(out, '--retries', '0');
