@@ -112,7 +112,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .description('run a local server that speaks DSA/Girder, figshare and GDC over demo data or a folder of slides')
     .option('--demo', 'serve the deterministic demo dataset (default)')
     .option('--data <dir>', 'serve the slides in this folder instead of the demo')
-    .option('--port <n>', `TCP port; 0 picks a free one (${rangeText(FLAG_NUMBERS.port)})`, '0')
+    .option('--port <n>', `TCP port: ${rangeText(FLAG_NUMBERS.port)}`, '0')
     .option('--host <h>', 'address to listen on', '127.0.0.1')
     .option('--scale <f>', `demo: shrink factor for slides, ROIs and masks (default 1; ${rangeText(FLAG_NUMBERS.scale)})`)
     .option('--seed <n>', `demo: seed of all generated values (default 1; ${rangeText(FLAG_NUMBERS.seed)})`)

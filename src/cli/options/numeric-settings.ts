@@ -22,7 +22,7 @@ const setting = (s: NumericSetting): NumericSetting => s;
 
 export const NUMERIC_SETTINGS = {
   mpp: setting({ key: 'mpp', flag: '--mpp', env: 'BCSS_MPP', min: 0, minExclusive: true, max: 100, integer: false, unit: 'micrometres per pixel' }),
-  mag: setting({ key: 'mag', flag: '--mag', env: 'BCSS_MAG', min: 0, minExclusive: true, max: 400, integer: false, unit: 'objective power' }),
+  mag: setting({ key: 'mag', flag: '--mag', env: 'BCSS_MAG', min: 0, minExclusive: true, max: 400, integer: false, unit: '(objective power)' }),
   concurrency: setting({ key: 'concurrency', flag: '--concurrency', env: 'BCSS_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'artifacts' }),
   renderConcurrency: setting({
     key: 'renderConcurrency', flag: '--render-concurrency', env: 'BCSS_RENDER_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'renders',
@@ -36,7 +36,7 @@ export const NUMERIC_SETTINGS = {
   retries: setting({ key: 'retries', flag: '--retries', env: 'BCSS_RETRIES', min: 0, max: 50, integer: true, unit: 'retries' }),
   timeoutSeconds: setting({ key: 'timeoutSeconds', flag: '--timeout', env: 'BCSS_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),
   idleTimeoutSeconds: setting({ key: 'idleTimeoutSeconds', flag: null, env: 'BCSS_IDLE_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),
-  figshareArticleId: setting({ key: 'figshareArticleId', flag: null, env: null, min: 1, max: 2 ** 31 - 1, integer: true, unit: 'figshare article id' }),
+  figshareArticleId: setting({ key: 'figshareArticleId', flag: null, env: null, min: 1, max: 2 ** 31 - 1, integer: true, unit: '(figshare article id)' }),
 } as const;
 
 export type NumericKey = keyof typeof NUMERIC_SETTINGS;
@@ -47,13 +47,13 @@ export type NumericKey = keyof typeof NUMERIC_SETTINGS;
  * two to the same bounds.
  */
 export const FLAG_NUMBERS = {
-  port: setting({ key: 'port', flag: '--port', env: null, min: 0, max: 65535, integer: true, unit: 'TCP port; 0 picks a free one' }),
-  seed: setting({ key: 'seed', flag: '--seed', env: null, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'seed' }),
-  scale: setting({ key: 'scale', flag: '--scale', env: null, min: 0, minExclusive: true, max: 1, integer: false, unit: 'shrink factor' }),
+  port: setting({ key: 'port', flag: '--port', env: null, min: 0, max: 65535, integer: true, unit: '(0 picks a free port)' }),
+  seed: setting({ key: 'seed', flag: '--seed', env: null, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true, unit: '(seed)' }),
+  scale: setting({ key: 'scale', flag: '--scale', env: null, min: 0, minExclusive: true, max: 1, integer: false, unit: '(shrink factor)' }),
   maxRegionPixels: setting({ key: 'maxRegionPixels', flag: '--max-region-pixels', env: null, min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'pixels' }),
   size: setting({ key: 'size', flag: '--size', env: null, min: 1, max: 65535, integer: true, unit: 'px' }),
   stride: setting({ key: 'stride', flag: '--stride', env: null, min: 1, max: 65535, integer: true, unit: 'px' }),
-  minRoiFraction: setting({ key: 'minRoiFraction', flag: '--min-roi-fraction', env: null, min: 0, max: 1, integer: false, unit: 'fraction of the tile' }),
+  minRoiFraction: setting({ key: 'minRoiFraction', flag: '--min-roi-fraction', env: null, min: 0, max: 1, integer: false, unit: '(fraction of the tile)' }),
   maxWidth: setting({ key: 'maxWidth', flag: '--max-width', env: null, min: 16, max: 4096, integer: true, unit: 'px' }),
 } as const;
 
@@ -66,11 +66,11 @@ export function flagNumber(key: FlagNumberKey, text: string | undefined): number
   return checkNumber(s, text, s.flag ?? s.key);
 }
 
-/** "an integer from 1 to 64" / "a number greater than 0 and at most 100 (micrometres per pixel)". */
+/** "an integer from 1 to 64 artifacts" / "a number greater than 0 and at most 100 micrometres per pixel". */
 export function rangeText(s: NumericSetting): string {
   const kind = s.integer ? 'an integer' : 'a number';
   const range = s.minExclusive === true ? `greater than ${s.min} and at most ${s.max}` : `from ${s.min} to ${s.max}`;
-  return `${kind} ${range} (${s.unit})`;
+  return `${kind} ${range} ${s.unit}`;
 }
 
 function inRange(s: NumericSetting, n: number): boolean {
