@@ -8,6 +8,7 @@ import { registerDownload } from './commands/download.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPrepare } from './commands/prepare.js';
 import { toolVersion } from '../pipeline/tool-version.js';
+import { guardOutput, INTERRUPTED_LINE } from './safe-output.js';
 
 /** Secrets the process may hold in its environment; never echoed, even in a crash report. */
 function secretRedactor(env: Readonly<Record<string, string | undefined>>): (text: string) => string {
@@ -54,7 +55,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
       '  bcss download --out BCSS          images + masks at 0.25 um/px from the real servers\n' +
       '  bcss serve --demo --port 0        a local DSA/figshare/GDC server with demo data\n' +
       '  bcss verify --out BCSS            re-hash everything offline\n' +
-      '  bcss prepare tiles --out BCSS     training-ready tiles, splits, gallery, class stats\n\n' +
+      '  bcss prepare tiles --size 512     512x512 image/mask tiles with an index.csv (also: splits, gallery, stats)\n\n' +
       'Exit codes: 0 ok, 1 partial failure, 2 usage, 3 auth, 4 integrity, 5 network,\n' +
       '            6 disk, 7 output folder busy, 8 remote error, 70 internal error.\n',
   );
@@ -67,6 +68,7 @@ export async function main(argv: string[], ctx?: CliContext): Promise<number> {
   if (ctx === undefined) {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    guardOutput([process.stdout, process.stderr]);
   }
   const context = ctx ?? processContext(controller.signal);
   let result: CommandResult = { exitCode: EXIT.ok };
@@ -80,6 +82,11 @@ export async function main(argv: string[], ctx?: CliContext): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (context.signal.aborted) {
+      // Whatever Ctrl-C cut short (a request, a listing) is not an error of its own.
+      context.stderr.write(`${INTERRUPTED_LINE}\n`);
+      return EXIT.interrupted;
     }
     const redact = secretRedactor(context.env);
     const wantsJson = argv.includes('--json');

@@ -21,6 +21,7 @@ import { lazySchemas } from '../remote/lazy-zod.js';
 import { ensureDir, fsyncDir, writeFileAtomic } from '../storage/atomic-file.js';
 import { toDiskError } from '../storage/disk-error.js';
 import { createRedactor } from '../transfer/redact.js';
+import type { DatasetRecord } from './dataset-spec.js';
 
 /**
  * The lock file at the top of an output folder: every artifact with its size, sha256, source and
@@ -93,6 +94,25 @@ const schemas = lazySchemas((z) => {
       rois: z.number().int().nonnegative(),
       components: z.array(z.string()),
     }),
+    /** The folder's dataset: its spec and every ROI/artifact any run planned (dataset-spec.ts). Absent in locks of bcss before 0.2. */
+    dataset: z
+      .object({
+        resolution,
+        encoding: z.enum(['png', 'jpeg']),
+        maskAlign: z.enum(['resize', 'pad']),
+        roiTableSha256: z.string().regex(/^[0-9a-f]{64}$/),
+        sources: z.object({
+          apiUrl: z.string(),
+          folderId: z.string(),
+          figshareUrl: z.string(),
+          figshareArticleId: z.number().int(),
+          gdcUrl: z.string(),
+        }),
+        rois: z.array(z.string()),
+        components: z.array(z.string()),
+        planned: z.array(z.string()),
+      })
+      .optional(),
   };
   return {
     entry,
@@ -347,6 +367,7 @@ export function serializeLock(lock: LockFile): string {
     created: lock.created,
     updated: lock.updated,
     options: lock.options,
+    ...(lock.dataset === undefined ? {} : { dataset: lock.dataset }),
     artifacts,
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
@@ -364,6 +385,8 @@ export interface LockStoreOptions {
   previous: LockFile | null;
   toolVersion: string;
   options: LockOptions;
+  /** The folder's dataset record (written into the lock and the journal header). */
+  dataset?: DatasetRecord;
   now?: () => Date;
   /** Makes a folder's entries durable (default: fsync it); injectable for tests. */
   syncDir?: (dir: string) => Promise<void>;
@@ -382,6 +405,7 @@ export class LockStore {
   readonly #created: string;
   readonly #toolVersion: string;
   readonly #options: LockOptions;
+  readonly #dataset: DatasetRecord | undefined;
   readonly #now: () => Date;
   readonly #redact: (text: string) => string;
   #journal: FileHandle | null = null;
@@ -407,6 +431,7 @@ export class LockStore {
     this.#created = opts.previous?.created ?? this.#now().toISOString();
     this.#toolVersion = opts.toolVersion;
     this.#options = opts.options;
+    this.#dataset = opts.dataset ?? opts.previous?.dataset;
     this.#syncDir = opts.syncDir ?? fsyncDir;
     for (const e of opts.previous?.artifacts ?? []) this.#entries.set(e.id, e);
   }
@@ -447,6 +472,7 @@ export class LockStore {
       created: this.#created,
       updated: this.#now().toISOString(),
       options: this.#options,
+      ...(this.#dataset === undefined ? {} : { dataset: this.#dataset }),
       artifacts: this.entries(),
     };
   }
@@ -540,7 +566,8 @@ export class LockStore {
   }
 
   #header(): Record<string, unknown> {
-    return { journal: LOCK_VERSION, tool: { name: 'bcss', version: this.#toolVersion }, created: this.#created, options: this.#options };
+    const dataset = this.#dataset === undefined ? {} : { dataset: this.#dataset };
+    return { journal: LOCK_VERSION, tool: { name: 'bcss', version: this.#toolVersion }, created: this.#created, options: this.#options, ...dataset };
   }
 
   async #closeJournal(): Promise<void> {

@@ -7,6 +7,7 @@ import { buildArtifacts, type Artifact } from './artifacts.js';
 import { decideAll } from './local-state.js';
 import type { LockEntry } from './lock-file.js';
 import type { DownloadOptions } from './types.js';
+import type { RoiRecord } from '../catalog/types.js';
 
 export interface LocalPlan {
   artifacts: Artifact[];
@@ -15,8 +16,23 @@ export interface LocalPlan {
   skipped: Array<{ artifact: Artifact; entry: LockEntry; rehashed: boolean }>;
 }
 
-export async function planLocal(options: DownloadOptions, outDir: string, lookup: (id: string) => LockEntry | undefined): Promise<LocalPlan> {
-  const artifacts = buildArtifacts(options);
+/**
+ * `folder`: every ROI the output folder holds (this run's and earlier runs'), which the WSI
+ * scripts list; without it they list this run's ROIs.
+ */
+export async function planLocal(
+  options: DownloadOptions,
+  outDir: string,
+  lookup: (id: string) => LockEntry | undefined,
+  folder?: readonly RoiRecord[],
+): Promise<LocalPlan> {
+  const artifacts =
+    folder === undefined
+      ? buildArtifacts(options)
+      : [
+          ...buildArtifacts({ ...options, components: options.components.filter((c) => c !== 'wsi-scripts') }),
+          ...buildArtifacts({ ...options, rois: folder, components: options.components.filter((c) => c === 'wsi-scripts') }),
+        ];
   const decisions = await decideAll(outDir, artifacts, lookup);
   const plan: LocalPlan = { artifacts, toFetch: [], skipped: [] };
   artifacts.forEach((artifact, i) => {

@@ -12,17 +12,19 @@
  *    authentication and disk failures end the run, since every other artifact would fail too.
  * 4. Write meta/, flush the lock, close the log, release the lease, return the summary.
  */
-import { access, constants as fsConstants, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../catalog/index.js';
-import { AuthError, BusyError, DiskError, UsageError } from '../errors.js';
+import { AuthError, BusyError, DiskError, isBcssError, UsageError } from '../errors.js';
 import { removeStaleTempFiles } from '../storage/atomic-file.js';
 import { acquireLease } from '../storage/run-lease.js';
 import type { Transfer, TransferEvent } from '../transfer/types.js';
-import type { Artifact } from './artifacts.js';
 import { runDryRun } from './dry-run.js';
 import { sha256Hex } from './hash-file.js';
 import { planLocal } from './plan.js';
+import { canonicalJson, type Artifact } from './artifacts.js';
+import { folderRois, mergeRecord } from './dataset-spec.js';
+import { checkFolderDataset } from './folder-dataset.js';
+import { ensureOutDir } from './out-dir.js';
 import { LOCK_FILE_NAME, LockStore, readLock, type LockEntry, type LockOptions } from './lock-file.js';
 import { openRemote, type RemoteContext } from './remote-context.js';
 import { openRunLog, type RunLog } from './run-log.js';
@@ -62,21 +64,6 @@ export function lockOptionsOf(options: DownloadOptions): LockOptions {
     rois: options.rois.length,
     components: [...options.components],
   };
-}
-
-async function ensureWritableDir(outDir: string): Promise<void> {
-  try {
-    await mkdir(outDir, { recursive: true });
-    const info = await stat(outDir);
-    if (!info.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    await access(outDir, fsConstants.W_OK);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw new DiskError(outDir, `cannot write to the output folder ${outDir} (${typeof code === 'string' ? code : (err as Error).message})`, {
-      hint: 'Choose another folder with --out, or fix its permissions.',
-      cause: err,
-    });
-  }
 }
 
 function countsFor(components: readonly Component[]): Record<string, Record<string, number>> {
@@ -216,12 +203,16 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
     else log?.line('debug', `${e.lane} ${e.status} ${e.url}`);
   };
 
-  if (options.dryRun) return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
+  if (options.dryRun) {
+    // A dry run says up front what the real run would: another dataset in the folder is refused.
+    if (options.replace !== true) await checkFolderDataset(outDir, (await readLock(outDir, { moveAside: false })).lock, options, now);
+    return runDryRun({ options, outDir, secrets, emit, hooks, onTransferEvent, t0 });
+  }
 
-  await ensureWritableDir(outDir);
+  await ensureOutDir(outDir);
   const lease = await acquireLease(outDir, hooks.lease);
   const counts = countsFor(options.components);
-  const failures: Array<{ item: string; reason: string }> = [];
+  const failures: DownloadSummary['failures'] = [];
   let transfer: Transfer | null = null;
   let fatal: unknown = null;
   let openStore: LockStore | null = null;
@@ -229,19 +220,28 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
   let windingDown = false;
   const lockPath = join(outDir, LOCK_FILE_NAME);
   try {
+    let read = await readLock(outDir, { moveAside: true, now });
+    // One folder, one dataset: another spec is refused here, before anything is written.
+    const folder = await checkFolderDataset(outDir, read.lock, options, now);
+    if (folder.replacedTo !== undefined) read = { lock: null };
     const removed = await removeStaleTempFiles(outDir, 0);
     log = await openRunLog(outDir, now(), redact, now);
     log.line('info', `bcss ${toolVersion()} download into ${outDir}`);
+    if (folder.replacedTo !== undefined) emit({ type: 'log', level: 'info', message: `--replace: moved the folder's previous dataset to ${folder.replacedTo}` });
     if (removed.length > 0) emit({ type: 'log', level: 'info', message: `removed ${removed.length} temp file(s) left by an interrupted run` });
-
-    const read = await readLock(outDir, { moveAside: true, now });
     if (read.warning !== undefined) emit({ type: 'log', level: 'warn', message: read.warning });
-    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), now, redact });
-    openStore = store;
-    // What the last run journaled goes into bcss.lock.json before this run adds to it.
-    if (read.journal === true) await store.compact();
 
-    const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => store.get(id));
+    // Subset runs add to the folder: WSI scripts and meta/ describe every ROI it holds.
+    const held = folderRois(mergeRecord(folder.previous, options, []), options);
+    const previousEntries = new Map((read.lock?.artifacts ?? []).map((a) => [a.id, a] as const));
+    const { artifacts, toFetch: fetchList, skipped } = await planLocal(options, outDir, (id) => previousEntries.get(id), held);
+    const record = mergeRecord(folder.previous, options, artifacts.map((a) => a.id));
+    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptionsOf(options), dataset: record, now, redact });
+    openStore = store;
+    // What the last run journaled, and a grown dataset record, go into bcss.lock.json before this
+    // run adds to it (so ROIs planned by an interrupted run still count as planned).
+    if (read.journal === true || canonicalJson(record) !== canonicalJson(folder.previous)) await store.compact();
+    const scriptOptions: DownloadOptions = { ...options, rois: held };
     for (const f of fetchList) log.line('info', `to fetch ${f.artifact.id}: ${f.reason}`);
     const toFetch = fetchList.map((f) => f.artifact);
     emit({ type: 'plan', total: artifacts.length, toFetch: toFetch.length, skipped: skipped.length, expectedBytes: null });
@@ -260,7 +260,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       // Once: from the timer below or from the end of the run, whichever comes first; never after
       // the run has begun to wind down (its lease must cover every write).
       if (metaWork === null && !windingDown) {
-        metaWork = writeMetaFiles(outDir, buildMetaFiles(options, toolVersion()), (id) => store.get(id), now);
+        metaWork = writeMetaFiles(outDir, buildMetaFiles({ ...scriptOptions, components: record.components as Component[] }, toolVersion()), (id) => store.get(id), now);
         metaInFlight = metaWork.catch(() => undefined); // awaited below, or in `finally` if the run ends early
       }
       return metaWork ?? Promise.resolve({ entries: [], written: 0 });
@@ -270,7 +270,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       transfer = makeTransfer(options, secrets, onTransferEvent, hooks);
       const early = earlyRenders(toFetch, options);
       const remote = openRemote({
-        options,
+        // The WSI scripts list every ROI of the folder, so the listing must resolve them all.
+        options: scriptOptions,
         transfer,
         needSlides: needsSlides(toFetch, options),
         emit,
@@ -331,7 +332,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
               entry = await fetchAnnotations(ctx, a);
               break;
             case 'wsi-scripts': {
-              const outcome = await writeWsiScript(ctx, a, toolVersion());
+              const outcome = await writeWsiScript({ ...ctx, options: scriptOptions }, a, toolVersion());
               entry = outcome.entry;
               warning = outcome.warning;
               break;
@@ -354,9 +355,14 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
             return;
           }
           if (connectFailed) return; // an early render cut short by the failed login or listing
+          if (hooks.signal?.aborted === true) {
+            // Cut short by Ctrl-C: not a failure of the item; the rerun fetches it.
+            bump(counts, a.kind, 'planned');
+            return;
+          }
           if ((err instanceof AuthError || err instanceof DiskError) && fatal === null) fatal = err;
           const reason = redact(err instanceof Error ? err.message : String(err));
-          failures.push({ item: a.id, reason });
+          failures.push({ item: a.id, reason, kind: isBcssError(err) ? err.kind : 'internal' });
           bump(counts, a.kind, 'failed');
           emit({ type: 'artifact-failed', id: a.id, kind: a.kind, path: shownPath, reason });
         }
@@ -369,7 +375,8 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       );
       setImmediate(startMeta);
       const notStarted = await pool;
-      await connected; // a failed login or listing ends the run here, with its own error
+      // A failed login or listing ends the run here, with its own error (unless Ctrl-C cut it short).
+      if (hooks.signal?.aborted !== true) await connected;
       for (const t of notStarted) bump(counts, t.kind, 'planned');
       if (lease.lost && fatal === null) {
         fatal = new BusyError(`another bcss run took over the output folder ${outDir} while this one was stalled; this run stopped`, {
@@ -412,5 +419,6 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
     lockPath,
     logPath: (log as RunLog | null)?.path ?? null,
     dryRun: false,
+    ...(hooks.signal?.aborted === true ? { interrupted: true } : {}),
   };
 }

@@ -45,6 +45,16 @@ export interface DownloadOptions {
   rois: readonly RoiRecord[];
   /** True when `rois` came from a user table rather than the built-in one. */
   customRois: boolean;
+  /**
+   * The whole table `rois` were chosen from (before `--slides`): its digest identifies the
+   * dataset of the output folder. Defaults to `rois`.
+   */
+  roiTable?: readonly RoiRecord[];
+  /**
+   * When the output folder holds another dataset (other resolution, table or sources): move its
+   * files aside to `<out>-replaced-<time>` and start afresh, instead of refusing (exit 2).
+   */
+  replace?: boolean;
   apiUrl: string;
   folderId: string;
   figshareUrl: string;
@@ -88,7 +98,14 @@ export interface DownloadSummary {
   bytes: number;
   retries: number;
   seconds: number;
-  failures: Array<{ item: string; reason: string }>;
+  /**
+   * Failed artifacts. `kind` is the error's kind (network, remote, auth, integrity, disk, …;
+   * `internal` for a bug): when every failure is `network`, the CLI exits 5. Items cut short by
+   * an interrupt are not failures; they stay `planned`.
+   */
+  failures: Array<{ item: string; reason: string; kind?: string }>;
+  /** True when the run was stopped by its signal (Ctrl-C): what is not done stays planned. */
+  interrupted?: boolean;
   /** Counts per component and status, e.g. `{ images: { done: 3, skipped: 148, failed: 0 } }`. */
   components: Record<string, Record<string, number>>;
   outDir: string;
@@ -103,7 +120,7 @@ export interface DownloadSummary {
 
 export interface VerifyIssue {
   path: string;
-  problem: 'missing' | 'changed' | 'extra' | 'size-mismatch' | 'bad-values' | 'unreadable';
+  problem: 'missing' | 'changed' | 'extra' | 'size-mismatch' | 'bad-values' | 'unreadable' | 'spec-mismatch' | 'incomplete';
   detail: string;
 }
 

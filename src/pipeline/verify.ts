@@ -1,6 +1,6 @@
 /**
  * `bcss verify`: offline and read-only. Re-hashes every file the lock lists, reports missing,
- * changed and extra files, checks that each mask has its image's size (both from the PNG
+ * changed and extra files, files of another dataset spec and an incomplete download, checks that each mask has its image's size (both from the PNG
  * header; images are never decoded) and that mask values are class codes (masks are decoded).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, readLock, type LockEntry } from './l
 import { decodeGreyPng } from './mask-convert.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
+import { datasetIssues } from './verify-dataset.js';
 
 export interface RunVerifyOptions {
   /** The folder a download wrote (the one holding `bcss.lock.json`). */
@@ -145,7 +146,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   for (const rel of await listFiles(outDir)) {
     if (listed.has(rel)) continue;
     const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
-    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file' });
+    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file: move or delete it (a rerun does not remove it)' });
   }
 
   // Sizes: each image against its lock entry; each mask against its image (or its lock entry).
@@ -191,5 +192,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       issues.push({ path: e.path, problem: 'bad-values', detail: `values ${bad.slice(0, 8).join(', ')} are not class codes (0..21)` });
     }
   }
+  // The folder as a whole: one dataset (one spec, one ROI table), everything planned fetched.
+  issues.push(...(await datasetIssues(outDir, read.lock)));
   return finish(entries.length);
 }

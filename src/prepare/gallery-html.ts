@@ -2,7 +2,7 @@
  * The gallery page, pure: one self-contained HTML file (inline CSS, no script, no CDN) that
  * works from file:// with relative links to the thumbnails and the full-size files.
  */
-import { paletteHex } from './class-palette.js';
+import { paletteHex, ZERO_CHECKER } from './class-palette.js';
 
 export interface GalleryClass {
   code: number;
@@ -42,6 +42,11 @@ export function percent(part: number, whole: number): string {
   return p < 0.1 ? '<0.1%' : `${p.toFixed(1)}%`;
 }
 
+const rgb = (c: readonly number[]): string => `rgb(${c.join(',')})`;
+// Code 0 is transparent in mask thumbnails; this checkerboard behind them (and in the legend)
+// shows it as "nothing", unlike any class colour.
+const CHECKER = `repeating-conic-gradient(${rgb(ZERO_CHECKER.dark)} 0 25%, ${rgb(ZERO_CHECKER.light)} 0 50%) 0 0/${2 * ZERO_CHECKER.cellPx}px ${2 * ZERO_CHECKER.cellPx}px`;
+
 const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;background:#fafafa;color:#222}
 h1{font-size:1.4em;margin:0 0 .3em}
@@ -49,15 +54,17 @@ h1{font-size:1.4em;margin:0 0 .3em}
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1em;margin:1em 0;padding:0;list-style:none}
 .legend li{display:flex;align-items:center;gap:.35em}
 .sw{display:inline-block;width:1em;height:1em;border:1px solid #0003}
+.sw.zero{background:${CHECKER}}
 .cards{display:flex;flex-wrap:wrap;gap:1em}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8em;max-width:100%}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8em;flex:1 1 30em;max-width:100%;box-sizing:border-box}
 .card h2{font-size:1em;margin:0 0 .3em;font-family:monospace}
 .meta{color:#555;margin:0 0 .5em}
-.thumbs{display:flex;flex-wrap:wrap;gap:.5em}
-figure{margin:0}
+/* One row of three, whatever the ROI's aspect: wide thumbnails shrink instead of wrapping. */
+.thumbs{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:.5em;align-items:start}
+figure{margin:0;min-width:0}
 figcaption{font-size:.8em;color:#666}
 img{display:block;max-width:100%;height:auto;background:#000;image-rendering:auto}
-img.mask{image-rendering:pixelated}
+img.mask{image-rendering:pixelated;background:${CHECKER}}
 .pct{columns:2;font-size:.85em;margin:.5em 0 0;padding-left:1.2em}
 `;
 
@@ -65,7 +72,7 @@ export function renderGallery(cards: readonly GalleryCard[], classes: readonly G
   const legend = classes
     .map((c) =>
       c.code === 0
-        ? `<li><span class="sw" style="background:#000"></span>0 outside_roi (not a class; transparent in masks, darkened in overlays)</li>`
+        ? `<li><span class="sw zero"></span>0 outside_roi (not a class; transparent, shown as this checkerboard, in masks; darkened in overlays)</li>`
         : `<li><span class="sw" style="background:${paletteHex(c.code)}"></span>${c.code} ${escapeHtml(c.name)} <small>(${escapeHtml(c.group)})</small></li>`,
     )
     .join('\n');

@@ -121,7 +121,17 @@ export async function prepareTiles(input: PrepareTilesOptions, hooks: PrepareHoo
   const tilesRel = `tiles/${o.size}`;
   const pairs = await loadPairs(o.root, { needImages: true, onEvent: emit });
   const cache = new ItemCache<RoiTiles>(o.root, `tiles-${o.size}`);
-  const result: PrepareTilesResult = { rois: pairs.length, tiles: 0, written: 0, belowMinRoiFraction: 0, upToDateRois: 0, indexPath: join(o.root, tilesRel, 'index.csv'), interrupted: false };
+  const result: PrepareTilesResult = {
+    rois: pairs.length,
+    tiles: 0,
+    written: 0,
+    belowMinRoiFraction: 0,
+    upToDateRois: 0,
+    smallerThanSize: pairs.filter((p) => p.width < o.size || p.height < o.size).length,
+    noTilesReason: null,
+    indexPath: join(o.root, tilesRel, 'index.csv'),
+    interrupted: false,
+  };
 
   const area = o.size * o.size;
   let index = csvRow(['tile', 'roi', 'x', 'y', 'split_baseline', 'split_eva', 'roi_fraction', ...mapping.values.map((v) => `px_${v.name}`)]);
@@ -155,7 +165,21 @@ export async function prepareTiles(input: PrepareTilesOptions, hooks: PrepareHoo
   await cache.prune(new Set(pairs.map((p) => p.roi)));
   await writeIfChanged(result.indexPath, index);
   await writeIfChanged(join(o.root, tilesRel, 'classes.json'), `${JSON.stringify(tileClassMap(o, mapping), null, 2)}\n`);
+  if (result.tiles === 0) result.noTilesReason = noTilesReason(result, pairs, o);
   return result;
+}
+
+/** Why a run made no tile at all, and what to change. Pure. */
+export function noTilesReason(r: PrepareTilesResult, pairs: readonly RoiPair[], o: PrepareTilesOptions): string {
+  if (pairs.length === 0) return 'the folder has no image/mask pairs';
+  const largest = pairs.reduce((a, p) => (p.width * p.height > a.width * a.height ? p : a));
+  const size = `${largest.width}×${largest.height} px (${largest.roi})`;
+  if (r.smallerThanSize === pairs.length) {
+    return `every ROI is smaller than --size ${o.size} px at this resolution (the largest is ${size}): choose a smaller --size, or download at a finer resolution`;
+  }
+  const parts = [`${r.belowMinRoiFraction} tile position(s) had less than --min-roi-fraction ${o.minRoiFraction} of their pixels inside the ROI`];
+  if (r.smallerThanSize > 0) parts.push(`${r.smallerThanSize} of ${pairs.length} ROIs are smaller than --size ${o.size} px (the largest is ${size})`);
+  return `${parts.join('; ')}: lower --min-roi-fraction or --size`;
 }
 
 /** The explicit class map next to the tiles (bcss-dataset.md §11): what each mask value means. */

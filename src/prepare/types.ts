@@ -81,6 +81,10 @@ export interface PrepareTilesResult {
   /** Tiles left out for having too little ROI. */
   belowMinRoiFraction: number;
   upToDateRois: number;
+  /** ROIs narrower or lower than --size: no whole tile fits in them. */
+  smallerThanSize: number;
+  /** Why no tile at all was made (null when some were): the CLI prints it and exits 2. */
+  noTilesReason: string | null;
   indexPath: string;
   interrupted: boolean;
 }

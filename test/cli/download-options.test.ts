@@ -78,7 +78,7 @@ describe('download options', () => {
       assert.match(e.hint ?? '', /choose|--base/i);
       return true;
     });
-    await assert.rejects(resolveDownloadOptions({ mpp: '-1' }, {}, noConfig, cwd), /--mpp.*positive/);
+    await assert.rejects(resolveDownloadOptions({ mpp: '-1' }, {}, noConfig, cwd), /--mpp must be a number greater than 0 and at most 100/);
     await assert.rejects(resolveDownloadOptions({ mpp: 'abc' }, {}, noConfig, cwd), UsageError);
     await assert.rejects(resolveDownloadOptions({ concurrency: '0' }, {}, noConfig, cwd), /--concurrency/);
     await assert.rejects(resolveDownloadOptions({ components: 'images,wsis' }, {}, noConfig, cwd), /unknown component "wsis"/);

@@ -259,6 +259,8 @@ describe('bcss download against the demo server', () => {
       [
         [LOCK_FILE_NAME, 'unreadable'],
         [victim.id, 'extra'],
+        // Its entry was dropped, so the artifact counts as planned but not fetched.
+        [victim.id, 'incomplete'],
       ],
     );
     server.resetLog();

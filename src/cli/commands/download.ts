@@ -10,16 +10,36 @@ import { formatBytes, formatSeconds } from '../progress/format.js';
 import type { DownloadSummary } from '../../pipeline/types.js';
 import { failedRois } from '../../pipeline/failed-items.js';
 import { retryCommand } from '../retry-command.js';
+import { INTERRUPTED_LINE } from '../safe-output.js';
+import { NUMERIC_SETTINGS, rangeText, type NumericKey } from '../options/numeric-settings.js';
+
+const range = (key: NumericKey): string => rangeText(NUMERIC_SETTINGS[key]);
 
 const HELP_AFTER = `
 What you get (names as the authors' script, so existing loaders work):
-  OUT/images/<ROI>_xmin<X>_ymin<Y>_MPP-0.2500.png   lossless RGB at exactly the asked resolution
-  OUT/masks/<same name>                              8-bit grey labels, same size as the image
+  OUT/images/<ROI>_xmin<X>_ymin<Y>_MPP-0.2500.png   the PNG exactly as the DSA sent it (lossless,
+                                                     never re-encoded), at exactly the asked resolution:
+                                                     RGBA with alpha 255 when the server resampled the
+                                                     region (any --mpp/--mag finer or coarser than the
+                                                     scan, as large_image does), RGB at --base;
+                                                     .jpg (RGB, lossy) only with --encoding jpeg
+  OUT/masks/<same name>                              8-bit grey PNG, values are class codes, image size
   OUT/annotations/<slide>.json                       DSA annotation documents, bytes as served
-  OUT/wsis/download_wsis.sh|.bat, gdc_manifest.txt   full-slide download scripts (no secrets inside)
-  OUT/meta/                                          classes, ROI bounds, magnifications, splits
-  OUT/bcss.lock.json                                 what was written, its sha256 and its source
+  OUT/wsis/download_wsis.sh|.bat                     girder-client commands for the whole slides; the
+                                                     key is read from $BCSS_API_KEY when they run
+  OUT/wsis/gdc_manifest.txt, download_wsis_gdc.sh    the slides at GDC: manifest (id, name, md5, size)
+                                                     and a script that fetches and checks them
+  OUT/meta/                                          classes, ROI bounds, magnifications, splits, card
+  OUT/logs/<time>.log                                one log per run
+  OUT/bcss.lock.json                                 the folder's dataset, and per file its sha256 and source
+  OUT/bcss.lock.journal                              only while a run goes (or after a kill): its progress
+  OUT/bcss.lease                                     only while a run goes: keeps a second run out (exit 7);
+                                                     a stale one (its run died) is taken over, never delete it by hand
   Mask value 0 means "outside the ROI / don't care": give it zero weight, it is not a class.
+
+One folder holds one dataset: a run asking for another resolution, ROI table or source than
+the folder's exits 2 and names both; use another --out, or --replace to move the old files to
+OUT-replaced-<time>/ first. Runs with other --slides or --components add to the folder.
 
 Settings come from flags > environment (BCSS_OUT, BCSS_MPP, BCSS_MAG, BCSS_SLIDES, BCSS_ROIS,
 BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY,
@@ -36,8 +56,9 @@ Examples:
                                                  and --rois at the URLs and table it prints
 
 Reruns skip everything the lock proves complete (no request at all); an interrupted
-run resumes. Exit codes: 0 ok, 1 some items failed, 2 usage, 3 auth, 4 integrity,
-5 network, 6 disk, 7 output folder busy, 8 remote error.
+run (Ctrl-C: exit 130) resumes when you rerun the same command. Exit codes: 0 ok, 1 some
+items failed, 2 usage (also: the folder holds another dataset), 3 auth, 4 integrity,
+5 network (every failure was one), 6 disk, 7 output folder busy, 8 remote error, 130 interrupted.
 `;
 
 export function registerDownload(program: Command, ctx: CliContext, setResult: (r: { exitCode: number }) => void): void {
@@ -46,8 +67,8 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
     .option('-o, --out <dir>', 'output folder (default ./BCSS)')
     .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts or all (default images,masks)')
-    .option('--mpp <um>', 'resolution in micrometres per pixel (default 0.25); sent exactly, not rounded')
-    .option('--mag <power>', 'resolution as objective magnification, e.g. 20')
+    .option('--mpp <um>', `resolution in micrometres per pixel (default 0.25; ${range('mpp')}); sent exactly, not rounded`)
+    .option('--mag <power>', `resolution as objective magnification, e.g. 20 (${range('mag')})`)
     .option('--base', 'scan (base) resolution, no resampling')
     .option('--slides <list>', 'only these ROIs: A1-A0SK,TCGA-A2-A04P,... or @file with one per line')
     .option('--rois <file>', 'ROI table in roiBounds.csv format instead of the built-in one')
@@ -55,13 +76,13 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--folder-id <id>', 'DSA folder holding the slides (default 5bbdeba3e629140048d017bb)')
     .option('--figshare-url <url>', 'figshare API root (default https://api.figshare.com/v2)')
     .option('--gdc-url <url>', 'GDC API root (default https://api.gdc.cancer.gov)')
-    .option('--concurrency <n>', 'artifacts processed at once (default 16; the per-service limits below still apply)')
-    .option('--render-concurrency <n>', 'region renders in flight at the DSA (default 4)')
-    .option('--figshare-interval <ms>', 'minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s)')
-    .option('--figshare-concurrency <n>', 'figshare requests in flight at once, still started <= 1/s (default 4); the object-store download behind each mask link is not a figshare request')
-    .option('--retries <n>', 'retries per request for transient faults (default 6)')
-    .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
-    .option('--max-json-mb <n>', 'largest JSON answer accepted, e.g. an annotation document, in MB (default 256)')
+    .option('--concurrency <n>', `artifacts processed at once (default 16; ${range('concurrency')}; the per-service limits below still apply)`)
+    .option('--render-concurrency <n>', `region renders in flight at the DSA (default 4; ${range('renderConcurrency')})`)
+    .option('--figshare-interval <ms>', `minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s; ${range('figshareIntervalMs')})`)
+    .option('--figshare-concurrency <n>', `figshare requests in flight at once, still started <= 1/s (default 4; ${range('figshareConcurrency')}); the object-store download behind each mask link is not a figshare request`)
+    .option('--retries <n>', `retries per request for transient faults (default 6; ${range('retries')})`)
+    .option('--timeout <s>', `seconds to wait for a server to start answering (default 300; ${range('timeoutSeconds')})`)
+    .option('--max-json-mb <n>', `largest JSON answer accepted, e.g. an annotation document, in MB (default 256; ${range('maxJsonMb')})`)
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
     .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')
@@ -70,6 +91,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--json', 'print one JSON summary object on stdout')
     .option('--no-progress', 'plain progress lines even on a terminal')
     .option('--fail-fast', 'stop at the first failed artifact')
+    .option('--replace', "when the output folder holds another dataset (other resolution, ROI table or sources): move its files to OUT-replaced-<time> first, then download afresh")
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DownloadFlags) => {
       const loaded = await loadConfigFile(flags.config ?? (ctx.env.BCSS_CONFIG || undefined), ctx.cwd);
@@ -100,17 +122,38 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       } finally {
         reporter.stop();
       }
+      const interrupted = ctx.signal.aborted;
       if (settings.json) {
         ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else if (interrupted) {
+        ctx.stderr.write(`${INTERRUPTED_LINE}\n`);
       } else {
         ctx.stdout.write(humanSummary(summary, (rois) => retryCommand(flags, ctx.cwd, summary.outDir, rois)));
       }
-      const interrupted = ctx.signal.aborted;
-      setResult({ exitCode: interrupted ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.partial : EXIT.ok });
+      setResult({ exitCode: interrupted ? EXIT.interrupted : downloadExitCode(summary) });
     });
 }
 
-/** `retry` builds the command that fetches only the given ROIs again. */
+/** True when every failure is a network failure (closed port, DNS, timeouts after all retries). */
+export function onlyNetworkFailures(s: DownloadSummary): boolean {
+  return s.failures.length > 0 && s.failures.every((f) => f.kind === 'network');
+}
+
+/** 0 all done; 5 when every failure is a network failure; 1 for any other failure. */
+export function downloadExitCode(s: DownloadSummary): number {
+  if (s.failures.length === 0) return EXIT.ok;
+  return onlyNetworkFailures(s) ? EXIT.network : EXIT.partial;
+}
+
+/** Artifacts neither done nor failed (left by --fail-fast or a fatal error). */
+function plannedCount(s: DownloadSummary): number {
+  return Object.values(s.components).reduce((n, c) => n + (c.planned ?? 0), 0);
+}
+
+/**
+ * `retry` builds the command that fetches only the given ROIs again; it is offered only when
+ * nothing else is left to do, since it would leave out what is still planned.
+ */
 export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]) => string): string {
   const lines: string[] = [];
   if (s.dryRun) {
@@ -139,9 +182,15 @@ export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]
   if (s.failures.length > 0) {
     lines.push(`${s.failures.length} item(s) FAILED:`);
     for (const f of s.failures) lines.push(`  ${f.item}: ${f.reason}`);
+    if (onlyNetworkFailures(s)) lines.push('every failure is a network failure: check the connection and the service URLs.');
+    const planned = plannedCount(s);
     const { rois } = failedRois(s.failures);
-    if (rois.length > 0) lines.push(`retry only these with:\n  ${retry(rois)}`);
-    lines.push('or simply rerun the same command: completed items are skipped.');
+    if (planned > 0) {
+      lines.push(`${planned} more item(s) were not started. Rerun the same command to finish: completed items are skipped.`);
+    } else {
+      if (rois.length > 0) lines.push(`retry only these with:\n  ${retry(rois)}`);
+      lines.push(`${rois.length > 0 ? 'or simply rerun' : 'Rerun'} the same command: completed items are skipped.`);
+    }
   } else {
     lines.push('all done. `bcss verify` re-checks everything offline.');
   }

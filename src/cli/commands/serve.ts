@@ -7,6 +7,7 @@ import type { FaultOptions } from '../../server/faults.js';
 import type { RequestLogEntry } from '../../server/request-log.js';
 import type { CliContext } from '../context.js';
 import { DEFAULT_RENDER_MEMORY_MB } from '../../server/render-budget.js';
+import { FLAG_NUMBERS, flagNumber, rangeText } from '../options/numeric-settings.js';
 import { EXIT } from '../exit-codes.js';
 import { DEFAULT_API_KEY_ENV, DEFAULT_FIGSHARE_TOKEN_ENV, DEFAULT_GDC_TOKEN_ENV, readServeSecrets } from './serve-secrets.js';
 
@@ -91,13 +92,6 @@ Examples:
   bcss serve --demo --faults '{"girder": {"error503": 0.2}}' --log-requests
 `;
 
-function parseInteger(text: string, what: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
-    throw new UsageError(`expected an integer from ${min} to ${max} for ${what} but received "${text}"`);
-  }
-  return Number(text);
-}
-
 async function parseFaults(text: string, cwd: string): Promise<FaultOptions> {
   let json = text;
   let where = '--faults';
@@ -139,10 +133,10 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .description('run a local server that speaks DSA/Girder, figshare and GDC over demo data or a folder of slides')
     .option('--demo', 'serve the deterministic demo dataset (default)')
     .option('--data <dir>', 'serve the slides in this folder instead of the demo')
-    .option('--port <n>', 'TCP port; 0 picks a free one', '0')
+    .option('--port <n>', `TCP port: ${rangeText(FLAG_NUMBERS.port)}`, '0')
     .option('--host <h>', 'address to listen on', '127.0.0.1')
-    .option('--scale <f>', 'demo: shrink factor for slides, ROIs and masks, 0 < f <= 1 (default 1)')
-    .option('--seed <n>', 'demo: seed of all generated values (default 1)')
+    .option('--scale <f>', `demo: shrink factor for slides, ROIs and masks (default 1; ${rangeText(FLAG_NUMBERS.scale)})`)
+    .option('--seed <n>', `demo: seed of all generated values (default 1; ${rangeText(FLAG_NUMBERS.seed)})`)
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
     .option('--follow-symlinks', 'data: also serve files whose symlinks lead outside the --data folder (refused by default)')
     .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
@@ -151,28 +145,23 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--gdc-token-env <var>', `private mode: the GDC X-Auth-Token from this variable (default ${DEFAULT_GDC_TOKEN_ENV}, else the API key)`)
     .option('--figshare-token-env <var>', `private mode: the figshare token from this variable (default ${DEFAULT_FIGSHARE_TOKEN_ENV}, else the API key)`)
     .option('--faults <json>', 'fault injection settings as JSON or @file.json')
-    .option('--max-region-pixels <n>', 'refuse tiles/region outputs above this many pixels (default 268435456)')
-    .option('--render-memory-mb <n>', `memory budget of region renders in MiB; more requests wait in a queue (default ${DEFAULT_RENDER_MEMORY_MB})`)
+    .option('--max-region-pixels <n>', `refuse tiles/region outputs above this many pixels (default 268435456; ${rangeText(FLAG_NUMBERS.maxRegionPixels)})`)
+    .option('--render-memory-mb <n>', `memory budget of region renders in MiB; more requests wait in a queue (default ${DEFAULT_RENDER_MEMORY_MB}; ${rangeText(FLAG_NUMBERS.renderMemoryMb)})`)
     .option('--log-requests', 'print one line per request on stderr')
     .option('--json', 'print the URLs as one JSON object instead of lines')
     .addHelpText('after', HELP)
     .action(async (flags: ServeFlags) => {
       if (flags.demo && flags.data !== undefined) throw new UsageError('use either --demo or --data, not both');
-      const port = parseInteger(flags.port, '--port', 0, 65535);
-      const seed = flags.seed === undefined ? undefined : parseInteger(flags.seed, '--seed', 0, Number.MAX_SAFE_INTEGER);
-      const scale = flags.scale === undefined ? undefined : Number(flags.scale);
-      if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0 || scale > 1)) {
-        throw new UsageError(`expected a number in (0, 1] for --scale but received "${flags.scale}"`);
-      }
+      const port = flagNumber('port', flags.port) as number;
+      const seed = flagNumber('seed', flags.seed);
+      const scale = flagNumber('scale', flags.scale);
       const slides = flags.slides
         ?.split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
       if (flags.slides !== undefined && (slides ?? []).length === 0) throw new UsageError('--slides needs at least one name');
-      const maxRegionPixels =
-        flags.maxRegionPixels === undefined ? undefined : parseInteger(flags.maxRegionPixels, '--max-region-pixels', 1, Number.MAX_SAFE_INTEGER);
-      const renderMemoryMb =
-        flags.renderMemoryMb === undefined ? undefined : parseInteger(flags.renderMemoryMb, '--render-memory-mb', 16, 1024 * 1024);
+      const maxRegionPixels = flagNumber('maxRegionPixels', flags.maxRegionPixels);
+      const renderMemoryMb = flagNumber('renderMemoryMb', flags.renderMemoryMb);
       if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
         throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
       }

@@ -2,37 +2,40 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z as Zod } from 'zod';
 import { UsageError } from '../../errors.js';
+import { checkNumber, NUMERIC_SETTINGS } from './numeric-settings.js';
 
 /**
  * `bcss.config.json`: the same settings as the flags, camelCased. Built on first use: zod takes
  * ~70 ms to load, which every run without a config file (most of them) would pay at start-up.
  */
 function buildConfigSchema(z: typeof Zod) {
+  // Numbers are only type-checked here: their ranges live in numeric-settings.ts, one table for
+  // flags, environment and this file.
   return z
     .object({
       out: z.string().min(1),
       components: z.union([z.string(), z.array(z.string())]),
-      mpp: z.number().positive(),
-      mag: z.number().positive(),
+      mpp: z.number(),
+      mag: z.number(),
       base: z.boolean(),
       slides: z.union([z.string(), z.array(z.string())]),
       rois: z.string().min(1),
       apiUrl: z.string().url(),
       folderId: z.string().regex(/^[0-9a-f]{24}$/),
       figshareUrl: z.string().url(),
-      figshareArticleId: z.number().int().positive(),
+      figshareArticleId: z.number(),
       gdcUrl: z.string().url(),
       apiKey: z.string().min(1),
       gdcToken: z.string().min(1),
       figshareToken: z.string().min(1),
-      maxJsonMb: z.number().int().min(1).max(512),
-      concurrency: z.number().int().min(1).max(64),
-      renderConcurrency: z.number().int().min(1).max(64),
-      figshareIntervalMs: z.number().int().min(0).max(60000),
-      figshareConcurrency: z.number().int().min(1).max(64),
-      retries: z.number().int().min(0).max(50),
-      timeoutSeconds: z.number().positive(),
-      idleTimeoutSeconds: z.number().positive(),
+      maxJsonMb: z.number(),
+      concurrency: z.number(),
+      renderConcurrency: z.number(),
+      figshareIntervalMs: z.number(),
+      figshareConcurrency: z.number(),
+      retries: z.number(),
+      timeoutSeconds: z.number(),
+      idleTimeoutSeconds: z.number(),
       encoding: z.enum(['png', 'jpeg']),
       maskAlign: z.enum(['resize', 'pad']),
       failFast: z.boolean(),
@@ -89,6 +92,11 @@ export async function loadConfigFile(explicitPath: string | undefined, cwd: stri
     throw new UsageError(`config file ${path} has invalid settings:\n${problems}`, {
       hint: 'See `bcss download --help` for the accepted settings and their types.',
     });
+  }
+  // Ranges: the same table as flags and environment variables.
+  for (const spec of Object.values(NUMERIC_SETTINGS)) {
+    const value = (parsed.data as Record<string, unknown>)[spec.key];
+    if (typeof value === 'number') checkNumber(spec, value, `${spec.key} in ${path}`);
   }
   return { path, config: parsed.data };
 }

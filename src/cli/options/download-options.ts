@@ -1,6 +1,7 @@
-import { access, constants as fsConstants, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { UsageError, DiskError } from '../../errors.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { ensureOutDir } from '../../pipeline/out-dir.js';
 import {
   builtinRois,
   parseRoiTable,
@@ -14,6 +15,7 @@ import type { Resolution } from '../../geometry/types.js';
 import { ALL_COMPONENTS, OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
 import type { ConfigFile } from './config-file.js';
 import { filterRois, parseSlideList } from './slide-filter.js';
+import { checkNumber, NUMERIC_SETTINGS, resolveNumber, sourceName, type NumericKey, type NumericLayer } from './numeric-settings.js';
 
 export const DEFAULTS = {
   out: 'BCSS',
@@ -72,6 +74,7 @@ export interface DownloadFlags {
   progress?: boolean;
   failFast?: boolean;
   login?: boolean;
+  replace?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -89,15 +92,6 @@ function pick<T>(...layers: Array<[T | undefined, string]>): Layered<T> {
 
 function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s.trim() === '' ? undefined : s.trim();
-}
-
-function parseNumber(text: string | number, what: string, check: (n: number) => boolean, rule: string): number {
-  const n = typeof text === 'number' ? text : Number(text);
-  if (typeof text === 'string' && text.trim() === '') throw new UsageError(`${what} is empty; expected ${rule}`);
-  if (!Number.isFinite(n) || !check(n)) {
-    throw new UsageError(`${what} must be ${rule}, got ${JSON.stringify(text)}`);
-  }
-  return n;
 }
 
 function parseUrl(text: string, what: string): string {
@@ -136,16 +130,17 @@ function parseComponents(value: string | readonly string[], from: string): Compo
 }
 
 /** --mpp, --mag and --base exclude each other within one layer; a higher layer replaces a lower one's choice. */
-function resolveResolution(flags: DownloadFlags, env: Env, config: ConfigFile): Resolution {
-  const layers: Array<{ from: string; mpp?: string | number; mag?: string | number; base?: boolean }> = [
-    { from: 'flags', mpp: flags.mpp, mag: flags.mag, base: flags.base },
+function resolveResolution(flags: DownloadFlags, env: Env, config: ConfigFile, configPath: string | null): Resolution {
+  const layers: Array<{ from: string; layer: NumericLayer; mpp?: string | number; mag?: string | number; base?: boolean }> = [
+    { from: 'flags', layer: 'flag', mpp: flags.mpp, mag: flags.mag, base: flags.base },
     {
       from: 'environment',
+      layer: 'env',
       mpp: nonEmpty(env.BCSS_MPP),
       mag: nonEmpty(env.BCSS_MAG),
       base: nonEmpty(env.BCSS_BASE) === undefined ? undefined : /^(1|true|yes)$/i.test(env.BCSS_BASE ?? ''),
     },
-    { from: 'config file', mpp: config.mpp, mag: config.mag, base: config.base },
+    { from: 'config file', layer: 'config', mpp: config.mpp, mag: config.mag, base: config.base },
   ];
   for (const layer of layers) {
     const given = [
@@ -159,12 +154,12 @@ function resolveResolution(flags: DownloadFlags, env: Env, config: ConfigFile): 
       });
     }
     if (layer.mpp !== undefined) {
-      const mpp = parseNumber(layer.mpp, `--mpp (${layer.from})`, (n) => n > 0 && n <= 100, 'a positive number of micrometres per pixel such as 0.25');
-      return { kind: 'mpp', mpp };
+      const s = NUMERIC_SETTINGS.mpp;
+      return { kind: 'mpp', mpp: checkNumber(s, layer.mpp, sourceName(s, layer.layer, layer.mpp, configPath)) };
     }
     if (layer.mag !== undefined) {
-      const magnification = parseNumber(layer.mag, `--mag (${layer.from})`, (n) => n > 0 && n <= 400, 'a positive objective power such as 20');
-      return { kind: 'mag', magnification };
+      const s = NUMERIC_SETTINGS.mag;
+      return { kind: 'mag', magnification: checkNumber(s, layer.mag, sourceName(s, layer.layer, layer.mag, configPath)) };
     }
     if (layer.base === true) return { kind: 'base' };
   }
@@ -208,44 +203,7 @@ async function slideRefs(value: string | readonly string[], cwd: string): Promis
  * created, so the nearest existing ancestor is checked instead.
  */
 export async function checkOutDir(outDir: string, dryRun: boolean): Promise<void> {
-  try {
-    const s = await stat(outDir);
-    if (!s.isDirectory()) throw new DiskError(outDir, `output path ${outDir} exists and is not a folder`, { hint: 'Choose another --out.' });
-    await access(outDir, fsConstants.W_OK);
-    return;
-  } catch (err) {
-    if (err instanceof DiskError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') {
-      throw new DiskError(outDir, `output folder ${outDir} is not writable (${code ?? String(err)})`, {
-        hint: 'Choose another --out or fix the folder permissions.',
-      });
-    }
-  }
-  if (dryRun) {
-    let dir = dirname(outDir);
-    for (;;) {
-      try {
-        await access(dir, fsConstants.W_OK);
-        return;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' || dirname(dir) === dir) {
-          throw new DiskError(outDir, `cannot create output folder ${outDir}: ${dir} is not writable (${code ?? ''})`, {
-            hint: 'Choose another --out.',
-          });
-        }
-        dir = dirname(dir);
-      }
-    }
-  }
-  try {
-    await mkdir(outDir, { recursive: true });
-  } catch (err) {
-    throw new DiskError(outDir, `cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      hint: 'Choose another --out or fix the folder permissions.',
-    });
-  }
+  await ensureOutDir(outDir, { dryRun });
 }
 
 export interface CliDownloadSettings {
@@ -263,7 +221,7 @@ export async function resolveDownloadOptions(
   cwd: string,
 ): Promise<CliDownloadSettings> {
   const config = loaded.config;
-  const resolution = resolveResolution(flags, env, config);
+  const resolution = resolveResolution(flags, env, config, loaded.path);
 
   const comps = pick<string | readonly string[]>(
     [flags.components, '--components'],
@@ -300,23 +258,17 @@ export async function resolveDownloadOptions(
   const folderId = pick<string>([flags.folderId, '--folder-id'], [nonEmpty(env.BCSS_FOLDER_ID), 'BCSS_FOLDER_ID'], [config.folderId, 'config']).value ?? DEFAULTS.folderId;
   if (!/^[0-9a-f]{24}$/.test(folderId)) throw new UsageError(`--folder-id must be a 24-character hex Girder id, got ${JSON.stringify(folderId)}`);
 
-  const int = (flag: string | undefined, envName: string, conf: number | undefined, def: number, what: string, min: number, max: number): number => {
-    const v = pick<string | number>([flag, what], [nonEmpty(env[envName]), envName], [conf, 'config']);
-    if (v.value === undefined) return def;
-    return parseNumber(v.value, v.from === what ? what : `${what} (${v.from})`, (n) => Number.isInteger(n) && n >= min && n <= max, `an integer from ${min} to ${max}`);
-  };
-  const concurrency = int(flags.concurrency, 'BCSS_CONCURRENCY', config.concurrency, DEFAULTS.concurrency, '--concurrency', 1, 64);
-  const renderConcurrency = int(flags.renderConcurrency, 'BCSS_RENDER_CONCURRENCY', config.renderConcurrency, DEFAULTS.renderConcurrency, '--render-concurrency', 1, 64);
-  const figshareIntervalMs = int(flags.figshareInterval, 'BCSS_FIGSHARE_INTERVAL', config.figshareIntervalMs, DEFAULTS.figshareIntervalMs, '--figshare-interval', 0, 60000);
-  const figshareConcurrency = int(flags.figshareConcurrency, 'BCSS_FIGSHARE_CONCURRENCY', config.figshareConcurrency, DEFAULTS.figshareConcurrency, '--figshare-concurrency', 1, 64);
-  const retries = int(flags.retries, 'BCSS_RETRIES', config.retries, DEFAULTS.retries, '--retries', 0, 50);
-  const timeoutSeconds = pick<string | number>([flags.timeout, '--timeout'], [nonEmpty(env.BCSS_TIMEOUT), 'BCSS_TIMEOUT'], [config.timeoutSeconds, 'config']);
-  const headersTimeoutMs =
-    timeoutSeconds.value === undefined
-      ? DEFAULTS.timeoutSeconds * 1000
-      : parseNumber(timeoutSeconds.value, '--timeout', (n) => n > 0 && n <= 86400, 'a positive number of seconds') * 1000;
-  const idleTimeoutMs = (config.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
-  const maxJsonMb = int(flags.maxJsonMb, 'BCSS_MAX_JSON_MB', config.maxJsonMb, DEFAULTS.maxJsonMb, '--max-json-mb', 1, 512);
+  const num = (key: NumericKey, flag: string | undefined, def: number): number =>
+    resolveNumber(NUMERIC_SETTINGS[key], flag, env, config, loaded.path) ?? def;
+  const concurrency = num('concurrency', flags.concurrency, DEFAULTS.concurrency);
+  const renderConcurrency = num('renderConcurrency', flags.renderConcurrency, DEFAULTS.renderConcurrency);
+  const figshareIntervalMs = num('figshareIntervalMs', flags.figshareInterval, DEFAULTS.figshareIntervalMs);
+  const figshareConcurrency = num('figshareConcurrency', flags.figshareConcurrency, DEFAULTS.figshareConcurrency);
+  const retries = num('retries', flags.retries, DEFAULTS.retries);
+  const headersTimeoutMs = num('timeoutSeconds', flags.timeout, DEFAULTS.timeoutSeconds) * 1000;
+  const idleTimeoutMs = num('idleTimeoutSeconds', undefined, DEFAULTS.idleTimeoutSeconds) * 1000;
+  const figshareArticleId = num('figshareArticleId', undefined, DEFAULTS.figshareArticleId);
+  const maxJsonMb = num('maxJsonMb', flags.maxJsonMb, DEFAULTS.maxJsonMb);
 
   const encodingText = pick<string>([flags.encoding, '--encoding'], [nonEmpty(env.BCSS_ENCODING), 'BCSS_ENCODING'], [config.encoding, 'config']).value ?? 'png';
   const encoding = encodingText.toLowerCase();
@@ -353,10 +305,12 @@ export async function resolveDownloadOptions(
       maskAlign: alignText,
       rois,
       customRois: table.custom,
+      roiTable: table.rois,
+      replace: flags.replace === true,
       apiUrl,
       folderId,
       figshareUrl,
-      figshareArticleId: config.figshareArticleId ?? DEFAULTS.figshareArticleId,
+      figshareArticleId,
       gdcUrl,
       credentials,
       lanes: {
