@@ -12,9 +12,10 @@
  *   ends cross is drawn swapped (hline8 swaps x0 > x1), so a thin sliver yields a 2-px run.
  * - Horizontal edges are drawn as whole runs; consecutive horizontal edges going the same way are
  *   merged first; the closing edge is added only when the last vertex differs from the first.
- * - "Corner" fix-up (Pillow ≥ 9.1): when an intercept is an integer on a row where two edges of
- *   opposite slope sign meet, an earlier intercept is replaced. Pillow writes the replacement at
- *   the *edge* index, not at the intercept's index; we keep that quirk, since pixels depend on it.
+ * - "Corner" fix-up (Pillow ≥ 9.1): when an intercept is an integer on a row where two sloped
+ *   edges with slopes of the same sign both start (or both end), an earlier intercept is
+ *   replaced. Pillow writes the replacement at the *edge* index, not at the intercept's index;
+ *   we keep that quirk, since pixels depend on it.
  * - The outline is Pillow's integer Bresenham (`line8`): each segment omits its end point, a
  *   zero-length segment draws nothing, and a diagonal (|dx| = |dy|) takes the vertical branch.
  */
