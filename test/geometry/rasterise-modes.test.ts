@@ -77,6 +77,15 @@ describe('rasteriseRoi tie order within an overlay level', () => {
   });
 });
 
+describe('library entry', () => {
+  test('exposes the Pillow drawing, the tie order and the GT-codes parser', async () => {
+    const bcss = await import('../../src/index.js');
+    for (const name of ['pillowPolygonMask', 'pillowPolygonSpans', 'pandasDescendingOrder', 'numpyArgsortQuick', 'parseGtCodesTable'] as const) {
+      assert.equal(typeof bcss[name], 'function', name);
+    }
+  });
+});
+
 describe('parseGtCodesTable', () => {
   test('reads HistomicsTK columns by name, TSV or CSV, in row order', () => {
     const tsv = 'group\toverlay_order\tGT_code\tis_roi\tis_background_class\tcolor\nroi\t0\t254\t1\t0\trgb(0,0,0)\ntumor\t1\t1\t0\t0\tx\nstroma\t2\t2\t0\t1\ty\n';
