@@ -8,7 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { builtinSlides, findSlideByFileName } from '../catalog/index.js';
-import { IntegrityError, UsageError, isBcssError } from '../errors.js';
+import { IntegrityError, UsageError } from '../errors.js';
 import type { OutlineMode } from '../geometry/pillow-polygon.js';
 import { prepareGtTable, type GtTable } from '../geometry/rasterise-table.js';
 import type { GtCode, Resolution } from '../geometry/types.js';
@@ -35,6 +35,8 @@ export interface RasterizeOptions {
   /** µm per base pixel, for `--scaling draw` with `--mpp` (HistomicsTK's mm_x of the slide). */
   baseMpp?: number;
   now?: () => Date;
+  /** Called after each annotation file: its masks, or the reason it failed. */
+  onFile?: (file: string, masks: RasterizedMask[] | null, failure: string | null) => void;
 }
 
 export interface RasterizedMask {
@@ -102,10 +104,14 @@ export async function runRasterize(options: RasterizeOptions): Promise<Rasterize
     await ensureDir(options.masksDir);
     for (const file of files) {
       try {
-        summary.masks.push(...(await rasterizeFile(file, { options, table, store, outDir, sizeLocks, now })));
+        const masks = await rasterizeFile(file, { options, table, store, outDir, sizeLocks, now });
+        summary.masks.push(...masks);
+        options.onFile?.(file, masks, null);
       } catch (err) {
-        if (!(err instanceof SlideProblem) && !isBcssError(err)) throw err;
-        summary.failures.push({ item: file, reason: (err as Error).message, integrity: err instanceof IntegrityError });
+        // Bad input costs its own slide only; disk, busy-folder and other faults end the run.
+        if (!(err instanceof SlideProblem) && !(err instanceof IntegrityError)) throw err;
+        summary.failures.push({ item: file, reason: err.message, integrity: err instanceof IntegrityError });
+        options.onFile?.(file, null, err.message);
       }
     }
   } finally {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { Resolution } from '../../geometry/types.js';
@@ -126,6 +126,12 @@ export function registerRasterize(program: Command, ctx: CliContext, setResult: 
         gtCodes,
         slides,
         ...(flags.baseMpp === undefined ? {} : { baseMpp: positive(flags.baseMpp, '--base-mpp') }),
+        onFile: (file, masks, failure) => {
+          // Plain progress lines on stderr (stdout stays for the summary / the JSON object).
+          if (flags.json === true) return;
+          const what = failure ?? (masks ?? []).map((m) => `${basename(m.path)} ${m.width}x${m.height}${m.status === 'skipped' ? ' (unchanged)' : ''}`).join(', ');
+          ctx.stderr.write(`${failure === null ? 'ok    ' : 'FAILED'} ${basename(file)}: ${what}\n`);
+        },
       });
       if (flags.json === true) ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else ctx.stdout.write(humanSummary(summary, outline, scaling));
