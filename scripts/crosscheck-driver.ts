@@ -1,15 +1,20 @@
 /**
  * TypeScript side of scripts/crosscheck-rasteriser.py (dev only, not used by the package or tests).
- * Reads one JSON object from stdin: { polygons: [{ w, h, pts }], levels: [[key, …]] } and writes
- * { polygons: [{ fill, drawn }], levels: [[index, …]] } to stdout, where fill/drawn are the 0/1
- * masks as hex strings (row-major, two hex digits per pixel) and levels are pandas-descending orders.
+ * Reads one JSON object from stdin: { polygons: [{ w, h, pts }], levels: [[key, …]], gtCodes,
+ * scenes: [{ outline, elements: [{ group, points }] }] } and writes { polygons: [{ fill, drawn }],
+ * levels: [{ desc, asc }], scenes: [{ data, width, height, xmin, ymin } | { error }] } to stdout;
+ * masks are hex strings (row-major, two hex digits per pixel), levels are index orders.
  */
 import { pillowPolygonMask } from '../src/geometry/pillow-polygon.js';
+import { rasteriseRoi } from '../src/geometry/rasterise.js';
 import { numpyArgsortQuick, pandasDescendingOrder } from '../src/geometry/tie-order.js';
+import type { AnnotationElement, GtCode } from '../src/geometry/types.js';
 
 interface Input {
   polygons: Array<{ w: number; h: number; pts: Array<[number, number]> }>;
   levels: number[][];
+  gtCodes: GtCode[];
+  scenes: Array<{ outline: 'drawn' | 'skipped'; elements: Array<{ group: string; points: Array<[number, number]> }> }>;
 }
 
 const chunks: Buffer[] = [];
@@ -21,4 +26,13 @@ const polygons = input.polygons.map(({ w, h, pts }) => ({
   drawn: hex(pillowPolygonMask(pts, w, h, 'drawn')),
 }));
 const levels = input.levels.map((keys) => ({ desc: pandasDescendingOrder(keys), asc: numpyArgsortQuick(keys) }));
-process.stdout.write(JSON.stringify({ polygons, levels }));
+const scenes = input.scenes.map(({ outline, elements }) => {
+  const els: AnnotationElement[] = elements.map((e) => ({ type: 'polyline', group: e.group, points: e.points.map(([x, y]) => [x, y, 0]) }));
+  try {
+    const m = rasteriseRoi(els, { gtCodes: input.gtCodes, outline });
+    return { data: Buffer.from(m.data).toString('hex'), width: m.width, height: m.height, xmin: m.xmin, ymin: m.ymin };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+});
+process.stdout.write(JSON.stringify({ polygons, levels, scenes }));

@@ -16,6 +16,12 @@ with `node --import tsx`) draws the same polygons with src/geometry/pillow-polyg
 pixel must agree. It also sorts random overlay levels (1-200 float64 areas with many ties) with
 numpy's quicksort the way pandas sort_values(ascending=False) does (reverse, argsort, reverse)
 and with plain np.argsort(kind='quicksort'), and compares with src/geometry/tie-order.ts.
+Finally it builds random ROI scenes (rotated or axis-aligned ROI, up to 40 tissue polygons of
+several classes and overlay levels, many of equal bbox area) and compares rasteriseRoi, in both
+outline modes, with a Python re-statement of HistomicsTK get_roi_mask (bbox IoU, levels, pandas
+tie order, create_mask_from_coords with Pillow, bottom-right padding, ROI snapshot, crop). Every
+element there touches the ROI, so shapely's 2-px distance test (shapely is not used) never
+decides anything.
 Exit status 0 only when nothing differs.
 """
 import argparse
@@ -121,16 +127,139 @@ def random_level(rng):
     return [rng.choice(values) for _ in range(n)]
 
 
+GT = [  # group, overlay_order, GT_code, is_roi, is_background_class (HistomicsTK GTCodes order)
+    ('roi', 0, 254, True, False),
+    ('mostly_tumor', 1, 1, False, False),
+    ('mostly_stroma', 2, 2, False, True),
+    ('mostly_lymphocytic_infiltrate', 1, 3, False, False),
+    ('necrosis_or_debris', 1, 4, False, False),
+    ('exclude', 3, 7, False, False),
+]
+
+
+def htk_element_mask(pts, outline):
+    """create_mask_from_coords: canvas int(max - min), vertices shifted by the min; Pillow 9.4
+    with fill then (for 'drawn') the outline, as HistomicsTK patched to draw both."""
+    arr = np.array(pts, dtype=float)
+    mn, mx = arr.min(axis=0), arr.max(axis=0)
+    w, h = int(mx[0] - mn[0]), int(mx[1] - mn[1])
+    xy = tuple(map(tuple, arr - mn))
+    img = Image.new('L', (w, h), 0)
+    ImageDraw.Draw(img).polygon(xy, fill=1)
+    if outline == 'drawn':
+        ImageDraw.Draw(img).polygon(xy, outline=1)
+    return np.array(img, dtype='int32')
+
+
+def htk_roi_mask(elements, outline):
+    """get_roi_mask(crop_to_roi=True) for the first ROI element, without shapely."""
+    gt = {g: dict(order=o, code=c, roi=r, bg=b) for g, o, c, r, b in GT}
+    infos = []
+    for idx, (group, pts) in enumerate(elements):
+        arr = np.array(pts, dtype=float)
+        xmin, ymin = (int(v) for v in arr.min(axis=0))
+        xmax, ymax = (int(v) for v in arr.max(axis=0))
+        infos.append(dict(group=group, pts=pts, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax,
+                          area=float(int((ymax - ymin) * (xmax - xmin)))))
+    roi = next(k for k, i in enumerate(infos) if gt[i['group']]['roi'])
+
+    def iou(a, b):
+        iw = max(min(a['xmax'], b['xmax']) - max(a['xmin'], b['xmin']) + 1, 0)
+        ih = max(min(a['ymax'], b['ymax']) - max(a['ymin'], b['ymin']) + 1, 0)
+        inter = iw * ih
+        area = lambda e: (e['xmax'] - e['xmin'] + 1) * (e['ymax'] - e['ymin'] + 1)
+        return inter / (area(a) + area(b) - inter)
+
+    overlaps = set(k for k, i in enumerate(infos) if iou(infos[roi], i) > 0) - {roi}
+    overlaps = list(overlaps - set(k for k, i in enumerate(infos) if gt[i['group']]['roi']))
+    sel = [roi] + overlaps
+    X0, Y0 = min(infos[k]['xmin'] for k in sel), min(infos[k]['ymin'] for k in sel)
+    X1, Y1 = max(infos[k]['xmax'] for k in sel), max(infos[k]['ymax'] for k in sel)
+    canvas = np.zeros((Y1 - Y0, X1 - X0), dtype=np.uint8)
+    roi_group = infos[roi]['group']
+    gt[roi_group]['order'] = min(v['order'] for v in gt.values()) - 1
+    gt[roi_group]['code'] = next(v['code'] for g, v in gt.items() if v['bg'])
+    snapshot = None
+    for level in sorted(set(v['order'] for v in gt.values())):
+        rel = []
+        for group in [g for g, *_ in GT if gt[g]['order'] == level]:
+            rel.extend(k for k in sel if infos[k]['group'] == group)
+        for o in pandas_descending([infos[k]['area'] for k in rel]):
+            e = infos[rel[o]]
+            m = htk_element_mask(e['pts'], outline)
+            patch = canvas[e['ymin'] - Y0:e['ymax'] - Y0, e['xmin'] - X0:e['xmax'] - X0]
+            if m.shape != patch.shape:
+                try:
+                    m = np.pad(m, ((patch.shape[0] - m.shape[0], 0), (patch.shape[1] - m.shape[1], 0)), mode='constant')
+                except ValueError:
+                    continue
+            patch[m > 0] = gt[e['group']]['code']
+        if level == gt[roi_group]['order']:
+            snapshot = canvas.copy()
+    canvas[snapshot == 0] = 0
+    ys, xs = np.nonzero(canvas)
+    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    return canvas[y0:y1, x0:x1], int(x0 + X0), int(y0 + Y0)
+
+
+def random_scene(rng):
+    cx, cy = rng.uniform(60, 140), rng.uniform(60, 140)
+    if rng.random() < 0.5:
+        roi = rotated_rectangle_at(rng, cx, cy)
+    else:
+        w, h = rng.randint(20, 90), rng.randint(20, 90)
+        x0, y0 = rng.choice([int(cx), cx]), rng.choice([int(cy), cy])
+        roi = [(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
+    xs, ys = [p[0] for p in roi], [p[1] for p in roi]
+    elements = [('roi', roi)]
+    same = (rng.randint(3, 12), rng.randint(3, 12))
+    for _ in range(rng.randint(1, 40)):
+        group = rng.choice([g for g, *_ in GT if g != 'roi'])
+        # A point of the ROI's inner half, so that the element touches the ROI polygon.
+        px = (min(xs) + max(xs)) / 2 + rng.uniform(-0.25, 0.25) * (max(xs) - min(xs))
+        py = (min(ys) + max(ys)) / 2 + rng.uniform(-0.25, 0.25) * (max(ys) - min(ys))
+        if rng.random() < 0.5:  # many equal bbox areas: the tie order matters
+            w, h = same
+            x0, y0 = int(px) - w // 2, int(py) - h // 2
+            pts = [(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
+        else:
+            m, r = rng.randint(3, 14), rng.uniform(2, 30)
+            pts = [(px + r * rng.uniform(0.3, 1) * math.cos(2 * math.pi * k / m),
+                    py + r * rng.uniform(0.3, 1) * math.sin(2 * math.pi * k / m)) for k in range(m)]
+            if rng.random() < 0.5:
+                pts = [(round(x), round(y)) for x, y in pts]
+        elements.append((group, pts))
+    return elements
+
+
+def rotated_rectangle_at(rng, cx, cy):
+    w, h = rng.uniform(20, 90), rng.uniform(20, 90)
+    theta = rng.uniform(-math.pi, math.pi)
+    hw, hh = int(w / 2), int(h / 2)
+    out = []
+    for px, py in [(cx - hw, cy - hh), (cx + hw, cy - hh), (cx + hw, cy + hh), (cx - hw, cy + hh)]:
+        dx, dy = px - cx, py - cy
+        out.append((int(dx * math.cos(theta) - dy * math.sin(theta) + cx),
+                    int(dx * math.sin(theta) + dy * math.cos(theta) + cy)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--polygons', type=int, default=12000)
     ap.add_argument('--levels', type=int, default=3000)
+    ap.add_argument('--scenes', type=int, default=400)
     ap.add_argument('--seed', type=int, default=20261202)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     cases = [make_case(rng, KINDS[i % len(KINDS)]) for i in range(args.polygons)]
     levels = [random_level(rng) for _ in range(args.levels)]
-    payload = json.dumps({'polygons': [{k: c[k] for k in ('w', 'h', 'pts')} for c in cases], 'levels': levels})
+    scenes = [(random_scene(rng), 'drawn' if i % 2 == 0 else 'skipped') for i in range(args.scenes)]
+    gt_codes = [dict(group=g, overlayOrder=o, code=c, isRoi=r, isBackground=b) for g, o, c, r, b in GT]
+    payload = json.dumps({'polygons': [{k: c[k] for k in ('w', 'h', 'pts')} for c in cases], 'levels': levels,
+                          'gtCodes': gt_codes,
+                          'scenes': [{'outline': o, 'elements': [{'group': g, 'points': [[float(x), float(y)] for x, y in p]}
+                                                                 for g, p in els]} for els, o in scenes]})
     proc = subprocess.run(['node', '--import', 'tsx', 'scripts/crosscheck-driver.ts'], input=payload.encode(),
                           cwd=REPO, capture_output=True, check=True)
     got = json.loads(proc.stdout)
@@ -176,7 +305,26 @@ def main():
     sizes = [len(k) for k in levels]
     print(f'levels: {len(levels)} (sizes {min(sizes)}-{max(sizes)}, {ties} tied keys), differing orders: {level_bad}')
     print(f'levels where a stable descending sort would give another order: {stable_differs}')
-    return 0 if failures == 0 and level_bad == 0 else 1
+
+    scene_bad = scene_px = scene_pixels = big_levels = 0
+    for (els, outline), ts in zip(scenes, got['scenes']):
+        want, x0, y0 = htk_roi_mask(els, outline)
+        big_levels += sum(1 for lvl in (1, 2, 3) if sum(1 for g, _ in els if dict((r[0], r[1]) for r in GT)[g] == lvl) > 16)
+        scene_pixels += want.size
+        if 'error' in ts:
+            bad = want.size
+        elif (ts['width'], ts['height'], ts['xmin'], ts['ymin']) != (want.shape[1], want.shape[0], x0, y0):
+            bad = want.size
+        else:
+            bad = int((np.frombuffer(bytes.fromhex(ts['data']), dtype=np.uint8).reshape(want.shape) != want).sum())
+        scene_px += bad
+        if bad:
+            scene_bad += 1
+            if scene_bad <= 5:
+                print(f'  SCENE DIFF ({outline}) {bad} px: {ts.get("error", "")} {els}')
+    print(f'ROI scenes: {len(scenes)} (half drawn, half skipped; {scene_pixels} mask pixels; {big_levels} levels with > 16 elements), '
+          f'differing scenes: {scene_bad}, differing pixels: {scene_px}')
+    return 0 if failures == 0 and level_bad == 0 and scene_bad == 0 else 1
 
 
 if __name__ == '__main__':
