@@ -1,7 +1,7 @@
 import { IntegrityError, UsageError } from '../errors.js';
 import { scaleElement } from './element-scale.js';
 import { pyInt } from './element-geometry.js';
-import { prepareElements, selectRoiMembers } from './rasterise-members.js';
+import { prepareElements, selectRoiMembers, shapelyCanBuild } from './rasterise-members.js';
 import type { OutlineMode } from './pillow-polygon.js';
 import { drawingOrder } from './rasterise-order.js';
 import { emitPlacement, placeElement, placementRuns } from './rasterise-place.js';
@@ -78,8 +78,8 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
   if (roi === undefined) {
     throw new UsageError(`rasteriseRoi: roiIndex ${roiIndex} is out of range (${rois.length} ROI element(s))`);
   }
-  if (roi.polygon.length < 3) {
-    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3`);
+  if (!shapelyCanBuild(roi.polygon)) {
+    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3 distinct ones (4 with the closing vertex)`);
   }
   const roiPlacement = placeElement(roi.polygon, roi.bbox);
   if (roiPlacement === null) {

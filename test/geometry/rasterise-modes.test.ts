@@ -77,6 +77,28 @@ describe('rasteriseRoi tie order within an overlay level', () => {
   });
 });
 
+describe('degenerate polygons as HistomicsTK handles them', () => {
+  const ROI = box('roi', 0, 0, 60, 60);
+  test('[A, B, A] cannot become a shapely ring: skipped and reported; 3 distinct vertices are drawn', () => {
+    const backAndForth = poly('mostly_tumor', [[10, 10], [30, 30], [10, 10]]);
+    const m = rasteriseRoi([ROI, backAndForth], { gtCodes: GT });
+    assert.equal(m.data.filter((v) => v === 1).length, 0);
+    assert.equal(m.skipped.length, 1);
+    assert.match(m.skipped[0]!, /too few for a closed ring/);
+    // The same line as a 3-vertex collinear polygon is built by shapely and filled by Pillow.
+    const collinear = rasteriseRoi([ROI, poly('mostly_tumor', [[10, 10], [20, 20], [30, 30]])], { gtCodes: GT });
+    assert.equal(collinear.data.filter((v) => v === 1).length, 20 + 1, 'the diagonal, 2 px on its first row');
+    // A closing vertex equal to the first one counts once: [A, B, C, A] is a triangle.
+    const closed = rasteriseRoi([ROI, poly('mostly_tumor', [[10, 10], [20, 10], [10, 20], [10, 10]])], { gtCodes: GT });
+    const open = rasteriseRoi([ROI, poly('mostly_tumor', [[10, 10], [20, 10], [10, 20]])], { gtCodes: GT });
+    assert.deepEqual(closed.data, open.data);
+  });
+  test('a zero-height polygon draws nothing (its canvas has no rows)', () => {
+    const flat = rasteriseRoi([ROI, poly('mostly_tumor', [[10, 30.2], [40, 30.7], [25, 30.9]])], { gtCodes: GT });
+    assert.equal(flat.data.filter((v) => v === 1).length, 0);
+  });
+});
+
 describe('library entry', () => {
   test('exposes the Pillow drawing, the tie order and the GT-codes parser', async () => {
     const bcss = await import('../../src/index.js');
