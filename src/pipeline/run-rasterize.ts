@@ -91,7 +91,16 @@ export async function runRasterize(options: RasterizeOptions): Promise<Rasterize
       hint: 'Or use --scaling resize (the default), which needs no slide metadata beyond the sizes in bcss.lock.json.',
     });
   }
-  const files = (await annotationFiles(options.inputs)).filter((f) => wanted(basename(f).replace(/\.json$/i, ''), options.slides));
+  const all = await annotationFiles(options.inputs);
+  if (all.length === 0) {
+    throw new UsageError(`no annotation files (*.json) in ${options.inputs.join(', ')}`, {
+      hint: 'Run `bcss download --components annotations` first, or pass files with --annotations.',
+    });
+  }
+  const files = all.filter((f) => wanted(basename(f).replace(/\.json$/i, ''), options.slides));
+  if (files.length === 0) {
+    throw new UsageError(`--slides matches none of the ${all.length} annotation file(s) in ${options.inputs.join(', ')}`);
+  }
   const outDir = resolve(options.outDir);
   await ensureDir(outDir);
   const lease = await acquireLease(outDir);

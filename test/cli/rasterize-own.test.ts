@@ -88,6 +88,20 @@ describe('bcss rasterize with your own GT codes', () => {
     assert.match(plain.stdout, /--scaling draw truncates scaled vertices as HistomicsTK does/);
   });
 
+  test('input errors: no files, --slides matching nothing, JSON that is not DSA annotations', async () => {
+    const empty = join(work, 'empty');
+    await (await import('node:fs/promises')).mkdir(join(empty, 'annotations'), { recursive: true });
+    const none = await cli(['--out', empty, '--base']);
+    assert.equal(none.code, EXIT.usage);
+    assert.match(none.stderr, /no annotation files/);
+    const file = join(empty, 'annotations', 'TCGA-A1-A0SK-01Z-00-DX1.json');
+    await writeFile(file, JSON.stringify({ elements: [] }));
+    assert.equal((await cli(['--out', empty, '--base', '--slides', 'A2-A04P'])).code, EXIT.usage);
+    const notDsa = await cli(['--out', empty, '--base', '--slides', 'A1-A0SK']);
+    assert.equal(notDsa.code, EXIT.integrity);
+    assert.match(notDsa.stdout, /document 0 has no annotation\.elements list/);
+  });
+
   test('rerun: unchanged masks are skipped; a changed annotation file is drawn again', async () => {
     const file = join(work, 'rerun', 'TCGA-A1-A0SK-01Z-00-DX1.json');
     await (await import('node:fs/promises')).mkdir(join(work, 'rerun'), { recursive: true });
