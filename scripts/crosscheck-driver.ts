@@ -6,6 +6,7 @@
  * masks are hex strings (row-major, two hex digits per pixel), levels are index orders.
  */
 import { pillowPolygonMask } from '../src/geometry/pillow-polygon.js';
+import { histomicsElementOrder } from '../src/geometry/python-set-order.js';
 import { rasteriseRoi } from '../src/geometry/rasterise.js';
 import { numpyArgsortQuick, pandasDescendingOrder } from '../src/geometry/tie-order.js';
 import type { AnnotationElement, GtCode } from '../src/geometry/types.js';
@@ -15,6 +16,7 @@ interface Input {
   levels: number[][];
   gtCodes: GtCode[];
   scenes: Array<{ outline: 'drawn' | 'skipped'; elements: Array<{ group: string; points: Array<[number, number]> }> }>;
+  setOrders: Array<{ roi: number; hits: number[]; rois: number[] }>;
 }
 
 const chunks: Buffer[] = [];
@@ -35,4 +37,5 @@ const scenes = input.scenes.map(({ outline, elements }) => {
     return { error: (err as Error).message };
   }
 });
-process.stdout.write(JSON.stringify({ polygons, levels, scenes }));
+const setOrders = input.setOrders.map(({ roi, hits, rois }) => histomicsElementOrder(roi, hits, rois));
+process.stdout.write(JSON.stringify({ polygons, levels, scenes, setOrders }));

@@ -4,7 +4,8 @@
 Not part of the package or of `npm test`; it needs Debian's python3-pil and python3-numpy:
 
     apt-get install python3-pil python3-numpy
-    /usr/bin/python3 scripts/crosscheck-rasteriser.py [--polygons N] [--levels N] [--seed S] \
+    /usr/bin/python3 scripts/crosscheck-rasteriser.py [--polygons N] [--levels N] [--scenes N] \
+        [--set-orders N] [--seed S] \
         > scripts/crosscheck-rasteriser.out.txt
 
 It generates random polygons (integer, fractional and half-integer vertices, slivers, zero-area
@@ -21,7 +22,8 @@ several classes and overlay levels, many of equal bbox area) and compares raster
 outline modes, with a Python re-statement of HistomicsTK get_roi_mask (bbox IoU, levels, pandas
 tie order, create_mask_from_coords with Pillow, bottom-right padding, ROI snapshot, crop). Every
 element there touches the ROI, so shapely's 2-px distance test (shapely is not used) never
-decides anything.
+decides anything. It also compares HistomicsTK's element list, [roi] + list(set(list(set(hits) -
+{roi})) - set(rois)), built with this CPython's sets, with src/geometry/python-set-order.ts.
 Exit status 0 only when nothing differs.
 """
 import argparse
@@ -170,8 +172,8 @@ def htk_roi_mask(elements, outline):
         area = lambda e: (e['xmax'] - e['xmin'] + 1) * (e['ymax'] - e['ymin'] + 1)
         return inter / (area(a) + area(b) - inter)
 
-    overlaps = set(k for k, i in enumerate(infos) if iou(infos[roi], i) > 0) - {roi}
-    overlaps = list(overlaps - set(k for k, i in enumerate(infos) if gt[i['group']]['roi']))
+    overlaps = list(set([k for k, i in enumerate(infos) if iou(infos[roi], i) > 0]) - {roi})
+    overlaps = list(set(overlaps) - set([k for k, i in enumerate(infos) if gt[i['group']]['roi']]))
     sel = [roi] + overlaps
     X0, Y0 = min(infos[k]['xmin'] for k in sel), min(infos[k]['ymin'] for k in sel)
     X1, Y1 = max(infos[k]['xmax'] for k in sel), max(infos[k]['ymax'] for k in sel)
@@ -249,17 +251,26 @@ def main():
     ap.add_argument('--polygons', type=int, default=12000)
     ap.add_argument('--levels', type=int, default=3000)
     ap.add_argument('--scenes', type=int, default=400)
+    ap.add_argument('--set-orders', type=int, default=3000)
     ap.add_argument('--seed', type=int, default=20261202)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     cases = [make_case(rng, KINDS[i % len(KINDS)]) for i in range(args.polygons)]
     levels = [random_level(rng) for _ in range(args.levels)]
     scenes = [(random_scene(rng), 'drawn' if i % 2 == 0 else 'skipped') for i in range(args.scenes)]
+    set_cases = []
+    for _ in range(args.set_orders):
+        total = rng.choice([5, 20, 60, 200, 1000, 5000])
+        hits = sorted(rng.sample(range(total), rng.randint(1, min(total, rng.choice([3, 10, 40, 150, 600])))))
+        roi = rng.choice(hits)
+        rois = sorted(set([roi] + rng.sample(range(total), rng.randint(0, min(total, 20)))))
+        set_cases.append({'roi': roi, 'hits': hits, 'rois': rois})
     gt_codes = [dict(group=g, overlayOrder=o, code=c, isRoi=r, isBackground=b) for g, o, c, r, b in GT]
     payload = json.dumps({'polygons': [{k: c[k] for k in ('w', 'h', 'pts')} for c in cases], 'levels': levels,
                           'gtCodes': gt_codes,
                           'scenes': [{'outline': o, 'elements': [{'group': g, 'points': [[float(x), float(y)] for x, y in p]}
-                                                                 for g, p in els]} for els, o in scenes]})
+                                                                 for g, p in els]} for els, o in scenes],
+                          'setOrders': set_cases})
     proc = subprocess.run(['node', '--import', 'tsx', 'scripts/crosscheck-driver.ts'], input=payload.encode(),
                           cwd=REPO, capture_output=True, check=True)
     got = json.loads(proc.stdout)
@@ -324,7 +335,21 @@ def main():
                 print(f'  SCENE DIFF ({outline}) {bad} px: {ts.get("error", "")} {els}')
     print(f'ROI scenes: {len(scenes)} (half drawn, half skipped; {scene_pixels} mask pixels; {big_levels} levels with > 16 elements), '
           f'differing scenes: {scene_bad}, differing pixels: {scene_px}')
-    return 0 if failures == 0 and level_bad == 0 and scene_bad == 0 else 1
+
+    # HistomicsTK: overlaps = list(set(hits) - {roi}); then list(set(overlaps) - set(rois)).
+    set_bad = 0
+    for case, ts in zip(set_cases, got['setOrders']):
+        overlaps = list(set(case['hits']) - {case['roi']})
+        want = [case['roi']] + list(set(overlaps) - set(case['rois']))
+        if want != ts:
+            set_bad += 1
+            if set_bad <= 3:
+                print(f'  SET ORDER DIFF {case}: want {want} got {ts}')
+    ascending = sum(1 for c in set_cases
+                    if (lambda o: o == sorted(o))(list(set(list(set(c['hits']) - {c['roi']})) - set(c['rois']))))
+    print(f'element orders (CPython {sys.version.split()[0]} sets): {len(set_cases)} cases, differing: {set_bad}; '
+          f'ascending (what input order assumes): {ascending}')
+    return 0 if failures == 0 and level_bad == 0 and scene_bad == 0 and set_bad == 0 else 1
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 import { bboxIou } from './rasterise-members.js';
 import type { PreparedElement } from './rasterise-members.js';
+import { histomicsElementOrder } from './python-set-order.js';
 import type { GtRow, GtTable } from './rasterise-table.js';
 import { pandasDescendingOrder } from './tie-order.js';
 
@@ -20,8 +21,9 @@ export interface DrawStep {
  * unstable sort's tie order depends on those too. So `candidates` are sorted and only then
  * filtered down to `members` (the elements actually drawn).
  *
- * Input order stands for HistomicsTK's `list(set(overlaps))`, which is ascending for element
- * indices below the set's table size (see docs/rasterisation.md).
+ * The elements reach the level in HistomicsTK's `list(set(…) - set(…))` order (CPython's set
+ * iteration order, python-set-order.ts), not in input order: for equal areas in a level of more
+ * than 16 elements that decides who is drawn last. `candidatesFrom` must be in input-index order.
  */
 export function drawingOrder(
   candidatesFrom: ReadonlyArray<PreparedElement>,
@@ -32,11 +34,19 @@ export function drawingOrder(
   const drawn = new Set(members);
   const rows = [...table.byGroup.entries()].sort(([, a], [, b]) => a.rowIndex - b.rowIndex);
   const levels = [...new Set(rows.map(([, row]) => row.overlayOrder))].sort((a, b) => a - b);
-  const candidates = candidatesFrom.filter((el) => {
-    if (el === roi) return false;
-    const row = el.cls === null ? undefined : table.byGroup.get(el.cls);
-    return row !== undefined && !row.isRoi && bboxIou(roi.bbox, el.bbox) > 0;
-  });
+  // HistomicsTK's element list: every element whose bbox meets the ROI's (any group, ROIs
+  // included), through two Python set differences; then only non-ROI groups of the table count.
+  const isRoiClass = (el: PreparedElement): boolean => el.cls !== null && table.byGroup.get(el.cls)?.isRoi === true;
+  const hits = candidatesFrom.filter((el) => bboxIou(roi.bbox, el.bbox) > 0).map((el) => el.index);
+  const rois = candidatesFrom.filter(isRoiClass).map((el) => el.index);
+  const byIndex = new Map(candidatesFrom.map((el) => [el.index, el]));
+  const candidates = histomicsElementOrder(roi.index, hits, rois)
+    .map((index) => byIndex.get(index) as PreparedElement)
+    .filter((el) => {
+      if (el === roi) return false;
+      const row = el.cls === null ? undefined : table.byGroup.get(el.cls);
+      return row !== undefined && !row.isRoi;
+    });
   const steps: DrawStep[] = [];
   for (const level of levels) {
     const inLevel: DrawStep[] = [];
