@@ -4,12 +4,13 @@
  * `overlaps` itself coming from `list(set(indices) - {roi})`. The order decides which of several
  * equal-area elements of one level pandas' unstable sort sees first.
  *
- * A model of CPython 3.7–3.12 `Objects/setobject.c` for this use only (insertions from lists,
- * set difference, iteration): open addressing over 2^k slots, 9 linear probes then perturbed
- * probing (`i = 5i + 1 + perturb`, perturb >>= 5), growth to the smallest power of two above
- * 4·used once fill·5 ≥ mask·3, `set_merge`'s one presize and slot-for-slot copy, and difference
- * either by copy-then-discard (when len(a)/4 > len(b)) or by re-inserting the kept keys.
- * Checked against the real CPython by scripts/crosscheck-rasteriser.py.
+ * A model of CPython's `Objects/setobject.c` for this use only (insertions from lists, set
+ * difference, iteration): open addressing over 2^k slots, 9 linear probes (when the table has
+ * room) then perturbed probing (`i = 5i + 1 + perturb`, perturb >>= 5), growth to the smallest
+ * power of two above 4·used once fill·5 ≥ mask·3, `set_merge`'s one presize and slot-for-slot
+ * copy, and difference either by copy-then-discard (when len(a)/4 > len(b)) or by re-inserting
+ * the kept keys. Checked against CPython 3.11 by scripts/crosscheck-rasteriser.py; other
+ * versions are not checked.
  */
 
 const LINEAR_PROBES = 9;
