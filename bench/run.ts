@@ -25,14 +25,15 @@ import { REPO_ROOT } from './lib/repo.js';
 import { runRef } from './lib/scenario-ref.js';
 import { runS1, runS3, runS4, type ScenarioEnv } from './lib/scenario-s1.js';
 import { runS2 } from './lib/scenario-s2.js';
+import { rasterizeRow, runRasterizeBench, type RasterizeBench } from './rasterize-demo.js';
 
-const SCENARIOS = ['S1', 'S1-ref', 'S2', 'S3', 'S4'] as const;
+const SCENARIOS = ['S1', 'S1-ref', 'S2', 'S3', 'S4', 'R'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
   --runs N           runs per scenario (default 3; 1 with --quick)
   --s2-runs N        runs of S2 (default 1)
-  --only LIST        scenarios to run, e.g. S1,S3 (default all: ${SCENARIOS.join(',')})
+  --only LIST        scenarios to run, e.g. S1,S3 (default all: ${SCENARIOS.join(',')}; R = bcss rasterize)
   --quick            smoke version: 20 ROIs, 1 run, S2 at scale 0.25
   --json             print one JSON object instead of the Markdown table
   --write-doc        put the figures into docs/benchmarks.md
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       measurement: canMeasureResources() ? 'GNU `/usr/bin/time -v` (wall measured by the bench around spawn → exit)' : 'wall time only',
     },
   };
+  let rasterize: RasterizeBench | null = null;
   try {
     const needS1 = only.has('S1') || only.has('S1-ref') || only.has('S3') || only.has('S4');
     if (needS1) {
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
         await bench.server.close();
       }
     }
+    if (only.has('R')) rasterize = await runRasterizeBench({ cacheDir, runs, progress });
     if (only.has('S2')) {
       const s2 = await runS2({ work, cacheDir, scale: s2Scale, model, runs: s2Runs, clientArgs, progress });
       partial.s2 = summariseS2(s2.warmupSeconds, s2.runs);
@@ -158,7 +161,10 @@ async function main(): Promise<void> {
 
   const results: BenchResults = { ...partial, targets: judgeTargets(partial) };
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  await report(results, values.json, values['write-doc'], command);
+  // The rasterize row stands apart from the download table: one more field, or one more line.
+  const withRasterize = rasterize === null ? results : { ...results, rasterize };
+  await report(withRasterize, values.json, values['write-doc'], command);
+  if (rasterize !== null && !values.json) process.stdout.write(`${rasterizeRow(rasterize)}\n`);
 }
 
 async function report(results: BenchResults, json: boolean, writeDoc: boolean, command: string): Promise<void> {

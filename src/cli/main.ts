@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve.js';
 import { registerDownload } from './commands/download.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerRasterize } from './commands/rasterize.js';
 import { toolVersion } from '../pipeline/tool-version.js';
 import { guardOutput, INTERRUPTED_LINE } from './safe-output.js';
 
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
   registerVerify(program, ctx, setResult);
   registerPrepare(program, ctx, setResult);
   registerServe(program, ctx, setResult);
+  registerRasterize(program, ctx, setResult);
   program.addHelpText(
     'after',
     '\nExamples:\n' +

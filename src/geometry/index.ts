@@ -18,3 +18,7 @@ export { rasteriseRoi } from './rasterise.js';
 export type { RasteriseOptions, RasterisedRoi } from './rasterise.js';
 export { elementPolygon } from './element-geometry.js';
 export { fillPolygon } from './polygon-fill.js';
+export { pillowPolygonMask, pillowPolygonSpans } from './pillow-polygon.js';
+export type { OutlineMode } from './pillow-polygon.js';
+export { numpyArgsortQuick, pandasDescendingOrder } from './tie-order.js';
+export { parseGtCodesTable } from './gt-codes-table.js';

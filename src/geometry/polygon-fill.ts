@@ -221,8 +221,9 @@ export function polygonFillSpans(
 }
 
 /**
- * A `height × width` 0/1 mask (row-major) of one BCSS element raster: the skimage-style fill
- * unioned, unless `outline` is false, with the closed Bresenham boundary of the truncated vertices.
+ * A `height × width` 0/1 mask (row-major): the skimage-style fill unioned, unless `outline` is
+ * false, with the closed Bresenham boundary of the truncated vertices. Kept for library users;
+ * for the pixels HistomicsTK (Pillow) draws use `pillowPolygonMask` (pillow-polygon.ts).
  */
 export function fillPolygon(
   vertices: ReadonlyArray<readonly [number, number]>,

@@ -2,8 +2,11 @@
 export type PixelSink = (row: number, col: number) => void;
 
 /**
- * The closed one-pixel boundary that BCSS masks carry on top of the fill (bcss-dataset.md §9):
- * every vertex is truncated to an integer (as Pillow's ImageDraw does with float coordinates), then
+ * A closed one-pixel boundary in scikit-image's Bresenham variant, used by {@link fillPolygon}'s
+ * scikit-image-style rules. The BCSS rasteriser does not use it any more: HistomicsTK draws with
+ * Pillow, whose outline is pillow-polygon.ts `pillowOutline` (docs/rasterisation.md).
+ *
+ * Every vertex is truncated to an integer, then
  * consecutive vertices, last → first included, are joined with {@link bresenhamLine}. Pixels
  * outside `[0, height) × [0, width)` are dropped (not clipped lines: the same pixels a large
  * canvas would get, restricted to this one). A pixel may be reported more than once.

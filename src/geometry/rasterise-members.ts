@@ -58,8 +58,8 @@ export function prepareElements(
  * polygon within {@link MEMBERSHIP_DISTANCE} px of the ROI polygon (shapely distance).
  *
  * `skipped` reports elements that pass the geometric tests but are not drawn: a class missing
- * from the GT table, or fewer than 3 vertices (shapely cannot build the polygon; HistomicsTK
- * catches that error and moves on).
+ * from the GT table, or too few vertices for shapely's ring (see {@link shapelyCanBuild};
+ * HistomicsTK catches that error and moves on).
  */
 export function selectRoiMembers(
   prepared: ReadonlyArray<PreparedElement>,
@@ -73,8 +73,8 @@ export function selectRoiMembers(
     const row = el.cls === null ? undefined : table.byGroup.get(el.cls);
     if (row?.isRoi === true) continue; // other ROIs never draw into this one
     if (!(bboxIou(roi.bbox, el.bbox) > 0)) continue;
-    if (row !== undefined && el.polygon.length < 3) {
-      skipped.push(`${el.name}: polygon has ${el.polygon.length} vertices (needs 3)`);
+    if (row !== undefined && !shapelyCanBuild(el.polygon)) {
+      skipped.push(`${el.name}: polygon has ${el.polygon.length} vertices, too few for a closed ring (shapely needs 4 coordinates, the closing one included)`);
       continue;
     }
     if (polygonDistance(el.polygon, roi.polygon) > MEMBERSHIP_DISTANCE) continue;
@@ -85,6 +85,21 @@ export function selectRoiMembers(
     members.push(el);
   }
   return { members, skipped };
+}
+
+/**
+ * Whether shapely's `Polygon(coords)` can be built: it closes the ring by appending the first
+ * vertex unless the last one already equals it, and a ring needs at least 4 coordinates. So 3
+ * distinct vertices are enough, but [A, B, A] is not. HistomicsTK catches the error and skips the
+ * element (an ROI that fails here fails the whole ROI).
+ */
+export function shapelyCanBuild(polygon: ReadonlyArray<Vertex>): boolean {
+  const n = polygon.length;
+  if (n === 0) return false;
+  const first = polygon[0] as Vertex;
+  const last = polygon[n - 1] as Vertex;
+  const closed = first[0] === last[0] && first[1] === last[1];
+  return (closed ? n : n + 1) >= 4;
 }
 
 /** HistomicsTK `np_vec_no_jit_iou` for one pair: integer boxes, inclusive (+1) extents. */

@@ -1,8 +1,7 @@
 import type { ElementBbox, Vertex } from './element-geometry.js';
 import { polygonExtent } from './element-geometry.js';
-import { polygonFillSpans } from './polygon-fill.js';
-import type { SpanSink } from './polygon-fill.js';
-import { polygonOutline } from './polygon-outline.js';
+import { pillowPolygonSpans } from './pillow-polygon.js';
+import type { OutlineMode, RowSpanSink } from './pillow-polygon.js';
 
 /** Where one element's own raster lands in slide coordinates (bcss-dataset.md §9 step 5). */
 export interface Placement {
@@ -41,13 +40,13 @@ export function placeElement(polygon: ReadonlyArray<Vertex>, bbox: ElementBbox):
 }
 
 /**
- * Every pixel of the element raster (fill ∪ closed Bresenham boundary) as spans in slide
- * coordinates. Spans may overlap (boundary pixels inside the fill), so sinks must be idempotent.
+ * Every pixel of the element raster — `ImageDraw.polygon` on the int(max−min) canvas, with or
+ * without the outline — as spans in slide coordinates. Spans may overlap, so sinks must be
+ * idempotent.
  */
-export function emitPlacement(p: Placement, sink: SpanSink): void {
+export function emitPlacement(p: Placement, outline: OutlineMode, sink: RowSpanSink): void {
   const { originX: ox, originY: oy } = p;
-  polygonFillSpans(p.local, p.width, p.height, (r, a, b) => sink(oy + r, ox + a, ox + b));
-  polygonOutline(p.local, p.width, p.height, (r, c) => sink(oy + r, ox + c, ox + c + 1));
+  pillowPolygonSpans(p.local, p.width, p.height, outline, (r, a, b) => sink(oy + r, ox + a, ox + b));
 }
 
 /** Disjoint sorted runs `[start, end)` per row; `rows[k]` is slide row `top + k`. */
@@ -57,9 +56,9 @@ export interface RowRuns {
 }
 
 /** The raster of a placement as merged runs per row (used for the ROI support). */
-export function placementRuns(p: Placement): RowRuns {
+export function placementRuns(p: Placement, outline: OutlineMode): RowRuns {
   const rows: number[][] = Array.from({ length: p.height }, () => []);
-  emitPlacement(p, (y, a, b) => {
+  emitPlacement(p, outline, (y, a, b) => {
     (rows[y - p.originY] as number[]).push(a, b);
   });
   return { top: p.originY, rows: rows.map(mergeRuns) };

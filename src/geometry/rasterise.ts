@@ -1,7 +1,9 @@
 import { IntegrityError, UsageError } from '../errors.js';
 import { scaleElement } from './element-scale.js';
 import { pyInt } from './element-geometry.js';
-import { prepareElements, selectRoiMembers } from './rasterise-members.js';
+import { prepareElements, selectRoiMembers, shapelyCanBuild } from './rasterise-members.js';
+import type { OutlineMode } from './pillow-polygon.js';
+import { drawingOrder } from './rasterise-order.js';
 import { emitPlacement, placeElement, placementRuns } from './rasterise-place.js';
 import { prepareGtTable } from './rasterise-table.js';
 import type { AnnotationElement, GtCode, LabelMask } from './types.js';
@@ -17,6 +19,13 @@ export interface RasteriseOptions {
    * (`scale_slide_annotations`), so the mask is drawn on the scaled pixel grid.
    */
   scale?: number;
+  /**
+   * 'drawn' (default): every polygon is Pillow's fill followed by its 1-px outline, which is what
+   * the published BCSS masks contain (Pillow < 5.3, or HistomicsTK patched to draw both).
+   * 'skipped': the fill alone — HistomicsTK on Pillow ≥ 5.3, which skips an outline whose colour
+   * equals the fill. See docs/rasterisation.md.
+   */
+  outline?: OutlineMode;
 }
 
 /**
@@ -29,7 +38,8 @@ export type RasterisedRoi = LabelMask & { skipped: string[] };
 /**
  * One ROI's label mask with HistomicsTK's BCSS semantics (bcss-dataset.md §9, steps 1–7):
  * ROI first in the background code, then overlay levels ascending, largest bbox first within a
- * level (ties: GT-table row order, then input order); everything outside the ROI raster zeroed;
+ * level (ties in pandas/numpy quicksort order, see rasterise-order.ts); every polygon drawn with
+ * Pillow's rules (pillow-polygon.ts); everything outside the ROI raster zeroed;
  * HistomicsTK's end-exclusive tightening crop. An axis-aligned ROI with vertex bbox
  * (xmin, ymin, xmax, ymax) yields (ymax−ymin−1) × (xmax−xmin−1) pixels at (xmin, ymin).
  *
@@ -45,6 +55,10 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
   const scale = options.scale ?? 1;
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) {
     throw new UsageError(`rasteriseRoi: scale must be a finite number > 0, got ${scale}`);
+  }
+  const outline = options.outline ?? 'drawn';
+  if (outline !== 'drawn' && outline !== 'skipped') {
+    throw new UsageError(`rasteriseRoi: outline must be 'drawn' or 'skipped', got ${JSON.stringify(outline)}`);
   }
   const roiIndex = options.roiIndex ?? 0;
   if (!Number.isInteger(roiIndex) || roiIndex < 0) {
@@ -64,8 +78,8 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
   if (roi === undefined) {
     throw new UsageError(`rasteriseRoi: roiIndex ${roiIndex} is out of range (${rois.length} ROI element(s))`);
   }
-  if (roi.polygon.length < 3) {
-    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3`);
+  if (!shapelyCanBuild(roi.polygon)) {
+    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3 distinct ones (4 with the closing vertex)`);
   }
   const roiPlacement = placeElement(roi.polygon, roi.bbox);
   if (roiPlacement === null) {
@@ -73,7 +87,7 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
   }
 
   // Step 7's crop window, from the ROI support alone (see the equivalence note above).
-  const runs = placementRuns(roiPlacement);
+  const runs = placementRuns(roiPlacement, outline);
   let firstRow = -1;
   let lastRow = -1;
   let firstCol = Infinity;
@@ -109,25 +123,13 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
 
   const membership = selectRoiMembers(prepared, roi, table);
   skipped.push(...membership.skipped);
-  const order = membership.members
-    .flatMap((el) => {
-      const row = el.cls === null ? undefined : table.byGroup.get(el.cls);
-      return row === undefined ? [] : [{ el, row }];
-    })
-    .sort(
-      (u, v) =>
-        u.row.overlayOrder - v.row.overlayOrder ||
-        v.el.bbox.area - u.el.bbox.area ||
-        u.row.rowIndex - v.row.rowIndex ||
-        u.el.index - v.el.index,
-    );
-  for (const { el, row } of order) {
+  for (const { el, row } of drawingOrder(prepared, roi, table, membership.members)) {
     const placement = placeElement(el.polygon, el.bbox);
     if (placement === null) {
       skipped.push(`${el.name}: its raster does not fit its bounding box (negative coordinates?)`);
       continue;
     }
-    emitPlacement(placement, paint(row.code));
+    emitPlacement(placement, outline, paint(row.code));
   }
 
   // Step 6: zero everything outside the ROI raster.
