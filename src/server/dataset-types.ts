@@ -17,6 +17,11 @@ export interface ServedFile {
   created: string;
   updated: string;
   sha512?: string;
+  /**
+   * Present when the bytes are made on first need (the demo's slide files): `size` may only be
+   * read after this has resolved. Servers await it before describing or sending the file.
+   */
+  ready?(): Promise<void>;
   open(range?: ByteRange): Readable;
 }
 
@@ -93,6 +98,8 @@ export interface GdcFile {
   md5: string;
   dataFormat: string;
   access: 'open' | 'controlled';
+  /** As ServedFile.ready: `size` and `md5` may only be read after this has resolved. */
+  ready?(): Promise<void>;
   open(range?: ByteRange): Readable;
 }
 

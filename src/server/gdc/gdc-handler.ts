@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GdcFile, ServedDataset } from '../dataset-types.js';
+import { filesReady } from '../files-ready.js';
 import { pythonQuote } from '../http/headers.js';
 import { decideRange } from '../http/range.js';
 import { sendBody, sendJson, sendStream } from '../http/http-reply.js';
@@ -113,8 +114,9 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
   const byId = new Map(files.map((f) => [f.fileId.toLowerCase(), f]));
   const acceptToken = options.acceptToken ?? ((t: string) => t.trim() !== '');
 
-  const search = (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): void => {
+  const search = async (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): Promise<void> => {
     const predicate = compileFilters(params.filters);
+    await filesReady(files); // filters, sorting and hits may read sizes and md5s
     const size = intParam(params.size, 'size', DEFAULT_SIZE);
     const from = intParam(params.from, 'from', 0);
     const fields = fieldList(params.fields);
@@ -153,6 +155,7 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
       gdcError(req, res, 404, `File not found: ${idText}`);
       return;
     }
+    await file.ready?.();
     if (file.access === 'controlled') {
       const token = req.headers['x-auth-token'];
       if (typeof token !== 'string' || !acceptToken(token)) {
@@ -200,13 +203,14 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
           if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
           Object.assign(params, body);
         }
-        search(req, res, params);
+        await search(req, res, params);
       } else if (resource === 'files' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
         const file = byId.get(id.toLowerCase());
         if (file === undefined) {
           gdcError(req, res, 404, `${id} not found`);
           return;
         }
+        await file.ready?.();
         sendJson(req, res, 200, { data: hit(file, fieldList(ctx.url.searchParams.get('fields'))), warnings: {} });
       } else if (resource === 'data' && id !== undefined && extra.length === 0 && (method === 'GET' || method === 'HEAD')) {
         await download(req, res, id);

@@ -8,6 +8,7 @@ import { cherryPyErrorPage } from '../http/html-pages.js';
 import { girderParams } from '../http/params.js';
 import { pathSegments } from '../http/paths.js';
 import type { GirderAuth } from './auth.js';
+import { girderFilesReady } from './files-ready-route.js';
 import type { GirderRequest } from './girder-request.js';
 import type { RegionService } from './region-service.js';
 import { matchRoute, type Route } from './router.js';
@@ -93,6 +94,7 @@ export function createGirderHandler(options: GirderHandlerOptions): ServiceHandl
         fault: options.faultOf(req),
         log: ctx.log,
       };
+      await girderFilesReady(options.store, resource as string, rest);
       await match.route.handler(r);
     } catch (err) {
       if (res.headersSent) {
