@@ -43,6 +43,11 @@ export interface ServedSlideImage {
   /** levels, sizes, mm, magnification and stored levels as large_image would report them. */
   geometry: SlideGeometry;
   open(): Promise<SlideSource>;
+  /**
+   * The path of a JPEG-tiled TIFF of exactly these pixels (made on first call), when there is
+   * one: its stored tiles are passed through by the large_image tile routes.
+   */
+  storedTiff?(): Promise<string>;
 }
 
 export interface ServedItem {

@@ -177,7 +177,10 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
         },
       ],
       largeImage: { fileId, sourceName: 'openslide' },
-      slide: demoSlideImage(spec, demoBasePixels),
+      slide: {
+        ...demoSlideImage(spec, demoBasePixels),
+        ...(tiff === null ? {} : { storedTiff: async () => (await tiff.ready(), tiff.path) }),
+      },
       // A fresh copy per call: callers may annotate or filter what they get.
       annotations: async () => [structuredClone(annotation())],
     });

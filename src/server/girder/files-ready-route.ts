@@ -2,7 +2,7 @@ import { filesReady } from '../files-ready.js';
 import type { GirderStore } from './store.js';
 
 /** Resources whose documents never carry a file or item size. */
-const SIZELESS = new Set(['user', 'api_key', 'token', 'system', 'annotation', 'resource', 'describe']);
+const SIZELESS = new Set(['user', 'api_key', 'token', 'system', 'annotation', 'describe']);
 /** Item sub-resources that describe or send the item's files (tiles and paths do not). */
 const ITEM_FILE_VIEWS = new Set(['files', 'download']);
 
@@ -14,6 +14,8 @@ const ITEM_FILE_VIEWS = new Set(['files', 'download']);
  */
 export async function girderFilesReady(store: GirderStore, resource: string, rest: readonly string[]): Promise<void> {
   if (SIZELESS.has(resource)) return;
+  // resource/{id}/path answers a string; resource/lookup answers documents with sizes.
+  if (resource === 'resource' && rest[0] !== 'lookup') return;
   const items = store.dataset.items;
   if (resource === 'item' && rest.length >= 1) {
     if (rest.length > 1 && !ITEM_FILE_VIEWS.has(rest[1] as string)) return;

@@ -16,17 +16,18 @@ import { annotationRoutes } from './routes-annotations.js';
 import { authRoutes } from './routes-auth.js';
 import { fileRoutes, itemDownloadRoutes } from './routes-files.js';
 import { folderRoutes } from './routes-folders.js';
+import { withGirderClientRoutes } from './routes-girder-client.js';
 import { itemRoutes } from './routes-items.js';
 import { tileRoutes } from './routes-tiles.js';
 import type { GirderStore } from './store.js';
 
-const RESOURCES: Record<string, Route[]> = {
+const RESOURCES: Record<string, Route[]> = withGirderClientRoutes({
   ...authRoutes,
   ...folderRoutes,
   item: [...itemRoutes, ...itemDownloadRoutes, ...tileRoutes],
   file: fileRoutes,
   annotation: annotationRoutes,
-};
+});
 
 export interface GirderHandlerOptions {
   store: GirderStore;
