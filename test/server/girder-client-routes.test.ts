@@ -131,6 +131,13 @@ describe('girder_client calls beyond listings: system, lookup, folder details, d
     const expected = await sharp(area.data, { raw: { width: 480, height: 480, channels: 3 } }).resize(240, 240, { kernel: 'lanczos3' }).raw().toBuffer();
     const stats = diffStats(decoded.data, expected);
     assert.ok(stats.mean < 2, JSON.stringify(stats));
+    // PNG is rendered, never passed through: the same pixels within JPEG error.
+    const png = await getBytes(`item/${twoLevels.id}/tiles/zxy/${top}/1/1?encoding=PNG`);
+    assert.equal(png.res.headers.get('content-type'), 'image/png');
+    const fromPng = await sharp(png.body).removeAlpha().raw().toBuffer();
+    const fromJpeg = await sharp(full.body).raw().toBuffer();
+    assert.ok(diffStats(fromPng, fromJpeg).mean < 1.5);
+    assert.equal((await getJson(`item/${twoLevels.id}/tiles/zxy/${top}/1/1?encoding=TIFF`)).status, 400);
     // The frame route is the same tile; conditional requests use the ETag.
     const framed = await getBytes(`item/${twoLevels.id}/tiles/fzxy/0/${top}/1/1`);
     assert.deepEqual(framed.body, full.body);

@@ -61,11 +61,12 @@ async function sendTile(r: GirderRequest, key: string, extra: unknown[]): Promis
   if (outside !== null) throw restError(outside, 404);
   const encoding = r.params.encoding ?? 'JPEG';
   const mime = ENCODING_MIME[encoding];
-  if (encoding !== 'JPEG' || mime === undefined) {
-    throw restError(`Value Error: this server encodes tiles as JPEG only (encoding=${encoding})`);
+  if (encoding !== 'JPEG' && encoding !== 'PNG') {
+    throw restError(`Value Error: this server encodes tiles as JPEG or PNG only (encoding=${encoding})`);
   }
+  if (mime === undefined) throw new Error(`no MIME type for ${encoding}`);
   // The stored bytes when the encoding matches, as large_image's tiff source does.
-  const stored = await storedTile(slide, a);
+  const stored = encoding === 'JPEG' ? await storedTile(slide, a) : null;
   if (stored !== null) {
     r.log(`tile ${a.z}/${a.x}/${a.y}: stored JPEG passed through`);
     sendImage(r, stored, mime);
@@ -73,7 +74,7 @@ async function sendTile(r: GirderRequest, key: string, extra: unknown[]): Promis
   }
   const lease = await r.store.source(item);
   try {
-    sendImage(r, await renderTile(lease.source, geometry, tile, a), mime);
+    sendImage(r, await renderTile(lease.source, geometry, tile, a, encoding), mime);
   } finally {
     lease.release();
   }

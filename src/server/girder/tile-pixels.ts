@@ -4,7 +4,7 @@
  * unchanged), otherwise rendered from the slide's pixels like large_image's openslide source:
  * the covering area read from the finest stored level not finer than needed, resized with
  * Lanczos 3, the part beyond the image left black (OpenSlide's transparent pixels as JPEG), and
- * encoded as JPEG quality 95, 4:4:4 (large_image's defaults).
+ * encoded as JPEG quality 95, 4:4:4 (large_image's defaults), or PNG when asked.
  */
 import sharp from 'sharp';
 import type { SlideGeometry } from '../../geometry/types.js';
@@ -83,7 +83,13 @@ function readLevel(source: SlideSource, scale: number): number {
 }
 
 /** Render the tile from the slide's pixels (see the module comment). */
-export async function renderTile(source: SlideSource, g: SlideGeometry, tile: { width: number; height: number }, a: TileAddress): Promise<Buffer> {
+export async function renderTile(
+  source: SlideSource,
+  g: SlideGeometry,
+  tile: { width: number; height: number },
+  a: TileAddress,
+  encoding: 'JPEG' | 'PNG' = 'JPEG',
+): Promise<Buffer> {
   const { x0, y0, x1, y1, scale } = tileCorners(g, tile, a);
   const li = readLevel(source, scale);
   const level = source.levels[li] as SlideSource['levels'][number];
@@ -96,9 +102,8 @@ export async function renderTile(source: SlideSource, g: SlideGeometry, tile: { 
   const px = await source.readRaw(li, { left, top, width: right - left, height: bottom - top });
   const contentW = Math.max(1, Math.min(tile.width, Math.ceil((x1 - x0) / scale)));
   const contentH = Math.max(1, Math.min(tile.height, Math.ceil((y1 - y0) / scale)));
-  return sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } })
+  const image = sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } })
     .resize(contentW, contentH, { fit: 'fill', kernel: 'lanczos3' })
-    .extend({ right: tile.width - contentW, bottom: tile.height - contentH, background: { r: 0, g: 0, b: 0 } })
-    .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
-    .toBuffer();
+    .extend({ right: tile.width - contentW, bottom: tile.height - contentH, background: { r: 0, g: 0, b: 0 } });
+  return (encoding === 'PNG' ? image.png() : image.jpeg({ quality: 95, chromaSubsampling: '4:4:4' })).toBuffer();
 }
