@@ -82,5 +82,10 @@ describe('demo slide files over GDC and Girder', () => {
     assert.ok(file.size < 10_000);
     const forced = await loadDemoDataset({ cacheDir: join(cacheDir, 'forced'), slides: ['A1-A0SK'], scale: 0.05, slideFiles: 'stand-in' });
     assert.equal(forced.gdc.files[0]?.ready, undefined);
+    // The budget line: the whole demo at 0.05 (1.0 Gpx) is real, at 0.1 (4.1 Gpx) it is not.
+    assert.notEqual((await loadDemoDataset({ cacheDir: join(cacheDir, 'a'), scale: 0.05 })).gdc.files[0]?.ready, undefined);
+    assert.equal((await loadDemoDataset({ cacheDir: join(cacheDir, 'b'), scale: 0.1 })).gdc.files[0]?.ready, undefined);
+    const one = await loadDemoDataset({ cacheDir: join(cacheDir, 'c'), slides: ['D8-A142'], slideFiles: 'tiff' });
+    assert.notEqual(one.gdc.files[0]?.ready, undefined, 'forced real files at scale 1 (not made here: 1.3 GB)');
   });
 });

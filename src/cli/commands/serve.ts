@@ -50,7 +50,7 @@ slide files (default $XDG_CACHE_HOME/bcss/serve or ~/.cache/bcss/serve).
 The slides' .svs files (GDC /data, Girder file downloads) are real pyramidal JPEG TIFFs with an
 Aperio description, made from the demo's pixels when first needed and cached (all 151 at
 --scale 0.05: ~15 s, ~370 MB). --slide-files tiff|stand-in overrides the default, which is tiff
-up to 5 Gpx of slides in total (the whole demo up to --scale 0.1) and a few KB of placeholder
+up to 2 Gpx of slides in total (the whole demo up to --scale 0.07) and a few KB of placeholder
 bytes per slide beyond that.
 
 Private mode: set an API key in an environment variable (never on the command line, where other

@@ -38,7 +38,7 @@ export interface DemoDatasetOptions {
    * What the slides' `.svs` files hold. `tiff`: real pyramidal JPEG TIFFs with an Aperio
    * description, made from the demo's pixels on first need and cached in `cacheDir`. `stand-in`:
    * a few KB of placeholder bytes. Default: `tiff` while the selected slides total at most
-   * DEMO_TIFF_PIXEL_BUDGET base pixels (the whole demo up to about --scale 0.1), else `stand-in`.
+   * DEMO_TIFF_PIXEL_BUDGET base pixels (the whole demo up to about --scale 0.07), else `stand-in`.
    */
   slideFiles?: 'tiff' | 'stand-in';
   /** Called whenever a slide file is actually generated (not found in the cache). */
@@ -46,11 +46,12 @@ export interface DemoDatasetOptions {
 }
 
 /**
- * Base pixels of all selected slides above which real slide files are not made by default: the
- * whole demo at --scale 0.1 is 4.1 Gpx (1.3 GB of TIFFs, ~13 s to make); at scale 1 it would be
- * 411 Gpx and over 100 GB.
+ * Base pixels of all selected slides above which real slide files are not made by default. The
+ * whole demo at --scale 0.05 is 1.0 Gpx (370 MB of TIFFs, ~13 s to make); at 0.1 (`npm run demo`,
+ * the S1 bench) 4.1 Gpx, 1.7 GB and ~29 s, a cost every first listing would pay for files a
+ * default download never fetches; at scale 1, 411 Gpx and over 100 GB.
  */
-export const DEMO_TIFF_PIXEL_BUDGET = 5e9;
+export const DEMO_TIFF_PIXEL_BUDGET = 2e9;
 
 /** Bump when the generator changes, so masks cached by an older version are not served. */
 const GENERATOR_VERSION = 1;
