@@ -15,8 +15,9 @@ import type { AnnotationDocument, FigshareFile, GdcFile, ServedDataset, ServedFo
 import { writeFileAtomic } from './atomic-write.js';
 import { demoAnnotationDocument } from './demo-annotation.js';
 import { demoSlideFile, standInSlideFile } from './demo-slide-file.js';
+import { demoSlideViews } from './demo-slide-views.js';
 import { renderRoiMaskPng } from './demo-mask.js';
-import { demoBasePixels, demoSlideImage, demoSlideSpec } from './demo-slide.js';
+import { demoBasePixels, demoSlideImage, demoSlideSpec, type DemoSlideSpec } from './demo-slide.js';
 import { deterministicObjectId, deterministicUuid, girderDate } from './deterministic-ids.js';
 import { lazyMaskFile } from './lazy-mask-file.js';
 import type { RoiBounds } from './roi-element.js';
@@ -121,15 +122,7 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
   const gdcFiles: GdcFile[] = [];
   const tableRows: (RoiRecord & { bounds: RoiBounds })[] = [];
 
-  const planned = rois.map((roi) => {
-    const slide = findSlideForRoi(roi, slides);
-    if (slide === undefined) throw new Error(`catalog inconsistency: no slide for ROI ${roi.name}`);
-    const bounds = scaleRoiBounds(roi, scale);
-    const spec = demoSlideSpec({ seed, name: slide.fileName, magnification: slide.magnification, roi, scaledRoi: bounds }, scale);
-    return { roi, slide, bounds, spec };
-  });
-  const pixels = planned.reduce((sum, p) => sum + p.spec.sizeX * p.spec.sizeY, 0);
-  const realSlides = (options.slideFiles ?? (pixels <= DEMO_TIFF_PIXEL_BUDGET ? 'tiff' : 'stand-in')) === 'tiff';
+  const { planned, realSlides } = planSlides(rois, slides, seed, scale, options.slideFiles);
   const slideDir = demoSlideCacheDir(options.cacheDir, seed, scale);
 
   for (const { roi, slide, bounds, spec } of planned) {
@@ -146,8 +139,14 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
           ...(options.onSlideGenerate ? { onGenerate: options.onSlideGenerate } : {}),
         })
       : null;
-    const bytes = tiff ?? standInSlideFile(seed, slide.fileName);
-    const lazy = tiff === null ? {} : { ready: () => tiff.ready() };
+    const views = demoSlideViews({
+      bytes: tiff ?? standInSlideFile(seed, slide.fileName),
+      tiff,
+      fileName: slide.fileName,
+      itemId,
+      fileId,
+      gdcId: deterministicUuid(slide.fileName),
+    });
 
     let document: AnnotationDocument | undefined;
     const annotation = (): AnnotationDocument =>
@@ -162,26 +161,9 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
       description: '',
       created: girderDate(itemId, 250),
       updated: girderDate(itemId, 250),
-      files: [
-        {
-          id: fileId,
-          itemId,
-          name: slide.fileName,
-          get size() {
-            return bytes.size;
-          },
-          mimeType: 'application/octet-stream',
-          created: girderDate(fileId, 125),
-          updated: girderDate(fileId, 125),
-          ...lazy,
-          open: (range) => bytes.open(range),
-        },
-      ],
+      files: [views.file],
       largeImage: { fileId, sourceName: 'openslide' },
-      slide: {
-        ...demoSlideImage(spec, demoBasePixels),
-        ...(tiff === null ? {} : { storedTiff: async () => (await tiff.ready(), tiff.path) }),
-      },
+      slide: { ...demoSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
       // A fresh copy per call: callers may annotate or filter what they get.
       annotations: async () => [structuredClone(annotation())],
     });
@@ -199,20 +181,7 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
       }),
     );
 
-    gdcFiles.push({
-      fileId: deterministicUuid(slide.fileName),
-      fileName: slide.fileName,
-      get size() {
-        return bytes.size;
-      },
-      get md5() {
-        return bytes.md5;
-      },
-      dataFormat: 'SVS',
-      access: 'open',
-      ...lazy,
-      open: (range) => bytes.open(range),
-    });
+    gdcFiles.push(views.gdc);
   }
 
   return {
@@ -223,6 +192,25 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
     gdc: { files: gdcFiles },
     roiTablePath: await writeRoiTable(options.cacheDir, scale, rois.length === builtinRois().length, tableRows),
   };
+}
+
+/** Each ROI's slide, scaled bounds and virtual slide spec; and whether the slides get real files. */
+function planSlides(
+  rois: RoiRecord[],
+  slides: ReturnType<typeof builtinSlides>,
+  seed: number,
+  scale: number,
+  slideFiles: DemoDatasetOptions['slideFiles'],
+): { planned: { roi: RoiRecord; slide: NonNullable<ReturnType<typeof findSlideForRoi>>; bounds: RoiBounds; spec: DemoSlideSpec }[]; realSlides: boolean } {
+  const planned = rois.map((roi) => {
+    const slide = findSlideForRoi(roi, slides);
+    if (slide === undefined) throw new Error(`catalog inconsistency: no slide for ROI ${roi.name}`);
+    const bounds = scaleRoiBounds(roi, scale);
+    const spec = demoSlideSpec({ seed, name: slide.fileName, magnification: slide.magnification, roi, scaledRoi: bounds }, scale);
+    return { roi, slide, bounds, spec };
+  });
+  const pixels = planned.reduce((sum, p) => sum + p.spec.sizeX * p.spec.sizeY, 0);
+  return { planned, realSlides: (slideFiles ?? (pixels <= DEMO_TIFF_PIXEL_BUDGET ? 'tiff' : 'stand-in')) === 'tiff' };
 }
 
 /**
