@@ -30,6 +30,12 @@ describe('demo slide files over GDC and Girder', () => {
 
   test('nothing is generated before a request needs it; GDC records carry the true size and md5', async () => {
     assert.deepEqual(generated, []);
+    // Tile metadata and regions render from the pixels and never need the file.
+    const item = dataset.items[0];
+    assert.equal((await fetch(`${server.urls.girder}/item/${item?.id}/tiles`)).status, 200);
+    assert.equal((await fetch(`${server.urls.girder}/item/${item?.id}/tiles/region?right=100&bottom=100`)).status, 200);
+    assert.equal((await fetch(`${server.urls.girder}/system/version`)).status, 200);
+    assert.deepEqual(generated, []);
     const res = await fetch(`${server.urls.gdc}/files`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
