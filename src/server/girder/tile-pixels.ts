@@ -2,7 +2,7 @@
  * One large_image tile (`tiles/zxy/{z}/{x}/{y}`): the stored JPEG tile when the slide has a TIFF
  * whose level and tile grid are exactly that tile's (large_image's tiff source hands those out
  * unchanged), otherwise rendered from the slide's pixels like large_image's openslide source:
- * the covering area read from the finest stored level not finer than needed, resized with
+ * the covering area read from the coarsest stored level still at least as fine as the tile, resized with
  * Lanczos 3, the part beyond the image left black (OpenSlide's transparent pixels as JPEG), and
  * encoded as JPEG quality 95, 4:4:4 (large_image's defaults), or PNG when asked.
  */
@@ -73,7 +73,7 @@ export async function storedTile(slide: ServedSlideImage, a: TileAddress): Promi
   return readStoredJpegTile(path, ifd, a.x, a.y);
 }
 
-/** The finest stored level whose downsample does not exceed `scale` (with rounding slack). */
+/** The coarsest stored level whose downsample does not exceed `scale` (with 1 % rounding slack). */
 function readLevel(source: SlideSource, scale: number): number {
   let best = 0;
   source.levels.forEach((l, i) => {
