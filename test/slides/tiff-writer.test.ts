@@ -112,6 +112,29 @@ describe('writeJpegTiff', () => {
     });
   });
 
+  test('BigTIFF holds the same images: same structure, same pixels', async () => {
+    await withTempDir(async (dir) => {
+      const classic = join(dir, 'c.svs');
+      const big = join(dir, 'b.svs');
+      const images = (): TiffImage[] => [tiled(base, desc), tiled(half, desc)];
+      await writeJpegTiff(classic, images(), { subsampling: [1, 1] });
+      await writeJpegTiff(big, images(), { subsampling: [1, 1], bigTiff: true });
+      const head = await readFile(big);
+      assert.deepEqual([...head.subarray(0, 8)], [0x49, 0x49, 43, 0, 8, 0, 0, 0], 'BigTIFF header');
+      const [a, b] = await Promise.all([readTiffStructure(classic), readTiffStructure(big)]);
+      assert.deepEqual(
+        b.ifds.map((i) => [i.role, i.width, i.height, i.tileWidth, i.description]),
+        a.ifds.map((i) => [i.role, i.width, i.height, i.tileWidth, i.description]),
+      );
+      const [sa, sb] = await Promise.all([openSlide(classic), openSlide(big)]);
+      for (const level of [0, 1]) {
+        const rect = level === 0 ? { left: 10, top: 20, width: 280, height: 170 } : { left: 0, top: 0, width: 75, height: 50 };
+        assert.deepEqual((await sb.readRaw(level, rect)).data, (await sa.readRaw(level, rect)).data, `level ${level}`);
+      }
+      await Promise.all([sa.close(), sb.close()]);
+    });
+  });
+
   test('bad input is a clear error and leaves no half-written surprise', async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'bad.tif');

@@ -174,7 +174,11 @@ export async function writeDemoSlideTiff(path: string, spec: DemoSlideSpec, name
   try {
     const levels = spec.storedDownsamples.map((_, i) => tiledLevel(canvas, base, spec, name, i));
     const images = [levels[0] as TiffImage, await thumbnail(base, spec, name), ...levels.slice(1)];
-    await writeJpegTiff(path, images, { subsampling: [1, 1] });
+    // Classic TIFF offsets stop at 4 GiB. The demo's tiles take 0.3–0.6 bytes per pixel against 3
+    // raw, so BigTIFF is only chosen where the raw RGB would pass 4 GiB (the largest slides at
+    // scale 1); the writer still refuses, clearly, a classic file that would not fit.
+    const raw = spec.storedDownsamples.reduce((sum, d) => sum + Math.floor(spec.sizeX / d) * Math.floor(spec.sizeY / d) * 3, 0);
+    await writeJpegTiff(path, images, { subsampling: [1, 1], bigTiff: raw >= 2 ** 32 });
   } finally {
     await canvas.close();
   }
