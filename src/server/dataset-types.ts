@@ -17,6 +17,11 @@ export interface ServedFile {
   created: string;
   updated: string;
   sha512?: string;
+  /**
+   * Present when the bytes are made on first need (the demo's slide files): `size` may only be
+   * read after this has resolved. Servers await it before describing or sending the file.
+   */
+  ready?(): Promise<void>;
   open(range?: ByteRange): Readable;
 }
 
@@ -38,6 +43,11 @@ export interface ServedSlideImage {
   /** levels, sizes, mm, magnification and stored levels as large_image would report them. */
   geometry: SlideGeometry;
   open(): Promise<SlideSource>;
+  /**
+   * The path of a JPEG-tiled TIFF of exactly these pixels (made on first call), when there is
+   * one: its stored tiles are passed through by the large_image tile routes.
+   */
+  storedTiff?(): Promise<string>;
 }
 
 export interface ServedItem {
@@ -93,6 +103,8 @@ export interface GdcFile {
   md5: string;
   dataFormat: string;
   access: 'open' | 'controlled';
+  /** As ServedFile.ready: `size` and `md5` may only be read after this has resolved. */
+  ready?(): Promise<void>;
   open(range?: ByteRange): Readable;
 }
 

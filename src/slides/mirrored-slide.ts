@@ -115,6 +115,15 @@ function checkBase(base: RawPixels): void {
 }
 
 /**
+ * Size of the image whose mirrored tiling is stored level `downsample` of every virtual slide
+ * over `base`: the base shrunk by that factor. Level pixels repeat with period twice this size.
+ */
+export function mirroredLevelSourceSize(base: Pick<RawPixels, 'width' | 'height'>, downsample: number): { width: number; height: number } {
+  if (downsample === 1) return { width: base.width, height: base.height };
+  return { width: Math.max(1, Math.round(base.width / downsample)), height: Math.max(1, Math.round(base.height / downsample)) };
+}
+
+/**
  * Shrunk and flopped copies of a base image, shared by every virtual slide built from it: the demo
  * opens 151 slides over one 20 MB base, and re-mirroring it per slide cost ~50 ms and 20 MB each.
  * Keyed weakly by the base, so the copies go when the base does.
@@ -132,8 +141,7 @@ function sharedLevelSource(base: RawPixels, downsample: number): Promise<LevelSo
     if (downsample === 1) {
       p = Promise.resolve({ pixels: base, flopped: flop(base) });
     } else {
-      const w = Math.max(1, Math.round(base.width / downsample));
-      const h = Math.max(1, Math.round(base.height / downsample));
+      const { width: w, height: h } = mirroredLevelSourceSize(base, downsample);
       p = sharp(base.data, { raw: { width: base.width, height: base.height, channels: 3 } })
         .resize(w, h, { fit: 'fill', kernel: 'lanczos3' })
         .raw()

@@ -100,8 +100,8 @@ describe('degenerate polygons as HistomicsTK handles them', () => {
 });
 
 describe('library entry', () => {
-  test('exposes the Pillow drawing, the tie order and the GT-codes parser', async () => {
-    const bcss = await import('../../src/index.js');
+  test('bcss/geometry exposes the Pillow drawing, the tie order and the GT-codes parser', async () => {
+    const bcss = await import('../../src/geometry/index.js');
     for (const name of ['pillowPolygonMask', 'pillowPolygonSpans', 'pandasDescendingOrder', 'numpyArgsortQuick', 'parseGtCodesTable'] as const) {
       assert.equal(typeof bcss[name], 'function', name);
     }

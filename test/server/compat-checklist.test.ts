@@ -71,6 +71,7 @@ describe('Part D checklist, through startServer', () => {
     fx = await fixture();
     demo = await loadCompatDataset();
     const first = demo.dataset.gdc.files[0] as GdcFile;
+    await first.ready?.(); // the copy below reads its size and md5
     controlled = { ...first, fileId: '0f0e0d0c-0b0a-4908-8706-050403020100', fileName: 'controlled-slide.svs', access: 'controlled' };
     dataset = { ...fx.dataset, figshare: demo.dataset.figshare, gdc: { files: [...demo.dataset.gdc.files, controlled] } };
     server = await startServer({ dataset, port: 0, users: USERS });

@@ -443,6 +443,7 @@ export function originOf(server: RunningServer): URL {
 
 /** The bytes a served file holds (ground truth, read from the dataset, not over HTTP). */
 export async function servedBytes(file: ServedFile): Promise<Buffer> {
+  await file.ready?.();
   const chunks: Buffer[] = [];
   for await (const c of file.open() as Readable) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);

@@ -191,6 +191,7 @@ describe('demo dataset', () => {
       const m = await demo.figshare.files[k]?.meta();
       assert.deepEqual(await again.figshare.files[k]?.meta(), m);
       assert.notDeepEqual(await other.figshare.files[k]?.meta(), m);
+      await Promise.all([again, other, demo].map((d) => d.gdc.files[k]?.ready?.()));
       assert.equal(again.gdc.files[k]?.md5, demo.gdc.files[k]?.md5);
       assert.notEqual(other.gdc.files[k]?.md5, demo.gdc.files[k]?.md5);
     }
@@ -255,12 +256,16 @@ describe('demo dataset', () => {
       assert.equal(g.access, 'open');
     }
     assert.equal(ids.size, 151);
-    for (const g of demo.gdc.files.slice(0, 5)) {
+    // Files 1–5: untouched by the tests above (which make 0, 50 and 150).
+    for (const g of demo.gdc.files.slice(1, 6)) {
+      assert.throws(() => g.size, /before ready/, 'no size is reported before the file exists');
+      await g.ready?.();
       const chunks: Buffer[] = [];
       for await (const c of g.open()) chunks.push(c as Buffer);
       const bytes = Buffer.concat(chunks);
       assert.equal(bytes.length, g.size);
       assert.equal(md5(bytes), g.md5);
+      assert.equal(bytes.subarray(0, 4).toString('latin1'), 'II*\0', 'a little-endian classic TIFF');
       const item = demo.items.find((i) => i.name === g.fileName);
       assert.equal(item?.files[0]?.size, g.size);
       const part: Buffer[] = [];

@@ -171,6 +171,8 @@ describe('bcss serve', () => {
       [['--faults', `@${faultFile}`], /invalid fault options/],
       [['--faults', '@/no/such/file.json'], /cannot read the fault file/],
       [['--data', '/x', '--seed', '3'], /apply to --demo only/],
+      [['--slide-files', 'png'], /--slide-files expects tiff or stand-in/],
+      [['--data', '/x', '--slide-files', 'tiff'], /apply to --demo only/],
     ] as const) {
       const { error } = await runServe([...args], { SOME_TOKEN: 'x' }).done;
       assert.ok(error instanceof UsageError, `${args.join(' ')}: ${String(error)}`);
@@ -183,7 +185,7 @@ describe('bcss serve', () => {
     const { error } = await run.done;
     assert.ok(error instanceof CommanderError);
     const help = run.stdout();
-    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--api-key-env', '--password-env', '--gdc-token-env', '--figshare-token-env', '--follow-symlinks', '--faults', '--json']) {
+    for (const option of ['--demo', '--data', '--port', '--host', '--scale', '--seed', '--slides', '--cache-dir', '--slide-files', '--api-key-env', '--password-env', '--gdc-token-env', '--figshare-token-env', '--follow-symlinks', '--faults', '--json']) {
       assert.ok(help.includes(option), option);
     }
     assert.match(help, /Examples:/);

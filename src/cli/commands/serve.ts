@@ -20,6 +20,7 @@ interface ServeFlags {
   seed?: string;
   slides?: string;
   cacheDir?: string;
+  slideFiles?: string;
   apiKeyEnv?: string;
   passwordEnv?: string;
   gdcTokenEnv?: string;
@@ -52,8 +53,13 @@ Data (pick one):
 
 Demo options: --scale F shrinks slides, ROIs and masks (0 < F <= 1, default 1); --seed N changes
 every generated value (default 1); --slides LIST keeps only some ROIs (comma-separated names, case
-ids such as TCGA-A1-A0SK, or short forms A1-A0SK); --cache-dir DIR holds rendered masks
-(default $XDG_CACHE_HOME/bcss/serve or ~/.cache/bcss/serve).
+ids such as TCGA-A1-A0SK, or short forms A1-A0SK); --cache-dir DIR holds rendered masks and
+slide files (default $XDG_CACHE_HOME/bcss/serve or ~/.cache/bcss/serve).
+The slides' .svs files (GDC /data, Girder file downloads) are real pyramidal JPEG TIFFs with an
+Aperio description, made from the demo's pixels when first needed and cached (all 151 at
+--scale 0.05: ~15 s, ~370 MB). --slide-files tiff|stand-in overrides the default, which is tiff
+up to 2 Gpx of slides in total (the whole demo up to --scale 0.07) and a few KB of placeholder
+bytes per slide beyond that.
 
 Private mode: set an API key in an environment variable (never on the command line, where other
 users of the machine can read it). --api-key-env VAR names the variable (default ${DEFAULT_API_KEY_ENV});
@@ -139,7 +145,8 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
     .option('--seed <n>', `demo: seed of all generated values (default 1; ${rangeText(FLAG_NUMBERS.seed)})`)
     .option('--slides <list>', 'demo: only these ROIs/slides (comma-separated)')
     .option('--follow-symlinks', 'data: also serve files whose symlinks lead outside the --data folder (refused by default)')
-    .option('--cache-dir <dir>', 'demo: where rendered masks are cached')
+    .option('--cache-dir <dir>', 'demo: where rendered masks and slide files are cached')
+    .option('--slide-files <kind>', 'demo: tiff (real slide files) or stand-in (placeholder bytes); default by size')
     .option('--api-key-env <var>', `private mode: read the API key from this environment variable (default ${DEFAULT_API_KEY_ENV})`)
     .option('--password-env <var>', 'private mode: Basic-login password of "demo" from this environment variable (none by default)')
     .option('--gdc-token-env <var>', `private mode: the GDC X-Auth-Token from this variable (default ${DEFAULT_GDC_TOKEN_ENV}, else the API key)`)
@@ -162,8 +169,12 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       if (flags.slides !== undefined && (slides ?? []).length === 0) throw new UsageError('--slides needs at least one name');
       const maxRegionPixels = flagNumber('maxRegionPixels', flags.maxRegionPixels);
       const renderMemoryMb = flagNumber('renderMemoryMb', flags.renderMemoryMb);
-      if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir) !== undefined) {
-        throw new UsageError('--scale, --seed, --slides and --cache-dir apply to --demo only');
+      if (flags.data !== undefined && (flags.scale ?? flags.seed ?? flags.slides ?? flags.cacheDir ?? flags.slideFiles) !== undefined) {
+        throw new UsageError('--scale, --seed, --slides, --cache-dir and --slide-files apply to --demo only');
+      }
+      const slideFiles = flags.slideFiles;
+      if (slideFiles !== undefined && slideFiles !== 'tiff' && slideFiles !== 'stand-in') {
+        throw new UsageError(`--slide-files expects tiff or stand-in, not "${slideFiles}"`);
       }
       const { apiKey, keyVar, password, gdcToken, figshareToken } = readServeSecrets(flags, ctx.env);
       const faults = flags.faults === undefined ? undefined : await parseFaults(flags.faults, ctx.cwd);
@@ -179,7 +190,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
         const cacheRoot = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), '.cache');
         const cacheDir = flags.cacheDir === undefined ? join(cacheRoot, 'bcss', 'serve') : resolve(ctx.cwd, flags.cacheDir);
         const { loadDemoDataset } = await import('../../server/demo/demo-dataset.js');
-        dataset = await loadDemoDataset({ seed, scale, slides, cacheDir });
+        dataset = await loadDemoDataset({ seed, scale, slides, cacheDir, ...(slideFiles ? { slideFiles } : {}) });
       }
 
       const { startServer } = await import('../../server/start-server.js');

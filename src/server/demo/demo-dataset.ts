@@ -13,16 +13,16 @@ import { UsageError } from '../../errors.js';
 import type { AnnotationElement } from '../../geometry/types.js';
 import type { AnnotationDocument, FigshareFile, GdcFile, ServedDataset, ServedFolder, ServedItem } from '../dataset-types.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { bufferStream } from './buffer-stream.js';
 import { demoAnnotationDocument } from './demo-annotation.js';
+import { demoSlideFile, standInSlideFile } from './demo-slide-file.js';
+import { demoSlideViews } from './demo-slide-views.js';
 import { renderRoiMaskPng } from './demo-mask.js';
-import { demoBasePixels, demoSlideImage, demoSlideSpec } from './demo-slide.js';
+import { demoBasePixels, demoSlideImage, demoSlideSpec, type DemoSlideSpec } from './demo-slide.js';
 import { deterministicObjectId, deterministicUuid, girderDate } from './deterministic-ids.js';
 import { lazyMaskFile } from './lazy-mask-file.js';
 import type { RoiBounds } from './roi-element.js';
 import { formatRoiTable, scaleRoiBounds } from './roi-table.js';
 import { selectRois } from './select-rois.js';
-import { standInSlideBytes } from './stand-in-bytes.js';
 
 export interface DemoDatasetOptions {
   /** Everything derived from randomness depends on it; default 1. */
@@ -35,10 +35,29 @@ export interface DemoDatasetOptions {
   cacheDir: string;
   /** Called whenever a mask is actually rendered (not read from the cache); for tests and logs. */
   onMaskRender?: (roiName: string) => void;
+  /**
+   * What the slides' `.svs` files hold. `tiff`: real pyramidal JPEG TIFFs with an Aperio
+   * description, made from the demo's pixels on first need and cached in `cacheDir`. `stand-in`:
+   * a few KB of placeholder bytes. Default: `tiff` while the selected slides total at most
+   * DEMO_TIFF_PIXEL_BUDGET base pixels (the whole demo up to about --scale 0.07), else `stand-in`.
+   */
+  slideFiles?: 'tiff' | 'stand-in';
+  /** Called whenever a slide file is actually generated (not found in the cache). */
+  onSlideGenerate?: (fileName: string) => void;
 }
+
+/**
+ * Base pixels of all selected slides above which real slide files are not made by default. The
+ * whole demo at --scale 0.05 is 1.0 Gpx (370 MB of TIFFs, ~13 s to make); at 0.1 (`npm run demo`,
+ * the S1 bench) 4.1 Gpx, 1.7 GB and ~29 s, a cost every first listing would pay for files a
+ * default download never fetches; at scale 1, 411 Gpx and over 100 GB.
+ */
+export const DEMO_TIFF_PIXEL_BUDGET = 2e9;
 
 /** Bump when the generator changes, so masks cached by an older version are not served. */
 const GENERATOR_VERSION = 1;
+/** Bump when the slide TIFF writer's output changes. */
+const SLIDE_GENERATOR_VERSION = 1;
 
 export const DEMO_FOLDER_NAME = 'BCSS slides';
 export const DEMO_FIGSHARE_TITLE = `${DATASET_TITLE}: ground-truth masks`;
@@ -60,6 +79,11 @@ export function demoMaskCacheDir(cacheDir: string, seed: number, scale: number):
   return join(cacheDir, 'masks', `v${GENERATOR_VERSION}-seed${seed}-scale${scale}`);
 }
 
+/** Where generated slide files of one (seed, scale) are cached inside `cacheDir`. */
+export function demoSlideCacheDir(cacheDir: string, seed: number, scale: number): string {
+  return join(cacheDir, 'slides', `v${SLIDE_GENERATOR_VERSION}-seed${seed}-scale${scale}`);
+}
+
 /** The name a BCSS mask has: `TCGA-A1-A0SK-DX1_xmin45749_ymin25055.png`. */
 export function demoMaskName(roiName: string, bounds: RoiBounds): string {
   return `${roiName}_xmin${bounds.xmin}_ymin${bounds.ymin}.png`;
@@ -69,7 +93,8 @@ export function demoMaskName(roiName: string, bounds: RoiBounds): string {
  * The deterministic demo dataset served by `bcss serve --demo`: the 151 BCSS slides with their real
  * names and DSA item ids as virtual slides (pixels mirrored from the shipped CMU-1-Small-Region.svs),
  * one seeded annotation per slide, the masks rasterised from those annotations (lazily, cached in
- * `cacheDir`), stand-in `.svs` bytes and GDC records. Nothing slide-sized is ever materialised.
+ * `cacheDir`), the slides' `.svs` files (real pyramidal TIFFs generated on first need and cached in
+ * `cacheDir`, or stand-in bytes for huge demos: see `slideFiles`) and GDC records.
  */
 export async function loadDemoDataset(options: DemoDatasetOptions): Promise<ServedDataset> {
   const { seed, scale } = checkOptions(options);
@@ -97,16 +122,31 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
   const gdcFiles: GdcFile[] = [];
   const tableRows: (RoiRecord & { bounds: RoiBounds })[] = [];
 
-  for (const roi of rois) {
-    const slide = findSlideForRoi(roi, slides);
-    if (slide === undefined) throw new Error(`catalog inconsistency: no slide for ROI ${roi.name}`);
-    const bounds = scaleRoiBounds(roi, scale);
+  const { planned, realSlides } = planSlides(rois, slides, seed, scale, options.slideFiles);
+  const slideDir = demoSlideCacheDir(options.cacheDir, seed, scale);
+
+  for (const { roi, slide, bounds, spec } of planned) {
     tableRows.push({ ...roi, bounds });
 
     const itemId = slide.dsaItemId;
     const fileId = deterministicObjectId(seed, 'file', slide.fileName);
-    const standIn = standInSlideBytes(seed, slide.fileName);
-    const spec = demoSlideSpec({ seed, name: slide.fileName, magnification: slide.magnification, roi, scaledRoi: bounds }, scale);
+    const tiff = realSlides
+      ? demoSlideFile({
+          name: slide.fileName,
+          spec,
+          base: demoBasePixels,
+          cachePath: join(slideDir, slide.fileName),
+          ...(options.onSlideGenerate ? { onGenerate: options.onSlideGenerate } : {}),
+        })
+      : null;
+    const views = demoSlideViews({
+      bytes: tiff ?? standInSlideFile(seed, slide.fileName),
+      tiff,
+      fileName: slide.fileName,
+      itemId,
+      fileId,
+      gdcId: deterministicUuid(slide.fileName),
+    });
 
     let document: AnnotationDocument | undefined;
     const annotation = (): AnnotationDocument =>
@@ -121,20 +161,9 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
       description: '',
       created: girderDate(itemId, 250),
       updated: girderDate(itemId, 250),
-      files: [
-        {
-          id: fileId,
-          itemId,
-          name: slide.fileName,
-          size: standIn.bytes.length,
-          mimeType: 'application/octet-stream',
-          created: girderDate(fileId, 125),
-          updated: girderDate(fileId, 125),
-          open: (range) => bufferStream(standIn.bytes, range),
-        },
-      ],
+      files: [views.file],
       largeImage: { fileId, sourceName: 'openslide' },
-      slide: demoSlideImage(spec, demoBasePixels),
+      slide: { ...demoSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
       // A fresh copy per call: callers may annotate or filter what they get.
       annotations: async () => [structuredClone(annotation())],
     });
@@ -152,15 +181,7 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
       }),
     );
 
-    gdcFiles.push({
-      fileId: deterministicUuid(slide.fileName),
-      fileName: slide.fileName,
-      size: standIn.bytes.length,
-      md5: standIn.md5,
-      dataFormat: 'SVS',
-      access: 'open',
-      open: (range) => bufferStream(standIn.bytes, range),
-    });
+    gdcFiles.push(views.gdc);
   }
 
   return {
@@ -171,6 +192,25 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
     gdc: { files: gdcFiles },
     roiTablePath: await writeRoiTable(options.cacheDir, scale, rois.length === builtinRois().length, tableRows),
   };
+}
+
+/** Each ROI's slide, scaled bounds and virtual slide spec; and whether the slides get real files. */
+function planSlides(
+  rois: RoiRecord[],
+  slides: ReturnType<typeof builtinSlides>,
+  seed: number,
+  scale: number,
+  slideFiles: DemoDatasetOptions['slideFiles'],
+): { planned: { roi: RoiRecord; slide: NonNullable<ReturnType<typeof findSlideForRoi>>; bounds: RoiBounds; spec: DemoSlideSpec }[]; realSlides: boolean } {
+  const planned = rois.map((roi) => {
+    const slide = findSlideForRoi(roi, slides);
+    if (slide === undefined) throw new Error(`catalog inconsistency: no slide for ROI ${roi.name}`);
+    const bounds = scaleRoiBounds(roi, scale);
+    const spec = demoSlideSpec({ seed, name: slide.fileName, magnification: slide.magnification, roi, scaledRoi: bounds }, scale);
+    return { roi, slide, bounds, spec };
+  });
+  const pixels = planned.reduce((sum, p) => sum + p.spec.sizeX * p.spec.sizeY, 0);
+  return { planned, realSlides: (slideFiles ?? (pixels <= DEMO_TIFF_PIXEL_BUDGET ? 'tiff' : 'stand-in')) === 'tiff' };
 }
 
 /**

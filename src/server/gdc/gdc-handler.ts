@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GdcFile, ServedDataset } from '../dataset-types.js';
+import { filesReady } from '../files-ready.js';
 import { pythonQuote } from '../http/headers.js';
 import { decideRange } from '../http/range.js';
 import { sendBody, sendJson, sendStream } from '../http/http-reply.js';
@@ -122,8 +123,9 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
   const acceptToken =
     privateToken !== undefined ? (t: string) => secretEquals(t, privateToken) : (options.acceptToken ?? ((t: string) => t.trim() !== ''));
 
-  const search = (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): void => {
+  const search = async (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): Promise<void> => {
     const predicate = compileFilters(params.filters);
+    await filesReady(files); // filters, sorting and hits may read sizes and md5s
     const size = intParam(params.size, 'size', DEFAULT_SIZE);
     const from = intParam(params.from, 'from', 0);
     const fields = fieldList(params.fields);
@@ -162,6 +164,7 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
       gdcError(req, res, 404, `File not found: ${idText}`);
       return;
     }
+    await file.ready?.();
     if (file.access === 'controlled') {
       const token = req.headers['x-auth-token'];
       if (typeof token !== 'string' || !acceptToken(token)) {
@@ -205,7 +208,7 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
       Object.assign(params, body);
     }
-    search(req, res, params);
+    await search(req, res, params);
   };
   const fileRoute: GdcRoute = async (req, res, args, ctx) => {
     const id = args.id as string;
@@ -214,6 +217,7 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
       gdcError(req, res, 404, `${id} not found`);
       return;
     }
+    await file.ready?.();
     sendJson(req, res, 200, { data: hit(file, fieldList(ctx.url.searchParams.get('fields'))), warnings: {} });
   };
   const base: TableRoute<GdcRoute>[] = [

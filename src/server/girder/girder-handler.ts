@@ -8,6 +8,7 @@ import { cherryPyErrorPage } from '../http/html-pages.js';
 import { girderParams } from '../http/params.js';
 import { pathSegments } from '../http/paths.js';
 import type { GirderAuth } from './auth.js';
+import { girderFilesReady } from './files-ready-route.js';
 import type { GirderRequest } from './girder-request.js';
 import type { RegionService } from './region-service.js';
 import { matchRoute, type Route } from './router.js';
@@ -15,18 +16,19 @@ import { annotationRoutes } from './routes-annotations.js';
 import { authRoutes } from './routes-auth.js';
 import { fileRoutes, itemDownloadRoutes } from './routes-files.js';
 import { folderRoutes } from './routes-folders.js';
+import { withGirderClientRoutes } from './routes-girder-client.js';
 import { itemRoutes } from './routes-items.js';
 import { tileRoutes } from './routes-tiles.js';
 import type { GirderStore } from './store.js';
 
 /** Every Girder route, by resource (exported so tests can walk them all). */
-export const GIRDER_ROUTES: Record<string, Route[]> = {
+export const GIRDER_ROUTES: Record<string, Route[]> = withGirderClientRoutes({
   ...authRoutes,
   ...folderRoutes,
   item: [...itemRoutes, ...itemDownloadRoutes, ...tileRoutes],
   file: fileRoutes,
   annotation: annotationRoutes,
-};
+});
 
 export interface GirderHandlerOptions {
   store: GirderStore;
@@ -94,6 +96,12 @@ export function createGirderHandler(options: GirderHandlerOptions): ServiceHandl
         fault: options.faultOf(req),
         log: ctx.log,
       };
+      // Making slide files is work an anonymous caller must not trigger on a private server: the
+      // handler's own access check answers them, and documents it may send carry no size yet.
+      const cookie = true;
+      if (!options.auth.privateMode || options.auth.caller(req, params, { cookie }).user !== null) {
+        await girderFilesReady(options.store, resource as string, rest);
+      }
       await match.route.handler(r);
     } catch (err) {
       if (res.headersSent) {
