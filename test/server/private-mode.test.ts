@@ -66,6 +66,14 @@ function girderProbes(key: string, token: () => string): Record<string, (c: Cred
     'GET annotation': withToken('GET', `annotation?itemId=${IDS.slideItem}`),
     'GET annotation/:id': withToken('GET', `annotation/${IDS.annotationA}`),
     'GET annotation/item/:id': withToken('GET', `annotation/item/${IDS.slideItem}`),
+    'GET system/version': withToken('GET', 'system/version'),
+    'GET system/check': withToken('GET', 'system/check'),
+    'GET describe': withToken('GET', 'describe'),
+    'GET resource/lookup': withToken('GET', `resource/lookup?path=${encodeURIComponent('/collection/BCSS test/slides')}`),
+    'GET folder/:id/details': withToken('GET', `folder/${IDS.publicFolder}/details`),
+    'GET item/:id/tiles/zxy/:z/:x/:y': withToken('GET', `item/${IDS.slideItem}/tiles/zxy/0/0/0`),
+    'GET item/:id/tiles/fzxy/:frame/:z/:x/:y': withToken('GET', `item/${IDS.slideItem}/tiles/fzxy/0/0/0/0`),
+    'GET item/:id/tiles/thumbnail': withToken('GET', `item/${IDS.slideItem}/tiles/thumbnail`),
   };
 }
 
@@ -74,6 +82,12 @@ const GIRDER_NOTHING: Record<string, { status: number; body?: string }> = {
   'POST api_key/token': { status: 400 },
   'GET user/me': { status: 200, body: 'null' },
   'GET collection': { status: 200, body: '[]' },
+  // Public in Girder too, and they describe the server, not its data.
+  'GET system/version': { status: 200 },
+  'GET system/check': { status: 200 },
+  'GET describe': { status: 200 },
+  // Girder hides what a caller may not read behind the same answer as a path that does not exist.
+  'GET resource/lookup': { status: 400, body: '{"message": "Path not found: collection/BCSS test/slides", "type": "validation"}' },
 };
 
 function gdcProbe(method: string, path: readonly string[], c: Credential): Probe {
