@@ -88,7 +88,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       const reporter = createReporter(mode, ctx);
       const [{ runDownload }, { whenSharpLoads }] = await Promise.all([
         import('../../pipeline/run-download.js'),
-        import('../../pipeline/sharp-loader.js'),
+        import('../../image/sharp-loader.js'),
       ]);
       // A one-shot CLI never reuses libvips' operation cache; it only holds memory. (sharp itself
       // loads later, while the first requests are on the wire.)

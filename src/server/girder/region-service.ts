@@ -10,7 +10,7 @@ import { readRegion, readRegionStrips } from '../../slides/region-reader.js';
 import type { ServedItem } from '../dataset-types.js';
 import type { FaultInjector } from '../faults.js';
 import { restError } from './girder-errors.js';
-import { pngStream } from '../http/png-stream-writer.js';
+import { pngStream } from '../../image/png-stream-writer.js';
 import { applyEncoding, encodeRegion } from './region-encode.js';
 import type { RegionParams } from './region-params.js';
 import type { GirderStore } from './store.js';

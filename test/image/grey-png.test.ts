@@ -4,9 +4,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import { decode as fastPngDecode } from 'fast-png';
 import sharp from 'sharp';
 import { IntegrityError } from '../../src/errors.js';
-import { readPngHeader } from '../../src/geometry/png-header.js';
-import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines } from '../../src/pipeline/grey-png.js';
-import { decodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { readPngHeader } from '../../src/image/png-header.js';
+import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines } from '../../src/image/grey-png.js';
+import { decodeGreyPng } from '../../src/image/label-png.js';
 
 /** Deterministic label-like pixels: runs of values 0..21 with some noise. */
 function labels(w: number, h: number, seed = 1): Uint8Array {
