@@ -57,7 +57,7 @@ export function pngKind(header: { bitDepth: number; colorType: number }): string
  */
 export async function decodeGreyRows(png: Uint8Array, options: ReadGreyOptions = {}): Promise<GreyRows> {
   const label = options.label ?? 'PNG';
-  const header = readPngHeader(png);
+  const header = labelled(() => readPngHeader(png), label);
   const isPalette = header.colorType === 3 && options.palette === true;
   if (header.bitDepth !== 8 || (header.colorType !== 0 && !isPalette)) {
     const want = options.palette === true ? '8-bit greyscale (or 8-bit palette)' : '8-bit greyscale';
@@ -78,6 +78,16 @@ export async function decodeGreyRows(png: Uint8Array, options: ReadGreyOptions =
   }
   const data = await decodeWithSharp(png, header.width, header.height, label);
   return { data, width: header.width, height: header.height, stride: header.width, offset: 0, palette: null };
+}
+
+/** `fn()`, its IntegrityError naming `label`. */
+function labelled<T>(fn: () => T, label: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    throw new IntegrityError(`${label}: ${err.message}`, { expected: err.expected, actual: err.actual, cause: err });
+  }
 }
 
 /** An interlaced grey PNG, the one kind the own codec leaves to libvips. */
@@ -126,6 +136,6 @@ export async function readGreyPng(path: string, options: ReadGreyOptions = {}): 
  * with `palette` (RGB triples). For rows produced on the fly, streamed through the compressor
  * so the whole image never exists uncompressed, use `encodeGreyRows`.
  */
-export function encodeGreyPng(pixels: Uint8Array, width: number, height: number, palette?: Uint8Array): Promise<Buffer> {
+export async function encodeGreyPng(pixels: Uint8Array, width: number, height: number, palette?: Uint8Array): Promise<Buffer> {
   return encodeGrey(pixels, width, height, palette);
 }
