@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { IntegrityError } from '../errors.js';
-import { decodeGreyScanlines, encodeGrey, packScanlines } from './grey-png.js';
+import { decodeGreyScanlines, encodeGrey } from './grey-png.js';
 import { readPngHeader } from './png-header.js';
 import { loadSharp } from './sharp-loader.js';
 
@@ -109,12 +109,16 @@ async function decodeWithSharp(png: Uint8Array, width: number, height: number, l
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** `decodeGreyRows` with the rows packed (`width × height` bytes). */
+/**
+ * `decodeGreyRows` with the rows packed (`width × height` bytes). Packed in place, over the
+ * decoder's buffer: a second full-size buffer would double the memory of a large mask.
+ */
 export async function decodeGreyPng(png: Uint8Array, options: ReadGreyOptions = {}): Promise<GreyImage> {
-  const rows = await decodeGreyRows(png, options);
-  const { width, height, palette } = rows;
-  if (rows.offset === 0 && rows.stride === width) return { data: rows.data.subarray(0, width * height), width, height, palette };
-  return { data: packScanlines({ data: rows.data, width, height, stride: rows.stride }), width, height, palette };
+  const { data, width, height, stride, offset, palette } = await decodeGreyRows(png, options);
+  // Row y moves down to y·width; the target never passes the source, so copying rows in order is safe.
+  if (offset !== 0 || stride !== width) for (let y = 0; y < height; y++) data.copyWithin(y * width, offset + y * stride, offset + y * stride + width);
+  // A plain Uint8Array view, not a Buffer (the decoder's bytes may be one).
+  return { data: new Uint8Array(data.buffer, data.byteOffset, width * height), width, height, palette };
 }
 
 /**
