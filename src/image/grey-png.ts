@@ -2,15 +2,16 @@
  * A codec for exactly one kind of PNG: 8-bit, one sample per pixel, as label masks are:
  * greyscale (colour type 0), or palette (colour type 3) whose indices are the labels.
  *
- * Why not sharp: for masks, libvips' PNG path costs more than the work itself (S1 at demo scale
- * 0.1: ~0.35 s of CPU to encode 41 MPix of labels, most of the mask path), while zlib with the
- * run-length strategy compresses label rows as well as libvips' default (±1 %) for a tenth of
- * the CPU. Encoding also streams: rows go to the compressor in strips, so a 128-MPix mask never
- * exists twice in memory (bcss holds the decoded base mask and one strip of the output).
+ * Why not sharp (measured in docs/benchmarks.md, "Mask PNG codecs"): for label masks zlib with
+ * the run-length strategy writes 10–25 % smaller files than libvips' default at about the same
+ * CPU for masks of 4 to 121 MPix (far less for S1's small masks, where libvips' cost per call
+ * dominates), and decoding takes a quarter to a third of libvips' CPU. Encoding also streams: rows go
+ * to the compressor in strips, so a 128-MPix mask never exists twice in memory (bcss holds the
+ * decoded base mask and one strip of the output).
  *
- * Decoding handles non-interlaced 8-bit grey PNGs with any row filter, checking chunk CRCs and
- * the decompressed size; `null` means "not this codec's kind" (interlaced), for which the caller
- * falls back to sharp.
+ * Decoding handles non-interlaced 8-bit grey (and, if asked, palette) PNGs with any row filter,
+ * checking chunk CRCs and the decompressed size; `null` means "not this codec's kind"
+ * (interlaced), for which the caller falls back to sharp. Callers use label-png.ts, not this.
  */
 import { once } from 'node:events';
 import { constants as zc, crc32, createDeflate, deflate, deflateSync, inflate, inflateSync } from 'node:zlib';
