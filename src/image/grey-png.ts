@@ -9,9 +9,8 @@
  * to the compressor in strips, so a 128-MPix mask never exists twice in memory (bcss holds the
  * decoded base mask and one strip of the output).
  *
- * Decoding handles non-interlaced 8-bit grey (and, if asked, palette) PNGs with any row filter,
- * checking chunk CRCs and the decompressed size; `null` means "not this codec's kind"
- * (interlaced), for which the caller falls back to sharp. Callers use label-png.ts, not this.
+ * Decoding handles 8-bit grey (and, if asked, palette) PNGs with any row filter, interlaced or
+ * not, checking chunk CRCs and the decompressed size. Callers use label-png.ts, not this.
  */
 import { once } from 'node:events';
 import { constants as zc, crc32, createDeflate, deflate, deflateSync, inflate, inflateSync } from 'node:zlib';
@@ -256,9 +255,9 @@ function unfilter(data: Uint8Array, width: number, height: number, label: string
 }
 
 /**
- * Decodes a non-interlaced 8-bit grey PNG into scanlines. Returns null for an interlaced one
- * (the caller decodes it another way). Throws IntegrityError for any other kind of PNG, for a
- * damaged one, and for one whose pixels would exceed `maxPixels` (checked before inflating).
+ * Decodes an 8-bit grey PNG into scanlines (an interlaced one is rearranged into the same
+ * layout, at the cost of a second buffer). Throws IntegrityError for any other kind of PNG, for
+ * a damaged one, and for one whose pixels would exceed `maxPixels` (checked before inflating).
  * With `allowPalette`, an 8-bit palette PNG decodes too: its indices, and its PLTE in `palette`.
  */
 export async function decodeGreyScanlines(
@@ -266,7 +265,7 @@ export async function decodeGreyScanlines(
   label: string,
   maxPixels = Number.MAX_SAFE_INTEGER,
   allowPalette = false,
-): Promise<(GreyScanlines & { palette: Uint8Array | null }) | null> {
+): Promise<GreyScanlines & { palette: Uint8Array | null }> {
   const p = parseChunks(png, label);
   const palette = allowPalette && p.colorType === 3;
   if (p.bitDepth !== 8 || (p.colorType !== 0 && !palette)) {
@@ -276,15 +275,15 @@ export async function decodeGreyScanlines(
   if (palette && (p.plte === null || p.plte.length === 0 || p.plte.length % 3 !== 0)) {
     throw new IntegrityError(`${label}: a palette PNG without a well-formed PLTE chunk`);
   }
-  if (p.interlace === 1) return null;
-  if (p.interlace !== 0) throw new IntegrityError(`${label}: unknown PNG interlace method ${p.interlace}`);
+  if (p.interlace !== 0 && p.interlace !== 1) throw new IntegrityError(`${label}: unknown PNG interlace method ${p.interlace}`);
   checkSize(p.width, p.height);
   if (p.width * p.height > maxPixels) {
     throw new IntegrityError(`${label}: the PNG is ${p.width}×${p.height} px, more than the ${maxPixels} expected`);
   }
   const stride = p.width + 1;
-  const expected = stride * p.height;
-  let data: Buffer;
+  const interlaced = p.interlace === 1;
+  const expected = interlaced ? adam7Bytes(p.width, p.height) : stride * p.height;
+  let data: Uint8Array;
   try {
     // One byte more than expected: a longer stream is then reported as such, not cut silently.
     // One output chunk of that size: with the default 16 KiB chunks, collecting the pieces costs
@@ -297,8 +296,56 @@ export async function decodeGreyScanlines(
   if (data.length !== expected) {
     throw new IntegrityError(`${label}: the PNG's pixel data holds ${data.length} bytes, not the ${expected} its ${p.width}×${p.height} size needs`);
   }
-  unfilter(data, p.width, p.height, label);
+  if (interlaced) data = deinterlace(data, p.width, p.height, label);
+  else unfilter(data, p.width, p.height, label);
   return { data, width: p.width, height: p.height, stride, palette: palette ? new Uint8Array(p.plte as Buffer) : null };
+}
+
+/** Adam7's seven passes: first column, first row, column step, row step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** A pass's size in pixels; an empty pass has no bytes at all, not even filter bytes. */
+function passSize(width: number, height: number, [x0, y0, dx, dy]: (typeof ADAM7)[number]): [number, number] {
+  return [Math.max(0, Math.ceil((width - x0) / dx)), Math.max(0, Math.ceil((height - y0) / dy))];
+}
+
+/** Decompressed bytes of an interlaced 8-bit one-sample image: each pass's filtered rows. */
+function adam7Bytes(width: number, height: number): number {
+  let n = 0;
+  for (const pass of ADAM7) {
+    const [pw, ph] = passSize(width, height, pass);
+    if (pw > 0 && ph > 0) n += (pw + 1) * ph;
+  }
+  return n;
+}
+
+/** Unfilters each Adam7 pass and scatters its pixels into the non-interlaced scanline layout. */
+function deinterlace(raw: Uint8Array, width: number, height: number, label: string): Uint8Array {
+  const stride = width + 1;
+  const out = new Uint8Array(stride * height); // filter bytes stay 0 ("None")
+  let at = 0;
+  for (const pass of ADAM7) {
+    const [pw, ph] = passSize(width, height, pass);
+    if (pw === 0 || ph === 0) continue;
+    const bytes = raw.subarray(at, at + (pw + 1) * ph);
+    unfilter(bytes, pw, ph, label);
+    const [x0, y0, dx, dy] = pass;
+    for (let py = 0; py < ph; py++) {
+      const from = py * (pw + 1) + 1;
+      const to = (y0 + py * dy) * stride + 1 + x0;
+      for (let px = 0; px < pw; px++) out[to + px * dx] = bytes[from + px] as number;
+    }
+    at += (pw + 1) * ph;
+  }
+  return out;
 }
 
 /** Packs scanlines into `width × height` bytes. */

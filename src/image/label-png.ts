@@ -3,16 +3,15 @@
  * palette (colour type 3, as some copies of the masks are), read as class codes, never as colours
  * (docs/imaging.md). Every mask PNG in bcss goes through here.
  *
- * Which codec (docs/benchmarks.md, "Mask PNG codecs"): bcss's own (grey-png.ts) everywhere. It
- * decodes in about half of sharp's CPU, and writes label masks smaller than libvips does for
- * less CPU; fast-png decodes ten times slower. sharp is left for the one case the own codec
- * does not handle, an interlaced grey PNG (rare: no BCSS mask is).
+ * Which codec (docs/benchmarks.md, "Mask PNG codecs"): bcss's own (grey-png.ts), for every mask.
+ * It decodes in a quarter to a third of sharp's CPU, and writes label masks smaller than libvips
+ * does for about the same CPU; fast-png decodes 10–25 times slower. sharp would also read a
+ * palette mask as colours, not as its indices. So a download never loads sharp at all.
  */
 import { readFile } from 'node:fs/promises';
 import { IntegrityError } from '../errors.js';
 import { decodeGreyScanlines, encodeGrey } from './grey-png.js';
 import { readPngHeader } from './png-header.js';
-import { loadSharp } from './sharp-loader.js';
 
 /** 8-bit, one-sample pixels, rows packed: pixel (x, y) is `data[y * width + x]`. */
 export interface GreyImage {
@@ -71,13 +70,7 @@ export async function decodeGreyRows(png: Uint8Array, options: ReadGreyOptions =
     throw new IntegrityError(`${label}: the PNG is ${header.width}×${header.height} px, more than the ${maxPixels} expected`);
   }
   const lines = await decodeGreyScanlines(png, label, maxPixels, options.palette === true);
-  if (lines !== null) return { ...lines, offset: 1 };
-  if (isPalette) {
-    // sharp turns palette indices into colours; the indices are what matters.
-    throw new IntegrityError(`${label}: an interlaced palette PNG; save the mask without interlacing (or as greyscale)`);
-  }
-  const data = await decodeWithSharp(png, header.width, header.height, label);
-  return { data, width: header.width, height: header.height, stride: header.width, offset: 0, palette: null };
+  return { ...lines, offset: 1 };
 }
 
 /** `fn()`, its IntegrityError naming `label`. */
@@ -88,25 +81,6 @@ function labelled<T>(fn: () => T, label: string): T {
     if (!(err instanceof IntegrityError)) throw err;
     throw new IntegrityError(`${label}: ${err.message}`, { expected: err.expected, actual: err.actual, cause: err });
   }
-}
-
-/** An interlaced grey PNG, the one kind the own codec leaves to libvips. */
-async function decodeWithSharp(png: Uint8Array, width: number, height: number, label: string): Promise<Uint8Array> {
-  const sharp = await loadSharp();
-  let out: { data: Buffer; info: { width: number; height: number; channels: number } };
-  try {
-    out = await sharp(png, { limitInputPixels: Math.max(1, width * height), sequentialRead: true })
-      .extractChannel(0)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new IntegrityError(`${label}: the PNG cannot be decoded (${(err as Error).message})`, { cause: err });
-  }
-  const { data, info } = out;
-  if (info.width !== width || info.height !== height || info.channels !== 1) {
-    throw new IntegrityError(`${label}: the PNG decoded to ${info.width}×${info.height}×${info.channels}, not the ${width}×${height}×1 of its header`);
-  }
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**
