@@ -9,8 +9,8 @@
  * 3. `resize`: the exact scikit-image nearest map to the target (the original's behaviour);
  *    `pad`: a zero row and column are appended to an (H−1)×(W−1) mask first (0 = outside ROI).
  * 4. Encoded as an 8-bit grey PNG, row strips straight from the resize into the compressor
- *    (image/grey-png.ts), so the full-size output never exists uncompressed: memory is the decoded base
- *    mask plus one strip.
+ *    (image/grey-png.ts), so the full-size output never exists uncompressed: memory is the
+ *    decoded base mask plus one strip.
  */
 import { IntegrityError } from '../errors.js';
 import { anyAbove, contiguousMax, disallowedValues } from '../geometry/label-values.js';
