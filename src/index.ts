@@ -3,9 +3,10 @@
  * module does no work: data files are read and connections opened only when a function is called.
  *
  * The root export is the small, stable surface. The building blocks live under subpaths:
- * `bcss/geometry` (region math, nearest-neighbour map, naming, rasteriser), `bcss/catalog` (the
- * dataset's tables), `bcss/slides` (reading Aperio/TIFF slides), `bcss/prepare` (splits, tiles,
- * gallery, stats) and `bcss/server` (`bcss serve` and its datasets).
+ * `bcss/geometry` (region math, nearest-neighbour map, naming, rasteriser), `bcss/image`
+ * (label-mask PNGs as class codes, PNG/JPEG headers), `bcss/catalog` (the dataset's tables),
+ * `bcss/slides` (reading Aperio/TIFF slides), `bcss/prepare` (splits, tiles, gallery, stats) and
+ * `bcss/server` (`bcss serve` and its datasets).
  *
  * @example
  * ```ts

@@ -45,7 +45,7 @@ test('every runtime name of the root export has a doc comment with an @example a
 
 test('each subpath export maps to a module that exists and exposes its building blocks', async () => {
   const subpaths = Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json');
-  assert.deepEqual(subpaths.sort(), ['./catalog', './geometry', './prepare', './server', './slides']);
+  assert.deepEqual(subpaths.sort(), ['./catalog', './geometry', './image', './prepare', './server', './slides']);
   for (const sub of subpaths) {
     const source = join(repoRoot, 'src', sub.slice(2), 'index.ts');
     assert.ok(existsSync(source), `${sub} has src/${sub.slice(2)}/index.ts`);
@@ -56,6 +56,8 @@ test('each subpath export maps to a module that exists and exposes its building 
   assert.equal(typeof server.loadDemoDataset, 'function');
   const prepare = await import('../src/prepare/index.js');
   assert.equal(typeof prepare.prepareTiles, 'function');
+  const image = await import('../src/image/index.js');
+  assert.equal(typeof image.readGreyPng, 'function');
 });
 
 test("the README's 'Use from code' example runs as written against the demo server", () => {

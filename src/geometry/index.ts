@@ -11,9 +11,6 @@ export {
   parseHistomicsTkMaskName,
 } from './naming.js';
 export type { RoiFileNameParts, HistomicsTkMaskNameParts } from './naming.js';
-export { readPngHeader } from './png-header.js';
-export type { PngHeader } from './png-header.js';
-export { readPngHeaderFromFile } from './png-header-file.js';
 export { rasteriseRoi } from './rasterise.js';
 export type { RasteriseOptions, RasterisedRoi } from './rasterise.js';
 export { elementPolygon } from './element-geometry.js';

@@ -9,15 +9,15 @@
  * 3. `resize`: the exact scikit-image nearest map to the target (the original's behaviour);
  *    `pad`: a zero row and column are appended to an (H−1)×(W−1) mask first (0 = outside ROI).
  * 4. Encoded as an 8-bit grey PNG, row strips straight from the resize into the compressor
- *    (grey-png.ts), so the full-size output never exists uncompressed: memory is the decoded base
- *    mask plus one strip.
+ *    (image/grey-png.ts), so the full-size output never exists uncompressed: memory is the
+ *    decoded base mask plus one strip.
  */
 import { IntegrityError } from '../errors.js';
 import { anyAbove, contiguousMax, disallowedValues } from '../geometry/label-values.js';
 import { nearestIndexMap } from '../geometry/nearest.js';
-import { readPngHeader } from '../geometry/png-header.js';
-import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines, type RowFiller } from './grey-png.js';
-import { loadSharp } from './sharp-loader.js';
+import { encodeGreyRows, type RowFiller } from '../image/grey-png.js';
+import { decodeGreyRows, pngKind, type GreyRows } from '../image/label-png.js';
+import { readPngHeader } from '../image/png-header.js';
 import type { MaskAlign } from './types.js';
 
 export interface MaskBounds {
@@ -46,8 +46,6 @@ export interface ConvertedMask {
   base: { width: number; height: number; convention: MaskConvention };
 }
 
-const COLOUR_TYPES: Record<number, string> = { 0: 'greyscale', 2: 'RGB', 3: 'palette', 4: 'greyscale+alpha', 6: 'RGBA' };
-
 /** (W−1)×(H−1) is expected, W×H (the RGB's grid) is accepted, anything else is refused. */
 export function classifyBaseMaskSize(roi: MaskBounds, width: number, height: number): MaskConvention | null {
   const w = roi.xmax - roi.xmin;
@@ -62,7 +60,7 @@ export async function convertMask(input: ConvertMaskInput): Promise<ConvertedMas
   const label = `${roi.name} mask`;
   const header = readPngHeader(input.png);
   if (header.colorType !== 0 || header.bitDepth !== 8) {
-    const kind = `${header.bitDepth}-bit ${COLOUR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`;
+    const kind = pngKind(header);
     throw new IntegrityError(`${label}: the base mask is a ${kind} PNG; bcss only accepts 8-bit greyscale label masks`, {
       expected: '8-bit greyscale (colour type 0)',
       actual: kind,
@@ -93,21 +91,14 @@ export async function convertMask(input: ConvertMaskInput): Promise<ConvertedMas
 }
 
 /** Decoded mask pixels: pixel (x, y) is `data[offset + y * stride + x]`. */
-interface PixelRows {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  stride: number;
-  offset: number;
-}
+type PixelRows = Pick<GreyRows, 'data' | 'width' | 'height' | 'stride' | 'offset'>;
 
-/** The base mask's pixels, bounded by its IHDR; the grey codec, or sharp for an interlaced PNG. */
+/** The base mask's pixels, bounded by its IHDR (image/label-png.ts). */
 async function decodeBaseMask(png: Uint8Array, width: number, height: number, label: string): Promise<PixelRows> {
   const what = `${label}: the base mask PNG`;
   let rows: PixelRows;
   try {
-    const lines = await decodeGreyScanlines(png, what, width * height);
-    rows = lines === null ? { data: await decodeWithSharp(png), width, height, stride: width, offset: 0 } : { ...lines, offset: 1 };
+    rows = await decodeGreyRows(png, { label: what, maxPixels: width * height });
   } catch (err) {
     throw new IntegrityError(`${label}: the base mask PNG cannot be decoded (${(err as Error).message})`, { cause: err });
   }
@@ -115,19 +106,6 @@ async function decodeBaseMask(png: Uint8Array, width: number, height: number, la
     throw new IntegrityError(`${label}: the base mask decoded to ${rows.width}×${rows.height} px, not the ${width}×${height} of its header`);
   }
   return rows;
-}
-
-async function decodeWithSharp(png: Uint8Array): Promise<Uint8Array> {
-  const header = readPngHeader(png);
-  const sharp = await loadSharp();
-  const { data, info } = await sharp(png, { limitInputPixels: Math.max(1, header.width * header.height), sequentialRead: true })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width !== header.width || info.height !== header.height || info.channels !== 1) {
-    throw new Error(`decoded ${info.width}×${info.height}×${info.channels}`);
-  }
-  return data;
 }
 
 /**
@@ -231,20 +209,4 @@ function checkValues(src: PixelRows, classCodes: Iterable<number>, label: string
       actual: shown,
     });
   }
-}
-
-/** 8-bit single-channel PNG (colour type 0) of packed pixels. */
-export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
-  return encodeGrey(pixels, width, height);
-}
-
-/** Decode an 8-bit grey PNG (colour type 0), bounded by its IHDR, into packed pixels. */
-export async function decodeGreyPng(png: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const header = readPngHeader(png);
-  if (header.colorType !== 0 || header.bitDepth !== 8) {
-    throw new IntegrityError(`not an 8-bit greyscale PNG (colour type ${header.colorType}, ${header.bitDepth}-bit)`);
-  }
-  const lines = await decodeGreyScanlines(png, 'PNG', header.width * header.height);
-  if (lines !== null) return { data: packScanlines(lines), width: lines.width, height: lines.height };
-  return { data: await decodeWithSharp(png), width: header.width, height: header.height };
 }

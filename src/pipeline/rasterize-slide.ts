@@ -12,7 +12,7 @@ import type { OutlineMode } from '../geometry/pillow-polygon.js';
 import { rasteriseRoi } from '../geometry/rasterise.js';
 import type { GtTable } from '../geometry/rasterise-table.js';
 import type { AnnotationElement, GtCode, LabelMask, Resolution } from '../geometry/types.js';
-import { encodeGrey, encodeGreyRows, type RowFiller } from './grey-png.js';
+import { encodeGrey, encodeGreyRows, type RowFiller } from '../image/grey-png.js';
 import { mapRuns } from './mask-convert.js';
 
 export type Scaling = 'resize' | 'draw';

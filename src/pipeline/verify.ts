@@ -6,12 +6,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { builtinClasses } from '../catalog/index.js';
-import { readPngHeader } from '../geometry/png-header.js';
+import { readPngHeader } from '../image/png-header.js';
 import { LEASE_FILE } from '../storage/run-lease.js';
 import { hashFile } from './hash-file.js';
-import { readJpegSize } from './jpeg-size.js';
+import { readJpegSize } from '../image/jpeg-size.js';
 import { LOCK_FILE_NAME, LOCK_JOURNAL_NAME, readLock, type LockEntry } from './lock-file.js';
-import { decodeGreyPng } from './mask-convert.js';
+import { decodeGreyPng } from '../image/label-png.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
 import { datasetIssues } from './verify-dataset.js';
@@ -169,7 +169,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
     if (e.kind !== 'masks') continue;
     let mask;
     try {
-      mask = await decodeGreyPng(await readFile(join(outDir, e.path)));
+      mask = await decodeGreyPng(await readFile(join(outDir, e.path)), { label: e.path });
     } catch (err) {
       issues.push({ path: e.path, problem: 'unreadable', detail: (err as Error).message });
       continue;

@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baselineSplit, evaSplit } from '../catalog/splits.js';
 import { IntegrityError, UsageError } from '../errors.js';
-import { readPngHeaderFromFile } from '../geometry/png-header-file.js';
+import { readPngHeaderFromFile } from '../image/png-header-file.js';
 import { readLockExpectations } from './lock-expectations.js';
 import { pairFileNames } from './pair-files.js';
 import type { PrepareEvent, RoiPair } from './types.js';

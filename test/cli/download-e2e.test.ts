@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { builtinSlides, findSlideForRoi, parseRoiTable } from '../../src/catalog/index.js';
-import { readPngHeaderFromFile } from '../../src/geometry/png-header-file.js';
+import { readPngHeaderFromFile } from '../../src/image/png-header-file.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { fakeContext } from '../helpers/cli-context.js';
 

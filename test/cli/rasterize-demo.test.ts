@@ -14,7 +14,7 @@ import type { RoiRecord } from '../../src/catalog/types.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { readLock } from '../../src/pipeline/lock-file.js';
-import { decodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { decodeGreyPng } from '../../src/image/label-png.js';
 import { runDownload } from '../../src/pipeline/run-download.js';
 import type { DownloadOptions } from '../../src/pipeline/types.js';
 import { runVerify } from '../../src/pipeline/verify.js';

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { builtinSlides } from '../../src/catalog/index.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { decodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { decodeGreyPng } from '../../src/image/label-png.js';
 import { fakeContext } from '../helpers/cli-context.js';
 
 let work: string;

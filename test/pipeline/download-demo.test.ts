@@ -11,11 +11,11 @@ import { builtinSlides, findSlideForRoi, parseRoiTable } from '../../src/catalog
 import type { RoiRecord } from '../../src/catalog/types.js';
 import { AuthError, BusyError, DiskError } from '../../src/errors.js';
 import { acquireLease } from '../../src/storage/run-lease.js';
-import { readPngHeader } from '../../src/geometry/png-header.js';
+import { readPngHeader } from '../../src/image/png-header.js';
 import { predictOutputSize } from '../../src/geometry/region-size.js';
 import type { Resolution } from '../../src/geometry/types.js';
 import { LOCK_FILE_NAME, readLock } from '../../src/pipeline/lock-file.js';
-import { decodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { decodeGreyPng } from '../../src/image/label-png.js';
 import { runDownload, type RunDownloadHooks } from '../../src/pipeline/run-download.js';
 import type { DownloadOptions, PipelineEvent } from '../../src/pipeline/types.js';
 import { runVerify } from '../../src/pipeline/verify.js';

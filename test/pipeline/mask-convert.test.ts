@@ -4,9 +4,10 @@ import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { IntegrityError } from '../../src/errors.js';
 import { resizeNearest } from '../../src/geometry/nearest.js';
-import { readPngHeader } from '../../src/geometry/png-header.js';
+import { readPngHeader } from '../../src/image/png-header.js';
 import { nearestIndexMap } from '../../src/geometry/nearest.js';
-import { classifyBaseMaskSize, convertMask, decodeGreyPng, encodeGreyPng, mapRuns } from '../../src/pipeline/mask-convert.js';
+import { decodeGreyPng, encodeGreyPng } from '../../src/image/label-png.js';
+import { classifyBaseMaskSize, convertMask, mapRuns } from '../../src/pipeline/mask-convert.js';
 
 const CODES = Array.from({ length: 22 }, (_, i) => i);
 // An ROI 13 × 9 px at base: the figshare mask is 12 × 8 (bcss-dataset.md §3).

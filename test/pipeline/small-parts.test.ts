@@ -10,7 +10,7 @@ import { buildArtifacts } from '../../src/pipeline/artifacts.js';
 import { failedRois } from '../../src/pipeline/failed-items.js';
 import { earlyGeometryItems, earlyRenders, kindCaps } from '../../src/pipeline/run-download.js';
 import type { DownloadOptions } from '../../src/pipeline/types.js';
-import { isJpeg, readJpegSize } from '../../src/pipeline/jpeg-size.js';
+import { isJpeg, readJpegSize } from '../../src/image/jpeg-size.js';
 import { matchRoisToItems, slideKeyOfItemName } from '../../src/pipeline/slide-match.js';
 import { checkAnnotationJson } from '../../src/pipeline/steps/annotations.js';
 import { imageValidator } from '../../src/pipeline/steps/images.js';

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { sha256Hex } from '../../src/pipeline/hash-file.js';
 import { LOCK_FILE_NAME, LockStore, type LockEntry } from '../../src/pipeline/lock-file.js';
-import { encodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { encodeGreyPng } from '../../src/image/label-png.js';
 import { runVerify } from '../../src/pipeline/verify.js';
 
 async function put(dir: string, rel: string, data: Buffer, kind: LockEntry['kind'], size?: { width: number; height: number }): Promise<LockEntry> {

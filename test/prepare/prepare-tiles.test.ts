@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { classGroups } from '../../src/catalog/classes.js';
 import { baselineSplit, evaSplit } from '../../src/catalog/splits.js';
 import { IntegrityError, UsageError } from '../../src/errors.js';
-import { readPngHeader } from '../../src/geometry/png-header.js';
+import { readPngHeader } from '../../src/image/png-header.js';
 import { normaliseTilesOptions, prepareTiles } from '../../src/prepare/prepare-tiles.js';
 import type { PrepareTilesOptions } from '../../src/prepare/types.js';
 import { imagePixel, makeSyntheticDataset, maskCode, maskPixels, snapshot, writeGreyPng, type Synthetic, type SyntheticRoi } from './synthetic-dataset.js';

@@ -13,7 +13,7 @@ import { collapseSlashes, pathSegments, relativeTo } from '../../src/server/http
 import { girderContentDisposition, pythonQuote } from '../../src/server/http/headers.js';
 import { TokenBucket, type Clock } from '../../src/server/http/token-bucket.js';
 import { zipStream } from '../../src/server/http/zip-writer.js';
-import { pngStream } from '../../src/server/http/png-stream-writer.js';
+import { pngStream } from '../../src/image/png-stream-writer.js';
 import { redactTarget } from '../../src/server/request-log.js';
 import { BodyTooLargeError, readBody } from '../../src/server/http/body.js';
 import { readZip } from './zip-reader.js';

@@ -109,13 +109,8 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
       }
       const mode = chooseMode(ctx, settings.json, settings.progress);
       const reporter = createReporter(mode, ctx);
-      const [{ runDownload }, { whenSharpLoads }] = await Promise.all([
-        import('../../pipeline/run-download.js'),
-        import('../../pipeline/sharp-loader.js'),
-      ]);
-      // A one-shot CLI never reuses libvips' operation cache; it only holds memory. (sharp itself
-      // loads later, while the first requests are on the wire.)
-      whenSharpLoads((sharp) => sharp.cache(false));
+      // A download never loads sharp: masks go through bcss's own PNG codec (src/image/).
+      const { runDownload } = await import('../../pipeline/run-download.js');
       let summary: DownloadSummary;
       try {
         summary = await runDownload(options, { onEvent: (e) => reporter.onEvent(e), signal: ctx.signal });

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { IntegrityError } from '../../errors.js';
-import { readPngHeader, type PngHeader } from '../../geometry/png-header.js';
-import { readPngHeaderFromFile } from '../../geometry/png-header-file.js';
+import { readPngHeader, type PngHeader } from '../../image/png-header.js';
+import { readPngHeaderFromFile } from '../../image/png-header-file.js';
 import { explainGirderError } from '../../remote/girder-client.js';
 import { EmptyBodyError, WrongContentError } from '../../transfer/content-errors.js';
 import type { Artifact } from '../artifacts.js';
 import { checkedOutputSize, regionByteCeiling } from '../geometry-sanity.js';
-import { isJpeg, readJpegSize } from '../jpeg-size.js';
+import { isJpeg, readJpegSize } from '../../image/jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
 import type { StepContext } from './step-context.js';
 import { readHead } from '../read-head.js';

@@ -17,7 +17,7 @@ import { slideGeometry } from '../../slides/slide-geometry.js';
 import type { AnnotationDocument, FigshareFile, GdcFile, ServedDataset, ServedFolder, ServedItem } from '../dataset-types.js';
 import { deterministicObjectId, deterministicUuid, girderDate, hashParts } from '../demo/deterministic-ids.js';
 import { lazyMaskFile } from '../demo/lazy-mask-file.js';
-import { encodeMaskPng } from '../demo/mask-png.js';
+import { encodeGreyPng } from '../../image/label-png.js';
 import { readAnnotationFile } from './annotation-file.js';
 import { containedRealPath, unchangedRealPath, type SymlinkPolicy } from './contained-path.js';
 import { fileRangeStream, hashFile } from './file-stream.js';
@@ -176,7 +176,10 @@ export async function loadDataDir(dir: string, options: DataDirOptions = {}): Pr
             id,
             name: `${roiBase}_xmin${bbox.xmin}_ymin${bbox.ymin}.png`,
             cachePath: null,
-            render: () => encodeMaskPng(rasteriseRoi(elements, { gtCodes: codes, roiIndex })),
+            render: () => {
+              const mask = rasteriseRoi(elements, { gtCodes: codes, roiIndex });
+              return encodeGreyPng(mask.data, mask.width, mask.height);
+            },
           }),
         );
       });

@@ -1,7 +1,7 @@
 import { gtCodes } from '../../catalog/index.js';
 import type { AnnotationElement } from '../../geometry/types.js';
 import { rasteriseRoi } from '../../geometry/rasterise.js';
-import { encodeMaskPng } from './mask-png.js';
+import { encodeGreyPng } from '../../image/label-png.js';
 import type { RoiBounds } from './roi-element.js';
 
 /**
@@ -19,5 +19,5 @@ export async function renderRoiMaskPng(roiName: string, elements: AnnotationElem
         `expected ${width}x${height} at (${bounds.xmin}, ${bounds.ymin}) for bounds ${JSON.stringify(bounds)}`,
     );
   }
-  return encodeMaskPng(mask);
+  return encodeGreyPng(mask.data, mask.width, mask.height);
 }

@@ -12,7 +12,7 @@ import type { FaultInjector } from '../faults.js';
 import { DEFAULT_RENDER_MEMORY_MB, RenderBudget, renderCost } from '../render-budget.js';
 import { RenderQueue } from '../render-queue.js';
 import { restError } from './girder-errors.js';
-import { pngStream } from '../http/png-stream-writer.js';
+import { pngStream } from '../../image/png-stream-writer.js';
 import { applyEncoding, encodeRegion } from './region-encode.js';
 import type { RegionParams } from './region-params.js';
 import type { GirderStore } from './store.js';

@@ -4,9 +4,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import { decode as fastPngDecode } from 'fast-png';
 import sharp from 'sharp';
 import { IntegrityError } from '../../src/errors.js';
-import { readPngHeader } from '../../src/geometry/png-header.js';
-import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines } from '../../src/pipeline/grey-png.js';
-import { decodeGreyPng } from '../../src/pipeline/mask-convert.js';
+import { readPngHeader } from '../../src/image/png-header.js';
+import { decodeGreyScanlines, encodeGrey, encodeGreyRows, packScanlines } from '../../src/image/grey-png.js';
+import { decodeGreyPng } from '../../src/image/label-png.js';
 
 /** Deterministic label-like pixels: runs of values 0..21 with some noise. */
 function labels(w: number, h: number, seed = 1): Uint8Array {
@@ -131,14 +131,22 @@ describe('grey PNG codec', () => {
     assert.deepEqual(decoded.data, px);
   });
 
-  test('an interlaced PNG is not this codec\'s: null, and decodeGreyPng falls back to sharp', async () => {
-    const w = 19;
-    const h = 11;
-    const px = labels(w, h, 3);
-    const png = await sharp(Buffer.from(px), { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png({ progressive: true }).toBuffer();
-    assert.equal(readPngHeader(png).interlace, 1);
-    assert.equal(await decodeGreyScanlines(png, 'test'), null);
-    assert.deepEqual(new Uint8Array((await decodeGreyPng(png)).data), px);
+  test('interlaced (Adam7) PNGs decode to the pixels sharp reads, empty passes included', async () => {
+    // 1×1 and 3×2 have empty passes (no bytes at all); 9×17 and 19×11 have partial ones.
+    for (const [w, h] of [
+      [1, 1],
+      [3, 2],
+      [9, 17],
+      [19, 11],
+      [260, 130],
+    ] as const) {
+      const px = labels(w, h, 3);
+      const png = await sharp(Buffer.from(px), { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png({ progressive: true }).toBuffer();
+      assert.equal(readPngHeader(png).interlace, 1);
+      const lines = await decodeGreyScanlines(png, 'test');
+      assert.deepEqual(packScanlines(lines), px, `${w}×${h}`);
+      assert.deepEqual(new Uint8Array((await decodeGreyPng(png)).data), px, `${w}×${h} packed`);
+    }
   });
 
   test('damaged or foreign PNGs are IntegrityErrors that say what is wrong', async () => {

@@ -1,15 +1,16 @@
 /**
- * A codec for exactly one kind of PNG: 8-bit greyscale (colour type 0), as label masks are.
+ * A codec for exactly one kind of PNG: 8-bit, one sample per pixel, as label masks are:
+ * greyscale (colour type 0), or palette (colour type 3) whose indices are the labels.
  *
- * Why not sharp: for masks, libvips' PNG path costs more than the work itself (S1 at demo scale
- * 0.1: ~0.35 s of CPU to encode 41 MPix of labels, most of the mask path), while zlib with the
- * run-length strategy compresses label rows as well as libvips' default (±1 %) for a tenth of
- * the CPU. Encoding also streams: rows go to the compressor in strips, so a 128-MPix mask never
- * exists twice in memory (bcss holds the decoded base mask and one strip of the output).
+ * Why not sharp (measured in docs/benchmarks.md, "Mask PNG codecs"): for label masks zlib with
+ * the run-length strategy writes 10–25 % smaller files than libvips' default at about the same
+ * CPU for masks of 4 to 121 MPix (far less for S1's small masks, where libvips' cost per call
+ * dominates), and decoding takes a quarter to a third of libvips' CPU. Encoding also streams: rows go
+ * to the compressor in strips, so a 128-MPix mask never exists twice in memory (bcss holds the
+ * decoded base mask and one strip of the output).
  *
- * Decoding handles non-interlaced 8-bit grey PNGs with any row filter, checking chunk CRCs and
- * the decompressed size; `null` means "not this codec's kind" (interlaced), for which the caller
- * falls back to sharp.
+ * Decoding handles 8-bit grey (and, if asked, palette) PNGs with any row filter, interlaced or
+ * not, checking chunk CRCs and the decompressed size. Callers use label-png.ts, not this.
  */
 import { once } from 'node:events';
 import { constants as zc, crc32, createDeflate, deflate, deflateSync, inflate, inflateSync } from 'node:zlib';
@@ -49,12 +50,12 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-function ihdr(width: number, height: number): Buffer {
+function ihdr(width: number, height: number, colorType: 0 | 3): Buffer {
   const d = Buffer.alloc(13);
   d.writeUInt32BE(width, 0);
   d.writeUInt32BE(height, 4);
   d[8] = 8; // bit depth
-  d[9] = 0; // colour type: greyscale
+  d[9] = colorType;
   // compression 0, filter method 0, no interlace: already zero
   return chunk('IHDR', d);
 }
@@ -82,9 +83,13 @@ const ZLIB_OPTIONS = { level: 6, strategy: zc.Z_RLE } as const;
  * compressed with zlib's run-length strategy (on the thread pool, off the main thread). An image
  * of up to STRIP_BYTES of scanlines is compressed in one call; a larger one streams through the
  * compressor in strips of about that size, so memory stays at one strip plus the compressed output.
+ * With `palette` (RGB triples, at most 256) the file is a palette PNG whose indices are the rows.
  */
-export async function encodeGreyRows(width: number, height: number, fillRow: RowFiller): Promise<Buffer> {
+export async function encodeGreyRows(width: number, height: number, fillRow: RowFiller, palette?: Uint8Array): Promise<Buffer> {
   checkSize(width, height);
+  if (palette !== undefined && (palette.length === 0 || palette.length % 3 !== 0 || palette.length > 768)) {
+    throw new RangeError(`a PNG palette holds 1 to 256 RGB triples, got ${palette.length} bytes`);
+  }
   const stride = width + 1;
   const fill = (strip: Uint8Array, y0: number, rows: number): void => {
     for (let o = 0; o < rows * stride; o += stride) strip[o] = 0; // filter type None
@@ -121,7 +126,8 @@ export async function encodeGreyRows(width: number, height: number, fillRow: Row
     await ended;
     idat = Buffer.concat(out);
   }
-  return Buffer.concat([SIGNATURE, ihdr(width, height), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  const plte = palette === undefined ? [] : [chunk('PLTE', palette)];
+  return Buffer.concat([SIGNATURE, ihdr(width, height, palette === undefined ? 0 : 3), ...plte, chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
 let scratchBuffer: Uint8Array | null = null;
@@ -138,13 +144,13 @@ function plainBytes(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
-/** Encodes packed 8-bit grey pixels (`width × height` bytes, row-major). */
-export function encodeGrey(pixels: Uint8Array, width: number, height: number): Promise<Buffer> {
+/** Encodes packed 8-bit grey pixels (`width × height` bytes, row-major); palette indices with `palette`. */
+export function encodeGrey(pixels: Uint8Array, width: number, height: number, palette?: Uint8Array): Promise<Buffer> {
   checkSize(width, height);
   if (pixels.length !== width * height) throw new RangeError(`expected ${width * height} bytes for ${width}×${height} but received ${pixels.length}`);
   return encodeGreyRows(width, height, (y0, rows, buf, stride) => {
     for (let r = 0; r < rows; r++) buf.set(pixels.subarray((y0 + r) * width, (y0 + r + 1) * width), r * stride + 1);
-  });
+  }, palette);
 }
 
 interface ParsedPng {
@@ -154,15 +160,17 @@ interface ParsedPng {
   colorType: number;
   interlace: number;
   idat: Buffer;
+  plte: Buffer | null;
 }
 
 /** Walks the chunks: IHDR first, CRCs right, IDATs consecutive, IEND last. */
 function parseChunks(png: Uint8Array, label: string): ParsedPng {
+  let plte: Buffer | null = null;
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   const bad = (why: string): IntegrityError => new IntegrityError(`${label}: not a well-formed PNG (${why})`);
   if (buf.length < 8 || !buf.subarray(0, 8).equals(SIGNATURE)) throw bad('no PNG signature');
   let pos = 8;
-  let header: Omit<ParsedPng, 'idat'> | null = null;
+  let header: Omit<ParsedPng, 'idat' | 'plte'> | null = null;
   const idat: Buffer[] = [];
   let idatDone = false;
   for (;;) {
@@ -192,6 +200,7 @@ function parseChunks(png: Uint8Array, label: string): ParsedPng {
     } else {
       if (idat.length > 0) idatDone = true;
       if (type === 'IEND') break;
+      if (type === 'PLTE') plte = data;
       // Any other chunk is ancillary or irrelevant to grey pixels (PLTE is not allowed for type 0
       // but harmless); critical unknown chunks (upper-case first letter) cannot be skipped.
       if (type !== 'PLTE' && (type.charCodeAt(0) & 0x20) === 0) throw bad(`unknown critical chunk ${JSON.stringify(type)}`);
@@ -200,7 +209,7 @@ function parseChunks(png: Uint8Array, label: string): ParsedPng {
   }
   if (header === null) throw bad('no IHDR');
   if (idat.length === 0) throw bad('no IDAT');
-  return { ...header, idat: Buffer.concat(idat) };
+  return { ...header, idat: Buffer.concat(idat), plte };
 }
 
 /** Undoes the PNG row filters in place (1 byte per pixel). */
@@ -246,24 +255,35 @@ function unfilter(data: Uint8Array, width: number, height: number, label: string
 }
 
 /**
- * Decodes a non-interlaced 8-bit grey PNG into scanlines. Returns null for an interlaced one
- * (the caller decodes it another way). Throws IntegrityError for any other kind of PNG, for a
- * damaged one, and for one whose pixels would exceed `maxPixels` (checked before inflating).
+ * Decodes an 8-bit grey PNG into scanlines (an interlaced one is rearranged into the same
+ * layout, at the cost of a second buffer). Throws IntegrityError for any other kind of PNG, for
+ * a damaged one, and for one whose pixels would exceed `maxPixels` (checked before inflating).
+ * With `allowPalette`, an 8-bit palette PNG decodes too: its indices, and its PLTE in `palette`.
  */
-export async function decodeGreyScanlines(png: Uint8Array, label: string, maxPixels = Number.MAX_SAFE_INTEGER): Promise<GreyScanlines | null> {
+export async function decodeGreyScanlines(
+  png: Uint8Array,
+  label: string,
+  maxPixels = Number.MAX_SAFE_INTEGER,
+  allowPalette = false,
+): Promise<GreyScanlines & { palette: Uint8Array | null }> {
   const p = parseChunks(png, label);
-  if (p.bitDepth !== 8 || p.colorType !== 0) {
-    throw new IntegrityError(`${label}: the PNG is ${p.bitDepth}-bit colour type ${p.colorType}, not 8-bit greyscale`);
+  const palette = allowPalette && p.colorType === 3;
+  if (p.bitDepth !== 8 || (p.colorType !== 0 && !palette)) {
+    const what = allowPalette ? '8-bit greyscale or 8-bit palette' : '8-bit greyscale';
+    throw new IntegrityError(`${label}: the PNG is ${p.bitDepth}-bit colour type ${p.colorType}, not ${what}`);
   }
-  if (p.interlace === 1) return null;
-  if (p.interlace !== 0) throw new IntegrityError(`${label}: unknown PNG interlace method ${p.interlace}`);
+  if (palette && (p.plte === null || p.plte.length === 0 || p.plte.length % 3 !== 0)) {
+    throw new IntegrityError(`${label}: a palette PNG without a well-formed PLTE chunk`);
+  }
+  if (p.interlace !== 0 && p.interlace !== 1) throw new IntegrityError(`${label}: unknown PNG interlace method ${p.interlace}`);
   checkSize(p.width, p.height);
   if (p.width * p.height > maxPixels) {
     throw new IntegrityError(`${label}: the PNG is ${p.width}×${p.height} px, more than the ${maxPixels} expected`);
   }
   const stride = p.width + 1;
-  const expected = stride * p.height;
-  let data: Buffer;
+  const interlaced = p.interlace === 1;
+  const expected = interlaced ? adam7Bytes(p.width, p.height) : stride * p.height;
+  let data: Uint8Array;
   try {
     // One byte more than expected: a longer stream is then reported as such, not cut silently.
     // One output chunk of that size: with the default 16 KiB chunks, collecting the pieces costs
@@ -276,8 +296,56 @@ export async function decodeGreyScanlines(png: Uint8Array, label: string, maxPix
   if (data.length !== expected) {
     throw new IntegrityError(`${label}: the PNG's pixel data holds ${data.length} bytes, not the ${expected} its ${p.width}×${p.height} size needs`);
   }
-  unfilter(data, p.width, p.height, label);
-  return { data, width: p.width, height: p.height, stride };
+  if (interlaced) data = deinterlace(data, p.width, p.height, label);
+  else unfilter(data, p.width, p.height, label);
+  return { data, width: p.width, height: p.height, stride, palette: palette ? new Uint8Array(p.plte as Buffer) : null };
+}
+
+/** Adam7's seven passes: first column, first row, column step, row step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** A pass's size in pixels; an empty pass has no bytes at all, not even filter bytes. */
+function passSize(width: number, height: number, [x0, y0, dx, dy]: (typeof ADAM7)[number]): [number, number] {
+  return [Math.max(0, Math.ceil((width - x0) / dx)), Math.max(0, Math.ceil((height - y0) / dy))];
+}
+
+/** Decompressed bytes of an interlaced 8-bit one-sample image: each pass's filtered rows. */
+function adam7Bytes(width: number, height: number): number {
+  let n = 0;
+  for (const pass of ADAM7) {
+    const [pw, ph] = passSize(width, height, pass);
+    if (pw > 0 && ph > 0) n += (pw + 1) * ph;
+  }
+  return n;
+}
+
+/** Unfilters each Adam7 pass and scatters its pixels into the non-interlaced scanline layout. */
+function deinterlace(raw: Uint8Array, width: number, height: number, label: string): Uint8Array {
+  const stride = width + 1;
+  const out = new Uint8Array(stride * height); // filter bytes stay 0 ("None")
+  let at = 0;
+  for (const pass of ADAM7) {
+    const [pw, ph] = passSize(width, height, pass);
+    if (pw === 0 || ph === 0) continue;
+    const bytes = raw.subarray(at, at + (pw + 1) * ph);
+    unfilter(bytes, pw, ph, label);
+    const [x0, y0, dx, dy] = pass;
+    for (let py = 0; py < ph; py++) {
+      const from = py * (pw + 1) + 1;
+      const to = (y0 + py * dy) * stride + 1 + x0;
+      for (let px = 0; px < pw; px++) out[to + px * dx] = bytes[from + px] as number;
+    }
+    at += (pw + 1) * ph;
+  }
+  return out;
 }
 
 /** Packs scanlines into `width × height` bytes. */

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
-import { crc32, readPngHeader, type PngHeader } from '../../src/geometry/png-header.js';
-import { readPngHeaderFromFile } from '../../src/geometry/png-header-file.js';
+import { crc32, readPngHeader, type PngHeader } from '../../src/image/png-header.js';
+import { readPngHeaderFromFile } from '../../src/image/png-header-file.js';
 import { IntegrityError } from '../../src/errors.js';
 
 const W = 37;
