@@ -65,7 +65,7 @@ export function defaultLanes(
  * What a library caller passes to `runDownload`: only `out` is required, every other field has
  * the default the CLI uses. A full {@link DownloadOptions} is accepted as is.
  */
-export interface DownloadParams {
+export interface DownloadParams extends Partial<DownloadOptions> {
   /** Output folder (created if missing). Alias of `outDir`; one of the two is required. */
   out?: string;
   /** Output folder, as the CLI resolves it. */
@@ -114,9 +114,11 @@ export interface DownloadParams {
 
 /** Fills in every default; the output folder is the only thing a caller must name. */
 export function withDownloadDefaults(params: DownloadParams): DownloadOptions {
-  const outDir = params.outDir ?? params.out;
+  const { out, ...rest } = params;
+  const outDir = params.outDir ?? out;
   const d = DOWNLOAD_DEFAULTS;
   return {
+    ...rest, // the optional fields below pass through as given
     outDir: outDir ?? '',
     components: params.components ?? d.components,
     resolution: params.resolution ?? { kind: 'mpp', mpp: d.mpp },
