@@ -7,6 +7,7 @@ import { ARTICLE_MODIFIED, articleDocument, publicFile, type PublicFile } from '
 import { pageWindow } from './figshare-paging.js';
 import { etagMatches, sendBody, sendJson } from '../http/http-reply.js';
 import { blobSigner } from './signed-blob-url.js';
+import { articleZipRoutes } from './article-zip.js';
 
 export interface FigshareHandlerOptions {
   /** Public base of this service, e.g. `http://127.0.0.1:8080/figshare` (no trailing slash). */
@@ -68,6 +69,7 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
   const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
   const article = dataset.figshare;
   const byId = new Map(article.files.map((f) => [f.id, f]));
+  const articleZip = articleZipRoutes(article, { signer, now });
 
   const fileFromSegment = (segment: string | undefined): FigshareFile | undefined =>
     segment !== undefined && /^\d+$/.test(segment) ? byId.get(Number(segment)) : undefined;
@@ -201,6 +203,10 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
       redirectToBlob(req, res, fourth, ctx.log);
     } else if (first === 'ndownloader' && second === 'files' && fourth === undefined) {
       redirectToBlob(req, res, third, ctx.log);
+    } else if (first === 'ndownloader' && second === 'articles') {
+      articleZip.redirect(req, res, segments.slice(2), ctx.log);
+    } else if (first === 'blob' && third === undefined && articleZip.isArchiveKey(second)) {
+      await articleZip.blob(req, res, second as string, query, ctx.log);
     } else if (first === 'blob' && third === undefined) {
       await blob(req, res, second, query, ctx.log);
     } else if (first === 'figshare-web' && second === 'ndownloader') {
