@@ -63,6 +63,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--timeout <s>', 'seconds to wait for a server to start answering (default 300)')
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
     .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
+    .option('--masks-via <auto|zip|files>', "base masks from figshare's one article ZIP or one request per file (default auto: the ZIP when it is faster at <= 1 request/s)")
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')
     .option('--login', 'ask for a DSA user name and password (not echoed) instead of an API key')
     .option('--dry-run', 'show what would be fetched, expected sizes and disk needs; write nothing')
