@@ -164,6 +164,20 @@ describe('masks through the article ZIP', () => {
     });
   });
 
+  test('a subset: only the wanted members are taken from the archive of every file', async () => {
+    await withServer(undefined, dataset, async (srv) => {
+      const subset = rois.slice(1, 3);
+      const opts = options(srv, { rois: subset });
+      const s = await runDownload(opts, collect().hooks);
+      assert.deepEqual(s.failures, []);
+      assert.deepEqual(s.components.masks, { done: 2, skipped: 0, failed: 0 });
+      assert.equal(figshareRoutes(srv).figshareHosts, 3);
+      const got = await maskHashes(opts.outDir);
+      assert.deepEqual(Object.keys(got).sort(), Object.keys(reference).filter((id) => subset.some((r) => id.includes(r.name))).sort());
+      for (const [id, sha] of Object.entries(got)) assert.equal(sha, reference[id]);
+    });
+  });
+
   test('faults in the archive answer (cut, reset, 5xx, expired URL) are retried; the run completes on the ZIP', async () => {
     const faults: FaultOptions = {
       seed: 7,
