@@ -85,71 +85,83 @@ function archivePath(outDir: string, articleId: number, version: number): string
   return join(outDir, `.bcss-article-${articleId}-v${version}.zip.${randomBytes(8).toString('hex')}.part`);
 }
 
-export function openMaskZipSource(deps: MaskZipDeps): MaskZipSource {
-  const { options, remote, emit } = deps;
+type Log = (level: 'info' | 'warn', message: string) => void;
+
+/** `auto`'s comparison for the masks still wanted (logged either way); true = take the archive. */
+function archiveIsFaster(deps: MaskZipDeps, files: ReadonlyMap<number, FigshareFileInfo>, wanted: number, log: Log): boolean {
+  const { options, remote } = deps;
   const via = options.masksVia ?? 'auto';
-  const log = (level: 'info' | 'warn', message: string): void => emit({ type: 'log', level, message });
+  const archiveBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+  const choice = chooseMasksRoute({
+    via,
+    wanted,
+    archiveBytes,
+    intervalMs: options.lanes.figshare?.minIntervalMs ?? 1000,
+    measured: { bytes: remote.transfer.stats.bytes, seconds: deps.elapsedSeconds() },
+  });
+  const why =
+    `ZIP ≈ ${choice.zipSeconds.toFixed(1)} s (${(archiveBytes / 1e6).toFixed(1)} MB at ${(choice.bytesPerSec / 1e6).toFixed(1)} MB/s) ` +
+    `vs ${wanted} file request(s) ≈ ${choice.filesSeconds.toFixed(1)} s`;
+  log('info', choice.route === 'zip' ? `masks: figshare's article ZIP (--masks-via ${via}; ${why})` : `masks: one request per file (--masks-via ${via}; ${why})`);
+  return choice.route === 'zip';
+}
+
+/** Article record → pinned archive URL → the archive in a temp file of the output folder. */
+async function downloadArchive(deps: MaskZipDeps, files: ReadonlyMap<number, FigshareFileInfo>, onPath: (path: string) => void): Promise<string> {
+  const { options, remote } = deps;
+  const articleId = options.figshareArticleId;
+  const sample = deps.wanted.map((id) => files.get(id)).find((f) => f !== undefined) ?? files.values().next().value;
+  if (sample === undefined) throw new Error(`figshare article ${articleId} lists no files`);
+  const record = await readArticleRecord(remote.transfer, options.figshareUrl, articleId);
+  if (record.downloadDisabled) throw new Error(`figshare article ${articleId} has downloads disabled`);
+  const url = articleZipUrl(sample.downloadUrl, articleId, record.version);
+  if (url === null) throw new Error(`cannot derive the article ZIP URL from ${sample.downloadUrl}`);
+  const archiveBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+  const maxBytes = archiveBytes + files.size * ZIP_OVERHEAD_PER_MEMBER + ZIP_OVERHEAD_FIXED;
+  const path = archivePath(deps.outDir, articleId, record.version);
+  onPath(path);
+  await remote.transfer.download({
+    url,
+    lane: 'figshare',
+    redirectLane: OBJECT_STORE_LANE,
+    destPath: path,
+    sniff: 'any',
+    syncDir: false, // a temp file: nothing relies on its name surviving a crash
+    validate: async (_temp, stored) => {
+      // Retried: an HTML page or a cut answer is a source fault like any other.
+      if (!looksLikeZip(stored.head)) throw new IntegrityError(`${url}: the answer is not a ZIP archive`);
+      if (stored.bytes > maxBytes) throw new Error(`${url}: the archive is ${stored.bytes} bytes, more than the listed files (${maxBytes})`);
+    },
+  });
+  deps.emit({ type: 'log', level: 'info', message: `masks: article ${articleId} v${record.version} ZIP received` });
+  return path;
+}
+
+/** The member's bytes if its size and md5 match the file record; else null (logged). */
+async function verifiedMember(zip: OpenedZip, file: FigshareFileInfo, log: Log): Promise<Buffer | null> {
+  const info = zip.members.get(file.name);
+  const reject = (why: string): null => {
+    log('warn', `masks: ZIP member ${file.name} ${why}; fetching file ${file.id} on its own`);
+    return null;
+  };
+  if (info === undefined) return reject('is missing');
+  if (info === null) return reject('occurs twice');
+  if (info.size !== file.size) return reject(`has ${info.size} bytes, the listing says ${file.size}`);
+  try {
+    const read = await zip.read(file.name, file.size);
+    if (read.md5 !== file.computedMd5) return reject(`has md5 ${read.md5}, the listing says ${file.computedMd5}`);
+    return read.data;
+  } catch (err) {
+    return reject(`could not be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+export function openMaskZipSource(deps: MaskZipDeps): MaskZipSource {
+  const via = deps.options.masksVia ?? 'auto';
+  const log: Log = (level, message) => deps.emit({ type: 'log', level, message });
   let path: string | null = null;
   let closed = false;
   let outstanding = new Set(deps.wanted).size;
-
-  const fetchArchive = async (files: ReadonlyMap<number, FigshareFileInfo>): Promise<OpenedZip | null> => {
-    const first = files.get(deps.wanted[0] as number);
-    const archiveBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
-    const intervalMs = options.lanes.figshare?.minIntervalMs ?? 1000;
-    const choice = chooseMasksRoute({
-      via,
-      wanted: outstanding,
-      archiveBytes,
-      intervalMs,
-      measured: { bytes: remote.transfer.stats.bytes, seconds: deps.elapsedSeconds() },
-    });
-    const why = `ZIP ≈ ${choice.zipSeconds.toFixed(1)} s (${(archiveBytes / 1e6).toFixed(1)} MB at ${(choice.bytesPerSec / 1e6).toFixed(1)} MB/s) vs ${outstanding} file request(s) ≈ ${choice.filesSeconds.toFixed(1)} s`;
-    if (choice.route === 'files') {
-      log('info', `masks: one request per file (--masks-via ${via}; ${why})`);
-      return null;
-    }
-    log('info', `masks: figshare's article ZIP (--masks-via ${via}; ${why})`);
-    if (first === undefined) return null;
-    const record = await readArticleRecord(remote.transfer, options.figshareUrl, options.figshareArticleId);
-    if (record.downloadDisabled) throw new Error(`figshare article ${options.figshareArticleId} has downloads disabled`);
-    const url = articleZipUrl(first.downloadUrl, options.figshareArticleId, record.version);
-    if (url === null) throw new Error(`cannot derive the article ZIP URL from ${first.downloadUrl}`);
-    const maxBytes = archiveBytes + files.size * ZIP_OVERHEAD_PER_MEMBER + ZIP_OVERHEAD_FIXED;
-    path = archivePath(deps.outDir, options.figshareArticleId, record.version);
-    await remote.transfer.download({
-      url,
-      lane: 'figshare',
-      redirectLane: OBJECT_STORE_LANE,
-      destPath: path,
-      sniff: 'any',
-      syncDir: false, // a temp file: nothing relies on its name surviving a crash
-      validate: async (_temp, stored) => {
-        // Retried: an HTML page or a cut answer is a source fault like any other.
-        if (!looksLikeZip(stored.head)) throw new IntegrityError(`${url}: the answer is not a ZIP archive`);
-        if (stored.bytes > maxBytes) throw new Error(`${url}: the archive is ${stored.bytes} bytes, more than the listed files (${maxBytes})`);
-      },
-    });
-    log('info', `masks: article ${options.figshareArticleId} v${record.version} ZIP received`);
-    if (closed) return null;
-    return openZip(path);
-  };
-
-  let archive: Promise<{ zip: OpenedZip | null; files: ReadonlyMap<number, FigshareFileInfo> }> | null = null;
-  const start = (): NonNullable<typeof archive> => {
-    archive ??= (async () => {
-      const files = await remote.figshareListing();
-      if (via === 'files' || deps.wanted.length === 0) return { zip: null, files };
-      try {
-        return { zip: await fetchArchive(files), files };
-      } catch (err) {
-        log('warn', `masks: the article ZIP route failed (${err instanceof Error ? err.message : String(err)}); fetching the ${outstanding} unverified mask(s) one file at a time`);
-        await removeArchive();
-        return { zip: null, files };
-      }
-    })();
-    return archive;
-  };
 
   const removeArchive = async (): Promise<void> => {
     if (path === null) return;
@@ -158,11 +170,32 @@ export function openMaskZipSource(deps: MaskZipDeps): MaskZipSource {
     await unlink(p).catch(() => undefined);
   };
 
+  let archive: Promise<OpenedZip | null> | null = null;
+  const start = (): Promise<OpenedZip | null> => {
+    archive ??= (async () => {
+      const files = await deps.remote.figshareListing();
+      if (via === 'files' || deps.wanted.length === 0 || !archiveIsFaster(deps, files, outstanding, log)) return null;
+      try {
+        await downloadArchive(deps, files, (p) => (path = p));
+        if (closed || path === null) {
+          await removeArchive();
+          return null;
+        }
+        return await openZip(path);
+      } catch (err) {
+        log('warn', `masks: the article ZIP route failed (${err instanceof Error ? err.message : String(err)}); fetching the ${outstanding} unverified mask(s) one file at a time`);
+        await removeArchive();
+        return null;
+      }
+    })();
+    return archive;
+  };
+
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    const got = await archive?.catch(() => null);
-    got?.zip?.close();
+    const zip = await archive?.catch(() => null);
+    zip?.close();
     await removeArchive();
   };
 
@@ -172,38 +205,19 @@ export function openMaskZipSource(deps: MaskZipDeps): MaskZipSource {
   return {
     async take(file) {
       if (via === 'files') return null;
-      let got;
+      let zip: OpenedZip | null;
       try {
-        got = await start();
+        zip = await start();
       } catch {
         return null; // the listing failed: the per-file route reports it
       }
-      const { zip } = got;
       if (zip === null || closed) return null;
       try {
-        return await member(zip, file);
+        return await verifiedMember(zip, file, log);
       } finally {
         if (--outstanding <= 0) await close();
       }
     },
     close,
   };
-
-  async function member(zip: OpenedZip, file: FigshareFileInfo): Promise<Buffer | null> {
-    const info = zip.members.get(file.name);
-    const reject = (why: string): null => {
-      log('warn', `masks: ZIP member ${file.name} ${why}; fetching file ${file.id} on its own`);
-      return null;
-    };
-    if (info === undefined) return reject('is missing');
-    if (info === null) return reject('occurs twice');
-    if (info.size !== file.size) return reject(`has ${info.size} bytes, the listing says ${file.size}`);
-    try {
-      const read = await zip.read(file.name, file.size);
-      if (read.md5 !== file.computedMd5) return reject(`has md5 ${read.md5}, the listing says ${file.computedMd5}`);
-      return read.data;
-    } catch (err) {
-      return reject(`could not be read (${err instanceof Error ? err.message : String(err)})`);
-    }
-  }
 }
