@@ -32,6 +32,7 @@ Examples:
   bcss download --mag 20 --slides A1-A0SK,A2-A04P
   bcss download --components masks --base        base-resolution masks only
   bcss download --dry-run                        what would be fetched, sizes, disk space
+  bcss download --masks-via files                one figshare request per mask (no article ZIP)
   bcss serve --demo --scale 0.05 &               then point --api-url/--figshare-url/--gdc-url
                                                  and --rois at the URLs and table it prints
 
