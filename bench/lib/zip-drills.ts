@@ -3,10 +3,11 @@
  *   - faults on the archive's own requests (cut and reset bodies, 5xx, expired URL): the run must
  *     end with the clean lock through the ZIP, no mask fetched on its own, no temp file (the
  *     archive included) left;
- *   - SIGKILL while the masks are being taken from the archive (seeded delays after the archive
- *     arrived), then a rerun: it must end with the clean lock, write again exactly the masks that
+ *   - SIGKILL when the archive has been sent, or once a seeded number of masks taken from it is
+ *     journaled, then a rerun: it must end with the clean lock, write again exactly the masks that
  *     were not locked at the kill, and refetch no image that was.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32, type ServiceFaults } from '../../src/server/faults.js';
 import type { RequestLogEntry } from '../../src/server/start-server.js';
@@ -52,6 +53,15 @@ export async function zipFaultDrill(setup: DrillSetup, baseline: Baseline, name 
   }
 }
 
+/** Resolves once the output folder's lock journal holds at least `n` mask lines (polled). */
+async function waitForJournaledMasks(outDir: string, n: number): Promise<void> {
+  for (;;) {
+    const text = await readFile(join(outDir, 'bcss.lock.journal'), 'utf8').catch(() => '');
+    if (text.split('\n').filter((l) => l.includes('"kind":"masks"')).length >= n) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function maskCounts(run: { summary: { components: Record<string, Record<string, number>> } | null }): { done: number; skipped: number } {
   const m = run.summary?.components.masks ?? {};
   return { done: m.done ?? 0, skipped: m.skipped ?? 0 };
@@ -77,10 +87,13 @@ export async function zipKillDrill(setup: DrillSetup, baseline: Baseline, kills:
   try {
     for (let i = 1; i <= kills; i++) {
       const outDir = join(setup.work, `${name}-${i}`);
-      // Seeded 0–300 ms after the archive has been sent: while the masks are taken from it.
-      const delay = Math.round(rng() * 300);
+      // Kill 1 as soon as the server has sent the archive (the client may still be receiving
+      // it); the others once the journal records a seeded number of masks (1 … n−1), i.e. while
+      // masks are being taken from the archive, whatever the machine's speed.
+      const target = i === 1 ? 0 : 1 + Math.floor(rng() * Math.max(1, masksInLock - 1));
+      const when = target === 0 ? 'when the archive was sent' : `after ${target} masks were journaled`;
       server.server.resetLog();
-      const killWhen = new Promise<void>((resolve) => (onArchive = () => setTimeout(resolve, delay)));
+      const killWhen = new Promise<void>((resolve) => (onArchive = () => void waitForJournaledMasks(outDir, target).then(resolve)));
       const first = await runClient(setup.launcher, await clientArgs(setup, server, outDir, ZIP_ARGS), { cwd: setup.work, killWhen });
       onArchive = null;
       if (first.killedAtMs === null) finishedEarly += 1;
@@ -104,7 +117,7 @@ export async function zipKillDrill(setup: DrillSetup, baseline: Baseline, kills:
       bytes += sumBytes(before) + sumBytes(after);
       retries += (first.summary?.retries ?? 0) + (rerun.summary?.retries ?? 0);
       setup.progress(
-        `${name} ${i}/${kills}: killed ${delay} ms after the archive${first.killedAtMs === null ? ' (run had already finished)' : ''}, ` +
+        `${name} ${i}/${kills}: killed ${when}${first.killedAtMs === null ? ' (run had already finished)' : ''}, ` +
           `${lockedMasks}/${masksInLock} masks locked, rerun wrote ${got.done}; ${cycle.length === 0 ? 'ok' : cycle.join('; ')}`,
       );
       notes.push(`kill ${i}: ${lockedMasks} masks locked, ${got.done} written by the rerun`);
