@@ -53,9 +53,9 @@ export async function zipFaultDrill(setup: DrillSetup, baseline: Baseline, name 
   }
 }
 
-/** Resolves once the output folder's lock journal holds at least `n` mask lines (polled). */
-async function waitForJournaledMasks(outDir: string, n: number): Promise<void> {
-  for (;;) {
+/** Resolves once the output folder's lock journal holds at least `n` mask lines (polled), or once `done()`. */
+async function waitForJournaledMasks(outDir: string, n: number, done: () => boolean): Promise<void> {
+  while (!done()) {
     const text = await readFile(join(outDir, 'bcss.lock.journal'), 'utf8').catch(() => '');
     if (text.split('\n').filter((l) => l.includes('"kind":"masks"')).length >= n) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -67,7 +67,8 @@ function maskCounts(run: { summary: { components: Record<string, Record<string, 
   return { done: m.done ?? 0, skipped: m.skipped ?? 0 };
 }
 
-export async function zipKillDrill(setup: DrillSetup, baseline: Baseline, kills: number, name = 'sigkill-zip'): Promise<DrillOutcome> {
+/** `maskTargets[i]`: kill i+1 once that many masks are journaled (0 = when the archive is sent); seeded when absent. */
+export async function zipKillDrill(setup: DrillSetup, baseline: Baseline, kills: number, name = 'sigkill-zip', options: { maskTargets?: number[] } = {}): Promise<DrillOutcome> {
   const started = performance.now();
   let onArchive: (() => void) | null = null;
   const server = await startBenchServer({
@@ -90,11 +91,14 @@ export async function zipKillDrill(setup: DrillSetup, baseline: Baseline, kills:
       // Kill 1 as soon as the server has sent the archive (the client may still be receiving
       // it); the others once the journal records a seeded number of masks (1 … n−1), i.e. while
       // masks are being taken from the archive, whatever the machine's speed.
-      const target = i === 1 ? 0 : 1 + Math.floor(rng() * Math.max(1, masksInLock - 1));
+      const seeded = i === 1 ? 0 : 1 + Math.floor(rng() * Math.max(1, masksInLock - 1));
+      const target = options.maskTargets?.[i - 1] ?? seeded;
       const when = target === 0 ? 'when the archive was sent' : `after ${target} masks were journaled`;
       server.server.resetLog();
-      const killWhen = new Promise<void>((resolve) => (onArchive = () => void waitForJournaledMasks(outDir, target).then(resolve)));
+      let exited = false;
+      const killWhen = new Promise<void>((resolve) => (onArchive = () => void waitForJournaledMasks(outDir, target, () => exited).then(resolve)));
       const first = await runClient(setup.launcher, await clientArgs(setup, server, outDir, ZIP_ARGS), { cwd: setup.work, killWhen });
+      exited = true;
       onArchive = null;
       if (first.killedAtMs === null) finishedEarly += 1;
       const before = snapshot(server);
