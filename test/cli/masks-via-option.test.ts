@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveDownloadOptions } from '../../src/cli/options/download-options.js';
+import { retryCommand } from '../../src/cli/retry-command.js';
 import { UsageError } from '../../src/errors.js';
 
 const noConfig = { path: null, config: {} };
@@ -19,4 +20,10 @@ test('--masks-via: auto by default, zip/files from the flag or BCSS_MASKS_VIA (f
     assert.match(err.message, /--masks-via must be auto, zip or files/);
     return true;
   });
+});
+
+test('the retry command of a failed run keeps --masks-via', () => {
+  const cmd = retryCommand({ masksVia: 'files' }, '/tmp', '/tmp/BCSS', ['TCGA-A1-A0SK-DX1']);
+  assert.match(cmd, /--masks-via files/);
+  assert.doesNotMatch(retryCommand({}, '/tmp', '/tmp/BCSS', ['TCGA-A1-A0SK-DX1']), /--masks-via/);
 });
