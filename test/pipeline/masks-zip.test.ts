@@ -211,6 +211,23 @@ describe('masks through the article ZIP', () => {
     });
   });
 
+  test('the object store answers 403 for every archive URL: after the retries every mask falls back to its own request', async () => {
+    const faults: FaultOptions = { figshare: { expiredUrl403: 1, pathIncludes: 'blob/article' } };
+    await withServer(faults, dataset, async (srv) => {
+      const opts = options(srv, { maxRetries: 4 });
+      const { hooks, events } = collect();
+      const s = await runDownload(opts, hooks);
+      assert.deepEqual(s.failures, []);
+      const routes = figshareRoutes(srv);
+      assert.ok(routes.zipBlob >= 1 && routes.zipBlob <= 5, `the archive was tried 1 to 1 + maxRetries times (${routes.zipBlob})`);
+      assert.equal(routes.zip, routes.zipBlob, 'each try asks figshare for a fresh pre-signed URL');
+      assert.equal(routes.files, SLIDES.length);
+      assert.ok(events.some((e) => e.type === 'log' && e.level === 'warn' && /article ZIP route failed .*403/.test(e.message)));
+      assert.deepEqual(await maskHashes(opts.outDir), reference);
+      await noArchiveLeft(opts.outDir);
+    });
+  });
+
   test('a damaged member fails its md5 and only that mask is fetched on its own', async () => {
     const victim = dataset.figshare.files[2] as FigshareFile;
     let reads = 0;
