@@ -22,11 +22,12 @@ import { describeMachine, formatMachine } from './lib/machine.js';
 import { markdownTable } from './lib/markdown-table.js';
 import { REPO_ROOT } from './lib/repo.js';
 import { DRILL_BEGIN, DRILL_END, writeDocBlock } from './lib/benchmarks-doc.js';
+import { zipFaultDrill, zipKillDrill } from './lib/zip-drills.js';
 
 /** S1's model with a shorter latency, so ten kill cycles take a minute, not ten. */
 const DRILL_MODEL: ServiceModel = { latencyMs: 20, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 100e6 };
 
-const ALL = [...FAULT_DRILLS.map((d) => d.name), 'sigkill', 'server-restart', 'disk-full'];
+const ALL = [...FAULT_DRILLS.map((d) => d.name), 'sigkill', 'server-restart', 'disk-full', 'zip-faults', 'sigkill-zip'];
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(2)} MB`;
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
     if (only.has('sigkill') && kills > 0) report(await killDrill(setup, baseline, kills));
     if (only.has('server-restart')) report(await restartDrill(setup, baseline));
     if (only.has('disk-full')) report(await diskFullDrill(setup, baseline));
+    if (only.has('zip-faults')) report(await zipFaultDrill(setup, baseline));
+    if (only.has('sigkill-zip') && kills > 0) report(await zipKillDrill(setup, baseline, Math.min(kills, 5)));
   } finally {
     if (values.keep) progress(`kept ${work}`);
     else await rm(work, { recursive: true, force: true });

@@ -16,18 +16,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinRois } from '../src/catalog/index.js';
-import { judgeTargets, resultsTable, summariseRef, summariseS1, summariseS2, summariseS3, summariseS4, type BenchResults } from './lib/bench-report.js';
+import { judgeTargets, resultsTable, summariseRef, summariseS1, summariseS1Relaxed, summariseS2, summariseS3, summariseS4, summariseSub, type BenchResults } from './lib/bench-report.js';
 import { firstRoiNames, loadBenchDataset, PAPER_MODEL, startBenchServer, modelFaults } from './lib/bench-server.js';
 import { resultsBlock, writeBenchmarksDoc } from './lib/benchmarks-doc.js';
 import { describeMachine } from './lib/machine.js';
 import { canMeasureResources, GNU_TIME } from './lib/measure-child.js';
 import { REPO_ROOT } from './lib/repo.js';
 import { runRef } from './lib/scenario-ref.js';
-import { runS1, runS3, runS4, type ScenarioEnv } from './lib/scenario-s1.js';
+import { runS1, runS1Relaxed, runS3, runS4, type ScenarioEnv } from './lib/scenario-s1.js';
+import { runSub } from './lib/scenario-sub.js';
 import { runS2 } from './lib/scenario-s2.js';
 import { rasterizeRow, runRasterizeBench, type RasterizeBench } from './rasterize-demo.js';
 
-const SCENARIOS = ['S1', 'S1-ref', 'S2', 'S3', 'S4', 'R'] as const;
+const SCENARIOS = ['S1', 'S1-relaxed', 'S1-sub', 'S1-ref', 'S2', 'S3', 'S4', 'R'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
   };
   let rasterize: RasterizeBench | null = null;
   try {
-    const needS1 = only.has('S1') || only.has('S1-ref') || only.has('S3') || only.has('S4');
+    const needS1 = only.has('S1') || only.has('S1-relaxed') || only.has('S1-sub') || only.has('S1-ref') || only.has('S3') || only.has('S4');
     if (needS1) {
       const dataset = await loadBenchDataset({ scale, cacheDir, ...(quick ? { slides: firstRoiNames(roiCount) } : {}) });
       if (dataset.roiTablePath === null) throw new Error('the demo dataset wrote no ROI table');
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
         const lastOut = (s1.runs[s1.runs.length - 1] ?? s1.warmup).outDir;
         if (only.has('S3')) partial.s3 = summariseS3(await runS3(env, lastOut));
         if (only.has('S4')) partial.s4 = summariseS4(await runS4(env, lastOut));
+        if (only.has('S1-relaxed')) partial.s1Relaxed = summariseS1Relaxed(await runS1Relaxed(env));
+        if (only.has('S1-sub') && !quick) partial.sub = summariseSub(await runSub(env));
         if (only.has('S1-ref')) partial.ref = summariseRef(await runRef(env), partial.s1);
       } finally {
         await bench.server.close();

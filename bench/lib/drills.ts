@@ -57,27 +57,27 @@ export interface DrillOutcome {
 
 let configCounter = 0;
 
-async function clientArgs(setup: DrillSetup, server: BenchServer, outDir: string): Promise<string[]> {
+export async function clientArgs(setup: DrillSetup, server: BenchServer, outDir: string, extra: readonly string[] = []): Promise<string[]> {
   const configPath = join(setup.work, `drill-config-${++configCounter}.json`);
   await writeFile(configPath, JSON.stringify({ idleTimeoutSeconds: setup.idleTimeoutSeconds }));
-  return downloadArgs(server.server.urls, setup.roisPath, outDir, ['--figshare-interval', '0', '--config', configPath]);
+  return downloadArgs(server.server.urls, setup.roisPath, outDir, ['--figshare-interval', '0', '--config', configPath, ...extra]);
 }
 
-function faultCounts(entries: readonly RequestLogEntry[]): Record<string, number> {
+export function faultCounts(entries: readonly RequestLogEntry[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of entries) if (e.fault !== undefined) out[e.fault] = (out[e.fault] ?? 0) + 1;
   return out;
 }
 
-function sumBytes(entries: readonly RequestLogEntry[]): number {
+export function sumBytes(entries: readonly RequestLogEntry[]): number {
   return entries.reduce((s, e) => s + e.bytes, 0);
 }
 
-function snapshot(server: BenchServer): RequestLogEntry[] {
+export function snapshot(server: BenchServer): RequestLogEntry[] {
   return server.server.log.map((e) => ({ ...e }));
 }
 
-function completed(run: DrillRun, what: string, problems: string[]): void {
+export function completed(run: DrillRun, what: string, problems: string[]): void {
   if (run.exitCode !== 0) {
     problems.push(`${what}: exit ${run.exitCode ?? run.signal}: ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   } else if (run.summary === null) {
@@ -88,7 +88,7 @@ function completed(run: DrillRun, what: string, problems: string[]): void {
 }
 
 /** The checks every drill ends with: lock equal to the clean one, no temp file left. */
-async function finalChecks(outDir: string, baseline: Baseline, problems: string[]): Promise<void> {
+export async function finalChecks(outDir: string, baseline: Baseline, problems: string[]): Promise<void> {
   const lock = await lockHashes(outDir).catch(() => null);
   if (lock === null) problems.push('no readable lock after the run');
   else {
@@ -99,7 +99,7 @@ async function finalChecks(outDir: string, baseline: Baseline, problems: string[
   if (temps.length > 0) problems.push(`temp files left: ${temps.slice(0, 3).join(', ')}${temps.length > 3 ? ', …' : ''}`);
 }
 
-function outcome(name: string, started: number, parts: Omit<DrillOutcome, 'name' | 'passed' | 'faultsInjected' | 'wallSeconds'>): DrillOutcome {
+export function outcome(name: string, started: number, parts: Omit<DrillOutcome, 'name' | 'passed' | 'faultsInjected' | 'wallSeconds'>): DrillOutcome {
   const faultsInjected = Object.values(parts.faults).reduce((a, b) => a + b, 0);
   return { name, passed: parts.problems.length === 0, faultsInjected, wallSeconds: (performance.now() - started) / 1000, ...parts };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 
 export interface MachineDescription {
   cpus: number;
@@ -7,6 +7,8 @@ export interface MachineDescription {
   ramGiB: number;
   node: string;
   kernel: string;
+  /** 1-minute load average when the bench started: other jobs on the cores skew every figure. */
+  load1?: number;
 }
 
 /** What the figures were measured on: they mean little without it. */
@@ -25,9 +27,11 @@ export function describeMachine(): MachineDescription {
     ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     kernel: `${process.platform} ${release()}`,
+    load1: Math.round((loadavg()[0] ?? 0) * 10) / 10,
   };
 }
 
 export function formatMachine(m: MachineDescription): string {
-  return `${m.cpus} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}`;
+  const load = m.load1 === undefined ? '' : `, load average ${m.load1} at the start`;
+  return `${m.cpus} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.kernel}${load}`;
 }

@@ -8,7 +8,7 @@ import { DSA_FOLDER_ID } from '../../src/catalog/index.js';
 import { measureChild } from './measure-child.js';
 import { planReference, type ReferenceOptions } from './reference-client.js';
 import { cleanEnv, REPO_ROOT } from './repo.js';
-import type { ScenarioEnv } from './scenario-s1.js';
+import { figshareHostRequests, type ScenarioEnv } from './scenario-s1.js';
 import { transpileScript } from './transpile-script.js';
 
 export interface RefRun {
@@ -17,22 +17,24 @@ export interface RefRun {
   maxRssMiB: number | null;
   serverRequests: number;
   bytes: number;
+  /** Requests to figshare's hosts (not the object store's blob hops). */
+  figshareRequests: number;
 }
 
-function referenceOptions(env: ScenarioEnv, outDir: string): ReferenceOptions {
+function referenceOptions(env: ScenarioEnv, outDir: string, roisPath = env.roisPath): ReferenceOptions {
   return {
     apiUrl: env.bench.server.urls.girder,
     figshareBase: env.bench.figshareBase,
     folderId: DSA_FOLDER_ID,
-    roisPath: env.roisPath,
+    roisPath,
     outDir,
     mpp: 0.25,
   };
 }
 
 /** Fetch every JPEG region once (4 at a time, the queue's width) so the server caches them. */
-async function warmUp(env: ScenarioEnv): Promise<void> {
-  const jobs = await planReference(referenceOptions(env, env.work));
+async function warmUp(env: ScenarioEnv, roisPath: string): Promise<void> {
+  const jobs = await planReference(referenceOptions(env, env.work, roisPath));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
@@ -47,25 +49,29 @@ async function warmUp(env: ScenarioEnv): Promise<void> {
 }
 
 export async function runRef(env: ScenarioEnv): Promise<RefRun[]> {
-  const script = await transpileScript(REPO_ROOT, join(REPO_ROOT, 'bench', 'lib', 'reference-client.ts'));
-  await warmUp(env);
   const runs: RefRun[] = [];
-  for (let i = 1; i <= env.runs; i++) {
-    const o = referenceOptions(env, join(env.work, `ref-run${i}`));
-    env.bench.server.resetLog();
-    const args = [script, '--api-url', o.apiUrl, '--figshare-base', o.figshareBase, '--folder-id', o.folderId, '--rois', o.roisPath, '--out', o.outDir, '--mpp', String(o.mpp)];
-    const r = await measureChild(process.execPath, args, { cwd: env.work, env: cleanEnv(), timeoutMs: 60 * 60_000 });
-    if (r.exitCode !== 0) throw new Error(`S1-ref run ${i}: exit ${r.exitCode ?? r.signal}: ${r.stderr.slice(-1000)}`);
-    const log = env.bench.server.log;
-    const run: RefRun = {
-      wallSeconds: r.wallSeconds,
-      cpuSeconds: r.cpuSeconds,
-      maxRssMiB: r.maxRssMiB,
-      serverRequests: log.length,
-      bytes: log.reduce((s, e) => s + e.bytes, 0),
-    };
-    env.progress(`S1-ref run ${i}/${env.runs}: ${run.wallSeconds.toFixed(2)} s, ${run.serverRequests} requests, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s, RSS ${run.maxRssMiB?.toFixed(0) ?? '?'} MiB`);
-    runs.push(run);
-  }
+  for (let i = 1; i <= env.runs; i++) runs.push(await oneRef(env, i, env.roisPath, 'S1-ref', i === 1));
   return runs;
+}
+
+/** One timed run of the reference client over `roisPath` (warmed up first when `warm`). */
+export async function oneRef(env: ScenarioEnv, i: number, roisPath: string, label: string, warm: boolean): Promise<RefRun> {
+  const script = await transpileScript(REPO_ROOT, join(REPO_ROOT, 'bench', 'lib', 'reference-client.ts'));
+  if (warm) await warmUp(env, roisPath);
+  const o = referenceOptions(env, join(env.work, `${label}-ref-run${i}`), roisPath);
+  env.bench.server.resetLog();
+  const args = [script, '--api-url', o.apiUrl, '--figshare-base', o.figshareBase, '--folder-id', o.folderId, '--rois', o.roisPath, '--out', o.outDir, '--mpp', String(o.mpp)];
+  const r = await measureChild(process.execPath, args, { cwd: env.work, env: cleanEnv(), timeoutMs: 60 * 60_000 });
+  if (r.exitCode !== 0) throw new Error(`${label} run ${i}: exit ${r.exitCode ?? r.signal}: ${r.stderr.slice(-1000)}`);
+  const log = env.bench.server.log;
+  const run: RefRun = {
+    wallSeconds: r.wallSeconds,
+    cpuSeconds: r.cpuSeconds,
+    maxRssMiB: r.maxRssMiB,
+    serverRequests: log.length,
+    bytes: log.reduce((s, e) => s + e.bytes, 0),
+    figshareRequests: figshareHostRequests(log),
+  };
+  env.progress(`${label} reference run ${i}/${env.runs}: ${run.wallSeconds.toFixed(2)} s, ${run.serverRequests} requests (${run.figshareRequests} to figshare), CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s, RSS ${run.maxRssMiB?.toFixed(0) ?? '?'} MiB`);
+  return run;
 }

@@ -25,6 +25,7 @@ const VALUE_FLAGS: ReadonlyArray<[keyof DownloadFlags, string]> = [
   ['timeout', '--timeout'],
   ['encoding', '--encoding'],
   ['maskAlign', '--mask-align'],
+  ['masksVia', '--masks-via'],
   ['config', '--config'],
 ];
 

@@ -28,6 +28,8 @@ export interface RemoteContext {
    */
   prefetchGeometry(itemIds: Iterable<string>): void;
   figshareFile(fileId: number): Promise<FigshareFileInfo>;
+  /** The article's whole file list (one listing per run, shared with `figshareFile`). */
+  figshareListing(): Promise<ReadonlyMap<number, FigshareFileInfo>>;
   gdcLookup(fileNames: readonly string[]): Promise<GdcLookup>;
   /** Headers for figshare requests: the token (BCSS_FIGSHARE_TOKEN) when set, nothing otherwise. */
   figshareAuth?(): { headers?: Record<string, string>; secretHeaders?: string[] };
@@ -143,6 +145,26 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
 
   let figshare: Promise<Map<number, FigshareFileInfo>> | null = null;
   const gdc = new Map<string, Promise<GdcLookup>>();
+  const figshareListing = (): Promise<Map<number, FigshareFileInfo>> => {
+    if (figshare === null) {
+      const listing = listArticleFiles({
+        transfer,
+        baseUrl: options.figshareUrl,
+        articleId: options.figshareArticleId,
+        ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
+      }).then(
+        (files) => {
+          emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
+          return new Map(files.map((f) => [f.id, f] as const));
+        },
+      );
+      listing.catch(() => {
+        figshare = null;
+      });
+      figshare = listing;
+    }
+    return figshare;
+  };
 
   return {
     transfer,
@@ -161,25 +183,9 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
     prefetchGeometry(itemIds) {
       for (const id of itemIds) geometryFor(id).catch(() => undefined);
     },
+    figshareListing,
     async figshareFile(fileId) {
-      if (figshare === null) {
-        const listing = listArticleFiles({
-          transfer,
-          baseUrl: options.figshareUrl,
-          articleId: options.figshareArticleId,
-          ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
-        }).then(
-          (files) => {
-            emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
-            return new Map(files.map((f) => [f.id, f] as const));
-          },
-        );
-        listing.catch(() => {
-          figshare = null;
-        });
-        figshare = listing;
-      }
-      const files = await figshare;
+      const files = await figshareListing();
       const file = files.get(fileId);
       if (file === undefined) {
         throw new BcssError('remote', `figshare article ${options.figshareArticleId} has no file ${fileId} (it lists ${files.size} files)`, {

@@ -32,6 +32,7 @@ import { redactError, redactEvent, SecretBox } from './secrets.js';
 import { fetchAnnotations } from './steps/annotations.js';
 import { fetchImage } from './steps/images.js';
 import { fetchMask } from './steps/masks.js';
+import { openMaskZipSource } from './steps/masks-zip.js';
 import { buildMetaFiles, writeMetaFiles } from './steps/meta.js';
 import type { StepContext } from './steps/step-context.js';
 import { OptionalSourceUnavailable, writeWsiScript } from './steps/wsi-scripts.js';
@@ -279,7 +280,15 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
         earlyGeometry: earlyGeometryItems(toFetch, options, early.size),
         ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
       });
-      const ctx: StepContext = { outDir, options, remote, now };
+      const maskZip = openMaskZipSource({
+        outDir,
+        options,
+        remote,
+        wanted: toFetch.flatMap((a) => (a.kind === 'masks' && a.roi !== null ? [a.roi.maskFileId] : [])),
+        emit,
+        elapsedSeconds: () => (performance.now() - t0) / 1000,
+      });
+      const ctx: StepContext = { outDir, options, remote, now, maskZip };
       // Log in and list the DSA folder; meanwhile the first renders go out on the catalog's ids
       // (see renderImage) and every other task waits for the listing.
       let connectFailed = false;
@@ -375,6 +384,7 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
       );
       setImmediate(startMeta);
       const notStarted = await pool;
+      await maskZip.close();
       // A failed login or listing ends the run here, with its own error (unless Ctrl-C cut it short).
       if (hooks.signal?.aborted !== true) await connected;
       for (const t of notStarted) bump(counts, t.kind, 'planned');

@@ -21,6 +21,9 @@ export const ALL_COMPONENTS: readonly Component[] = ['images', 'masks', 'annotat
  */
 export const OBJECT_STORE_LANE = 'object-store';
 
+/** Where base masks come from (issue #11): figshare's article ZIP, one request per file, or the faster. */
+export type MasksVia = 'auto' | 'zip' | 'files';
+
 /** How a base mask of (H−1)×(W−1) is aligned with an H×W image (bcss-dataset.md §3). */
 export type MaskAlign = 'resize' | 'pad';
 
@@ -76,6 +79,8 @@ export interface DownloadOptions {
   figshareToken?: string;
   dryRun: boolean;
   failFast: boolean;
+  /** How base masks come from figshare: the article ZIP, one request per file, or `auto` (default). */
+  masksVia?: MasksVia;
   /** Names of environment variables the generated WSI scripts read the key from. */
   wsiKeyEnvVar: string;
 }

@@ -52,6 +52,7 @@ Examples:
   bcss download --mag 20 --slides A1-A0SK,A2-A04P
   bcss download --components masks --base        base-resolution masks only
   bcss download --dry-run                        what would be fetched, sizes, disk space
+  bcss download --masks-via files                one figshare request per mask (no article ZIP)
   bcss serve --demo --scale 0.05 &               then point --api-url/--figshare-url/--gdc-url
                                                  and --rois at the URLs and table it prints
 
@@ -85,6 +86,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--max-json-mb <n>', `largest JSON answer accepted, e.g. an annotation document, in MB (default 256; ${range('maxJsonMb')})`)
     .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
     .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
+    .option('--masks-via <auto|zip|files>', "base masks from figshare's one article ZIP or one request per file (default auto: the ZIP when it is faster at <= 1 request/s)")
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')
     .option('--login', 'ask for a DSA user name and password (not echoed) instead of an API key')
     .option('--dry-run', 'show what would be fetched, expected sizes and disk needs; write nothing')

@@ -68,6 +68,7 @@ export interface DownloadFlags {
   maxJsonMb?: string;
   encoding?: string;
   maskAlign?: string;
+  masksVia?: string;
   config?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -280,6 +281,13 @@ export async function resolveDownloadOptions(
     throw new UsageError(`--mask-align must be resize or pad, got ${JSON.stringify(alignText)}`);
   }
 
+  const masksVia = pick<string>([flags.masksVia, '--masks-via'], [nonEmpty(env.BCSS_MASKS_VIA), 'BCSS_MASKS_VIA']).value ?? 'auto';
+  if (masksVia !== 'auto' && masksVia !== 'zip' && masksVia !== 'files') {
+    throw new UsageError(`--masks-via must be auto, zip or files, got ${JSON.stringify(masksVia)}`, {
+      hint: 'auto (the default) takes figshare\'s article ZIP when it is faster than one polite request per mask.',
+    });
+  }
+
   // The key never comes from a flag: process arguments are visible to every user of the machine.
   const apiKey = nonEmpty(env.BCSS_API_KEY) ?? config.apiKey;
   if (apiKey !== undefined && !/^[A-Za-z0-9]{1,128}$/.test(apiKey)) {
@@ -303,6 +311,7 @@ export async function resolveDownloadOptions(
       resolution,
       encoding,
       maskAlign: alignText,
+      masksVia,
       rois,
       customRois: table.custom,
       roiTable: table.rois,

@@ -1,6 +1,6 @@
 /**
- * Masks: the base mask from figshare (listing's `download_url`, figshare lane, md5 = the listing's
- * `computed_md5`, PNG sniffed), checked, resized to the image's grid and written atomically. The
+ * Masks: the base mask from figshare (a member of the article ZIP, masks-zip.ts, or the listing's
+ * `download_url` on the figshare lane; either way md5 = the listing's `computed_md5`), checked, resized to the image's grid and written atomically. The
  * target is the PREDICTED region size, so masks work without images (which the original could
  * not do at 0.25 µm/px), and it equals the image's size because images are checked against the
  * same prediction.
@@ -44,19 +44,25 @@ export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<L
   const targetSize = maskTargetSize(ctx, roi);
   targetSize.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const file = await remote.figshareFile(roi.maskFileId);
-  const got = await remote.transfer.buffer({
-    url: file.downloadUrl,
-    lane: 'figshare',
-    redirectLane: OBJECT_STORE_LANE,
-    // The figshare token (private articles); dropped by the engine on the redirect to the object store.
-    ...remote.figshareAuth?.(),
-    sniff: 'png',
-    expectedBytes: file.size,
-    expectedMd5: file.computedMd5,
-  });
+  // From the article ZIP when the run took that route and the member checks out; else the file.
+  const fromZip = (await ctx.maskZip?.take(file)) ?? null;
+  const png =
+    fromZip ??
+    (
+      await remote.transfer.buffer({
+        url: file.downloadUrl,
+        lane: 'figshare',
+        redirectLane: OBJECT_STORE_LANE,
+        // The figshare token (private articles); dropped by the engine on the redirect to the object store.
+        ...remote.figshareAuth?.(),
+        sniff: 'png',
+        expectedBytes: file.size,
+        expectedMd5: file.computedMd5,
+      })
+    ).data;
   const target = await targetSize;
   const converted = await convertMask({
-    png: got.data,
+    png,
     roi,
     target,
     align: options.maskAlign,

@@ -9,6 +9,7 @@ import { ARTICLE_MODIFIED, articleDocument, publicFile, type PublicFile } from '
 import { pageWindow } from './figshare-paging.js';
 import { etagMatches, sendBody, sendJson } from '../http/http-reply.js';
 import { blobSigner } from './signed-blob-url.js';
+import { articleZipRoutes } from './article-zip.js';
 
 export interface FigshareHandlerOptions {
   /** Public base of this service, e.g. `http://127.0.0.1:8080/figshare` (no trailing slash). */
@@ -80,6 +81,7 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
   const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
   const article = dataset.figshare;
   const byId = new Map(article.files.map((f) => [f.id, f]));
+  const articleZip = articleZipRoutes(article, { signer, now });
 
   const fileFromSegment = (segment: string | undefined): FigshareFile | undefined =>
     segment !== undefined && /^\d+$/.test(segment) ? byId.get(Number(segment)) : undefined;
@@ -211,8 +213,18 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
     { methods: GET, path: ['v2', 'articles', ':id', 'files', ':fileId'], handler: articleR },
     { methods: GET, path: ['v2', 'file', 'download', ':fileId'], handler: toBlob },
     { methods: GET, path: ['ndownloader', 'files', ':fileId'], handler: toBlob },
+    // The whole article as one ZIP, behind the same 302 → signed blob hop as single files.
+    { methods: GET, path: ['ndownloader', 'articles', ':id', 'versions', ':version'], handler: async (req, res, segments, _a, ctx) => articleZip.redirect(req, res, segments.slice(2), ctx.log) },
     // The object store: its signed URL is the credential (see docs/security-serve.md).
-    { methods: GET, path: ['blob', ':fileId'], handler: (req, res, _s, args, ctx) => blob(req, res, args.fileId, ctx.url.searchParams, ctx.log), capability: true },
+    {
+      methods: GET,
+      path: ['blob', ':fileId'],
+      handler: (req, res, _s, args, ctx) =>
+        articleZip.isArchiveKey(args.fileId)
+          ? articleZip.blob(req, res, args.fileId as string, ctx.url.searchParams, ctx.log)
+          : blob(req, res, args.fileId, ctx.url.searchParams, ctx.log),
+      capability: true,
+    },
     {
       methods: GET,
       path: ['figshare-web', 'ndownloader', '*'],

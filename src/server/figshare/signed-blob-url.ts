@@ -5,13 +5,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * `<base>/blob/<id>?expires=<epoch ms>&sig=<hmac>`, valid until `expires`.
  */
 export interface BlobSigner {
-  sign(fileId: number, now: number): string;
+  sign(fileId: number | string, now: number): string;
   /** 'ok', or why the store refuses the URL. */
-  check(fileId: number, query: URLSearchParams, now: number): 'ok' | 'expired' | 'bad-signature';
+  check(fileId: number | string, query: URLSearchParams, now: number): 'ok' | 'expired' | 'bad-signature';
 }
 
 export function blobSigner(options: { baseUrl: string; secret: Buffer; ttlMs: number }): BlobSigner {
-  const mac = (fileId: number, expires: string): Buffer =>
+  const mac = (fileId: number | string, expires: string): Buffer =>
     createHmac('sha256', options.secret).update(`${fileId}:${expires}`).digest();
   return {
     sign(fileId, now) {
