@@ -15,14 +15,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstRoiNames, loadBenchDataset, type ServiceModel } from './lib/bench-server.js';
-import { BUILT_CLI, SOURCE_CLI } from './lib/drill-client.js';
-import { cleanBaseline, diskFullDrill, faultDrill, FAULT_DRILLS, killDrill, restartDrill, type DrillOutcome, type DrillSetup } from './lib/drills.js';
+import { firstRoiNames, loadBenchDataset, type ServiceModel } from '../test/helpers/harness/bench-server.js';
+import { BUILT_CLI, SOURCE_CLI } from '../test/helpers/harness/drill-client.js';
+import { cleanBaseline, diskFullDrill, faultDrill, FAULT_DRILLS, killDrill, restartDrill, type DrillOutcome, type DrillSetup } from '../test/helpers/harness/drills.js';
 import { describeMachine, formatMachine } from './lib/machine.js';
 import { markdownTable } from './lib/markdown-table.js';
-import { REPO_ROOT } from './lib/repo.js';
+import { REPO_ROOT } from '../test/helpers/harness/repo.js';
 import { DRILL_BEGIN, DRILL_END, writeDocBlock } from './lib/benchmarks-doc.js';
-import { zipFaultDrill, zipKillDrill } from './lib/zip-drills.js';
+import { zipFaultDrill, zipKillDrill } from '../test/helpers/harness/zip-drills.js';
 
 /** S1's model with a shorter latency, so ten kill cycles take a minute, not ten. */
 const DRILL_MODEL: ServiceModel = { latencyMs: 20, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 100e6 };

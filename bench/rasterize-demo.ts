@@ -9,8 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDemoDataset } from '../src/server/demo/demo-dataset.js';
-import { measureChild } from './lib/measure-child.js';
-import { REPO_ROOT } from './lib/repo.js';
+import { measureChild } from '../test/helpers/harness/measure-child.js';
+import { REPO_ROOT } from '../test/helpers/harness/repo.js';
 
 export interface RasterizeBench {
   rois: number;

@@ -17,8 +17,8 @@ import { get as httpGet, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SOURCE_CLI } from './lib/drill-client.js';
-import { cleanEnv } from './lib/repo.js';
+import { SOURCE_CLI } from '../test/helpers/harness/drill-client.js';
+import { cleanEnv } from '../test/helpers/harness/repo.js';
 
 const RSS_LIMIT = 1.5e9;
 const SMALL_LIMIT_MS = 100;

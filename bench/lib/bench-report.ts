@@ -1,7 +1,7 @@
 /** Turns scenario runs into the reported figures: medians with min–max, targets, a Markdown table. */
 import type { MachineDescription } from './machine.js';
 import { markdownTable } from './markdown-table.js';
-import type { ServiceModel } from './bench-server.js';
+import type { ServiceModel } from '../../test/helpers/harness/bench-server.js';
 import type { RefRun } from './scenario-ref.js';
 import type { S1Run, S3Run, S4Run } from './scenario-s1.js';
 import type { S2Run } from './scenario-s2.js';

@@ -15,7 +15,7 @@
  * relaxes it with `--figshare-interval 0`.
  */
 import type { RequestLogEntry } from '../../src/server/start-server.js';
-import type { ServiceModel } from './bench-server.js';
+import type { ServiceModel } from '../../test/helpers/harness/bench-server.js';
 
 export interface LowerBound {
   bandwidthSeconds: number;

@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { DSA_FOLDER_ID } from '../../src/catalog/index.js';
-import { measureChild } from './measure-child.js';
+import { measureChild } from '../../test/helpers/harness/measure-child.js';
 import { planReference, type ReferenceOptions } from './reference-client.js';
-import { cleanEnv, REPO_ROOT } from './repo.js';
+import { cleanEnv, REPO_ROOT } from '../../test/helpers/harness/repo.js';
 import { figshareHostRequests, type ScenarioEnv } from './scenario-s1.js';
 import { transpileScript } from './transpile-script.js';
 

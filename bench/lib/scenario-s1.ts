@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import type { RequestLogEntry } from '../../src/server/start-server.js';
-import { assertSucceeded, runDownload, runVerify, type ServiceUrls } from './bcss-client.js';
-import type { BenchServer, ServiceModel } from './bench-server.js';
+import { assertSucceeded, runDownload, runVerify, type ServiceUrls } from '../../test/helpers/harness/bcss-client.js';
+import type { BenchServer, ServiceModel } from '../../test/helpers/harness/bench-server.js';
 import { lowerBound, type LowerBound } from './lower-bound.js';
-import { lockImageSizes } from './out-dir-checks.js';
+import { lockImageSizes } from '../../test/helpers/harness/out-dir-checks.js';
 
 export interface ScenarioEnv {
   /** Scratch folder for outputs (one sub-folder per run). */

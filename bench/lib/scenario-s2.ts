@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertSucceeded, runDownload } from './bcss-client.js';
-import { loadBenchDataset, modelFaults, startBenchServer, type ServiceModel } from './bench-server.js';
+import { assertSucceeded, runDownload } from '../../test/helpers/harness/bcss-client.js';
+import { loadBenchDataset, modelFaults, startBenchServer, type ServiceModel } from '../../test/helpers/harness/bench-server.js';
 
 export const S2_ROI = 'TCGA-D8-A142-DX1';
 

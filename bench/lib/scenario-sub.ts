@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertSucceeded, runDownload } from './bcss-client.js';
+import { assertSucceeded, runDownload } from '../../test/helpers/harness/bcss-client.js';
 import { oneRef, type RefRun } from './scenario-ref.js';
 import { figshareHostRequests, type ScenarioEnv } from './scenario-s1.js';
 

@@ -4,11 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifactKeyOfRequest, artifactKeyOfSource, checkNoRefetch, checkRefetches, lockedArtifactKeys } from '../../bench/lib/fetch-ledger.js';
-import { lowerBound } from '../../bench/lib/lower-bound.js';
-import { parseGnuTime } from '../../bench/lib/measure-child.js';
-import { corruptFinalFiles, diffLocks, isTempName, leftoverTempFiles, sha256File } from '../../bench/lib/out-dir-checks.js';
-import { spread } from '../../bench/lib/stats.js';
+import { artifactKeyOfRequest, artifactKeyOfSource, checkNoRefetch, checkRefetches, lockedArtifactKeys } from '../helpers/harness/fetch-ledger.js';
+import { corruptFinalFiles, diffLocks, isTempName, leftoverTempFiles, sha256File } from '../helpers/harness/out-dir-checks.js';
 import type { RequestLogEntry } from '../../src/server/start-server.js';
 
 const ITEM = '5bbdeed1e629140048d01bcb';
@@ -103,36 +100,5 @@ describe('output folder checks', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('bench figures', () => {
-  test('median with min and max, for odd and even counts; no values is an error', () => {
-    assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3, runs: 3 });
-    assert.equal(spread([4, 1, 2, 3]).median, 2.5);
-    assert.throws(() => spread([]), /at least one value/);
-  });
-
-  test('GNU time -v output is parsed; anything else is null', () => {
-    const text = '\tUser time (seconds): 1.25\n\tSystem time (seconds): 0.50\n\tMaximum resident set size (kbytes): 204800\n';
-    assert.deepEqual(parseGnuTime(text), { user: 1.25, sys: 0.5, maxRssKiB: 204800 });
-    assert.equal(parseGnuTime('real 1.0'), null);
-  });
-
-  test('the lower bound takes the busier of bandwidth and render queue', () => {
-    const model = { latencyMs: 50, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 100e6 };
-    const log: RequestLogEntry[] = [
-      { ...region(), bytes: 200e6 },
-      { ...blob(1), bytes: 10e6 },
-      { ...blob(1), path: '/figshare/ndownloader/files/1', bytes: 0 },
-      { ...blob(1), path: '/figshare/v2/articles/7193138/files?page=1', bytes: 1000 },
-    ];
-    const b = lowerBound(model, log, [{ width: 1000, height: 1000 }, { width: 2000, height: 1500 }]);
-    assert.equal(b.bandwidthSeconds, 2); // girder's 200 MB at 100 MB/s; figshare has its own cap
-    assert.ok(Math.abs(b.renderSeconds - (4 * 40) / 1000 / 4) < 1e-12);
-    assert.ok(Math.abs(b.renderWithLatencySeconds - (4 * 40 + 2 * 50) / 1000 / 4) < 1e-12);
-    assert.equal(b.boundSeconds, 2);
-    assert.equal(b.figshareRequests, 2); // the object-store hop is not a figshare request
-    assert.equal(b.figshareFloorSeconds, 1);
   });
 });

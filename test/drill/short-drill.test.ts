@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstRoiNames, loadBenchDataset } from '../../bench/lib/bench-server.js';
-import { SOURCE_CLI } from '../../bench/lib/drill-client.js';
-import { cleanBaseline, faultDrill, killDrill, type Baseline, type DrillSetup } from '../../bench/lib/drills.js';
+import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
+import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { cleanBaseline, faultDrill, killDrill, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import type { ServiceFaults } from '../../src/server/faults.js';
 
 /** 18 % of requests get a fault: status faults, an HTML page instead of data, and cut bodies. */

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { firstRoiNames, loadBenchDataset } from '../../bench/lib/bench-server.js';
-import { SOURCE_CLI } from '../../bench/lib/drill-client.js';
-import { cleanBaseline, type Baseline, type DrillSetup } from '../../bench/lib/drills.js';
-import { zipFaultDrill, zipKillDrill } from '../../bench/lib/zip-drills.js';
+import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
+import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { cleanBaseline, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
+import { zipFaultDrill, zipKillDrill } from '../helpers/harness/zip-drills.js';
 
 describe('article ZIP drills (CI version)', () => {
   let work: string;

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** The repository root (bench/lib → ../..). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root (test/helpers/harness → ../../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The built CLI; needs `npm run build` (the bench builds first unless told not to). */
 export const CLI_BIN = join(REPO_ROOT, 'bin', 'bcss.js');

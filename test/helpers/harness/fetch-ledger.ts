@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RequestLogEntry } from '../../src/server/start-server.js';
+import type { RequestLogEntry } from '../../../src/server/start-server.js';
 import { LOCK_FILE } from './out-dir-checks.js';
 
 /** The artifact a request is for, or null for listings, metadata and redirects. */

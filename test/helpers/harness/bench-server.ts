@@ -3,11 +3,11 @@
  * over the demo dataset, with a service model (latency, bandwidth cap, render queue) expressed
  * as fault options, and region bytes cached so the server spends no CPU once warmed up.
  */
-import { builtinRois } from '../../src/catalog/index.js';
-import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
-import type { ServedDataset } from '../../src/server/dataset-types.js';
-import type { FaultOptions, ServiceFaults } from '../../src/server/faults.js';
-import { startServer, type RequestLogEntry, type RunningServer } from '../../src/server/start-server.js';
+import { builtinRois } from '../../../src/catalog/index.js';
+import { loadDemoDataset } from '../../../src/server/demo/demo-dataset.js';
+import type { ServedDataset } from '../../../src/server/dataset-types.js';
+import type { FaultOptions, ServiceFaults } from '../../../src/server/faults.js';
+import { startServer, type RequestLogEntry, type RunningServer } from '../../../src/server/start-server.js';
 
 export interface ServiceModel {
   /** Delay before the first byte of every answer (ms). */

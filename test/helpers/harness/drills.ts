@@ -8,9 +8,9 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServedDataset } from '../../src/server/dataset-types.js';
-import { mulberry32, type FaultOptions, type ServiceFaults } from '../../src/server/faults.js';
-import type { RequestLogEntry } from '../../src/server/start-server.js';
+import type { ServedDataset } from '../../../src/server/dataset-types.js';
+import { mulberry32, type FaultOptions, type ServiceFaults } from '../../../src/server/faults.js';
+import type { RequestLogEntry } from '../../../src/server/start-server.js';
 import { downloadArgs } from './bcss-client.js';
 import { modelFaults, startBenchServer, type BenchServer, type ServiceModel } from './bench-server.js';
 import { runClient, type CliLauncher, type DrillRun } from './drill-client.js';

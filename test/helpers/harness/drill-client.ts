@@ -1,6 +1,6 @@
 /** A `bcss download` child for drills: not measured, but killable at a chosen moment. */
 import { spawn } from 'node:child_process';
-import type { DownloadSummary } from '../../src/pipeline/types.js';
+import type { DownloadSummary } from '../../../src/pipeline/types.js';
 import { parseJsonOutput } from './bcss-client.js';
 import { CLI_BIN, cleanEnv, REPO_ROOT } from './repo.js';
 import { join } from 'node:path';

@@ -9,8 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mulberry32, type ServiceFaults } from '../../src/server/faults.js';
-import type { RequestLogEntry } from '../../src/server/start-server.js';
+import { mulberry32, type ServiceFaults } from '../../../src/server/faults.js';
+import type { RequestLogEntry } from '../../../src/server/start-server.js';
 import { modelFaults, startBenchServer } from './bench-server.js';
 import { runClient } from './drill-client.js';
 import { clientArgs, completed, faultCounts, finalChecks, outcome, snapshot, sumBytes, type Baseline, type DrillOutcome, type DrillSetup } from './drills.js';

@@ -1,5 +1,5 @@
 /** Runs the built `bcss` CLI as a measured child process and parses its `--json` summary. */
-import type { DownloadSummary, VerifyReport } from '../../src/pipeline/types.js';
+import type { DownloadSummary, VerifyReport } from '../../../src/pipeline/types.js';
 import { measureChild, type MeasuredRun } from './measure-child.js';
 import { CLI_BIN, cleanEnv } from './repo.js';
 
