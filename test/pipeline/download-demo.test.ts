@@ -19,6 +19,12 @@ import { decodeGreyPng } from '../../src/image/label-png.js';
 import { runDownload, type RunDownloadHooks } from '../../src/pipeline/run-download.js';
 import type { DownloadOptions, PipelineEvent } from '../../src/pipeline/types.js';
 import { runVerify } from '../../src/pipeline/verify.js';
+import {
+  assertEachRegionRenderedOnce,
+  assertFolderListedOnce,
+  assertRenderGivenUpAfterItsBudget,
+  assertSlideMetadataOncePerSlide,
+} from '../helpers/request-log.js';
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
@@ -115,11 +121,10 @@ describe('bcss download against the demo server', () => {
     const summary = await runDownload(opts, hooks);
     assert.deepEqual(summary.failures, []);
     assert.deepEqual(summary.components, { images: { done: 5, skipped: 0, failed: 0 }, masks: { done: 5, skipped: 0, failed: 0 } });
-    // One listing request (limit=1000) and one /tiles per slide, whether looked up early or not.
-    assert.equal(server.log.filter((e) => e.path.includes('/item?')).length, 1);
-    assert.equal(server.log.filter((e) => /\/tiles(\?|$)/.test(e.path)).length, 5);
-    // Each region rendered once, the first ones early (before the listing was in) included.
-    assert.equal(server.log.filter((e) => e.path.includes('/tiles/region')).length, 5);
+    assertFolderListedOnce(server.log);
+    assertSlideMetadataOncePerSlide(server.log, 5);
+    // The first ones early (before the listing was in) included.
+    assertEachRegionRenderedOnce(server.log, 5);
     assert.ok(summary.requests > 0);
     for (const roi of rois) {
       const name = `${roi.name}_xmin${roi.xmin}_ymin${roi.ymin}_MPP-0.2500.png`;
@@ -159,9 +164,9 @@ describe('bcss download against the demo server', () => {
     const repaired = await runDownload(opts, hooks);
     assert.deepEqual(repaired.components.images, { done: 1, skipped: 4, failed: 0 });
     assert.ok(server.log.every((e) => e.service === 'girder'), 'only the DSA was asked');
-    assert.equal(server.log.filter((e) => e.path.includes('/tiles/region')).length, 1);
+    assertEachRegionRenderedOnce(server.log, 1);
     // Its slide's metadata, looked up early (during the listing), was the only other lookup.
-    assert.equal(server.log.filter((e) => /\/tiles(\?|$)/.test(e.path)).length, 1);
+    assertSlideMetadataOncePerSlide(server.log, 1);
     assert.deepEqual(await readFile(victim), original);
     assert.equal((await runVerify({ outDir })).ok, true);
   });
@@ -361,7 +366,7 @@ describe('bcss download: private data and faults', () => {
       assert.equal(summary.failures.length, 1);
       assert.match(summary.failures[0]!.item, /^images\//);
       assert.match(summary.failures[0]!.reason, /rendered nothing for this region.*check this ROI's bounds/);
-      assert.equal(empty.log.filter((e) => e.path.includes('/tiles/region')).length, 3, 'not retried with the whole budget');
+      assertRenderGivenUpAfterItsBudget(empty.log);
       assert.deepEqual(summary.components.masks, { done: 1, skipped: 0, failed: 0 }, 'the mask is not affected');
     } finally {
       await empty.close();
@@ -400,7 +405,7 @@ describe('bcss download: renders started before the listing', () => {
     try {
       const summary = await runDownload(options(empty, { outDir: await freshOut(), rois: rois.slice(0, 1), components: ['images'] }), hooks);
       assert.equal(summary.failures.length, 1);
-      assert.equal(empty.log.filter((e) => e.path.includes('/tiles/region')).length, 3);
+      assertRenderGivenUpAfterItsBudget(empty.log);
     } finally {
       await empty.close();
     }
