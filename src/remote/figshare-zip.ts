@@ -15,9 +15,16 @@ export interface ArticleRecord {
 }
 
 /** `GET /articles/{id}`: the current version, which the ZIP request then pins (B2). */
-export async function readArticleRecord(transfer: Transfer, baseUrl: string, articleId: number, lane = 'figshare'): Promise<ArticleRecord> {
+export async function readArticleRecord(
+  transfer: Transfer,
+  baseUrl: string,
+  articleId: number,
+  lane = 'figshare',
+  // The figshare token of a private article, if any; the engine redacts it.
+  auth: { headers?: Record<string, string>; secretHeaders?: string[] } = {},
+): Promise<ArticleRecord> {
   const url = `${baseUrl.replace(/\/+$/, '')}/articles/${articleId}`;
-  const result = await transfer.json<unknown>({ url, lane });
+  const result = await transfer.json<unknown>({ url, lane, ...auth });
   const doc = result.data as { id?: unknown; version?: unknown; download_disabled?: unknown } | null;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new HttpError(result.status, url, `figshare article ${articleId}: the article record is not a JSON object`);

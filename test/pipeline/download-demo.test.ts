@@ -293,8 +293,8 @@ describe('bcss download against the demo server', () => {
 });
 
 describe('bcss download: private data and faults', () => {
-  test('private data: no key → AuthError; with the key it works and the key is in no file', async () => {
-    const priv = await startServer({ dataset, port: 0, apiKey: API_KEY, openServices: ['figshare', 'gdc'] });
+  test('private data on every service: no key → AuthError; with the key (and it as the figshare/GDC token) it works and it is in no file', async () => {
+    const priv = await startServer({ dataset, port: 0, apiKey: API_KEY, figshareToken: API_KEY, gdcToken: API_KEY });
     try {
       const denied = await freshOut();
       await assert.rejects(runDownload(options(priv, { outDir: denied }), hooks), AuthError);
@@ -303,11 +303,20 @@ describe('bcss download: private data and faults', () => {
       const outDir = await freshOut();
       const events: PipelineEvent[] = [];
       const summary = await runDownload(
-        options(priv, { outDir, components: ['images', 'masks', 'annotations', 'wsi-scripts'], credentials: { kind: 'api-key', apiKey: API_KEY } }),
+        options(priv, {
+          outDir,
+          components: ['images', 'masks', 'annotations', 'wsi-scripts'],
+          credentials: { kind: 'api-key', apiKey: API_KEY },
+          figshareToken: API_KEY,
+          gdcToken: API_KEY,
+          masksVia: 'zip',
+        }),
         { ...hooks, onEvent: (e) => events.push(e) },
       );
       assert.deepEqual(summary.failures, []);
       assert.ok(priv.log.some((e) => e.path.startsWith('/api/v1/api_key/token') && !e.path.includes(API_KEY)));
+      // The token opened figshare's polite route too: listing, article record, one ZIP.
+      assert.ok(priv.log.some((e) => e.path.includes('/ndownloader/articles/') && e.status === 302), 'masks came through the article ZIP');
       for (const f of await filesUnder(outDir)) {
         const text = await readFile(join(outDir, f), 'latin1');
         assert.ok(!text.includes(API_KEY), `${f} does not contain the key`);

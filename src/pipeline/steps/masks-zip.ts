@@ -112,7 +112,7 @@ async function downloadArchive(deps: MaskZipDeps, files: ReadonlyMap<number, Fig
   const articleId = options.figshareArticleId;
   const sample = deps.wanted.map((id) => files.get(id)).find((f) => f !== undefined) ?? files.values().next().value;
   if (sample === undefined) throw new Error(`figshare article ${articleId} lists no files`);
-  const record = await readArticleRecord(remote.transfer, options.figshareUrl, articleId);
+  const record = await readArticleRecord(remote.transfer, options.figshareUrl, articleId, 'figshare', remote.figshareAuth?.() ?? {});
   if (record.downloadDisabled) throw new Error(`figshare article ${articleId} has downloads disabled`);
   const url = articleZipUrl(sample.downloadUrl, articleId, record.version);
   if (url === null) throw new Error(`cannot derive the article ZIP URL from ${sample.downloadUrl}`);
