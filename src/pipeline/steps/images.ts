@@ -79,7 +79,7 @@ function pngHeaderOf(head: Uint8Array, path: string): PngHeader {
 }
 
 /**
- * A render started before the DSA listing confirmed the slide's item (run-download.ts): the
+ * A render started before the DSA listing confirmed the slide's item (`imageStep` below): the
  * catalog's id is used, and before the file may take its final name the listing must name the
  * same item, or the render is thrown away (EarlyRenderMissed) and done again with the right one.
  */
