@@ -44,6 +44,8 @@ export const DOWNLOAD_DEFAULTS = {
   timeoutSeconds: 300,
   idleTimeoutSeconds: 60,
   wsiKeyEnvVar: 'BCSS_API_KEY',
+  /** Real BCSS annotation documents are a few MB; 256 leaves a wide margin (issue 9, item 5). */
+  maxJsonMb: 256,
 } as const;
 
 /** The per-host politeness a run uses, from the few knobs a user may turn. */

@@ -81,11 +81,72 @@ export async function connectRemote(c: ConnectOptions): Promise<RemoteContext> {
 }
 
 /**
+ * Lists the DSA folder and matches the ROIs to its items; the early `/tiles` lookups queue after
+ * the listing on the same lane, so they never delay it. A listing that fails for any reason other
+ * than authentication (or Ctrl-C) falls back to the catalog's item ids, with a warning.
+ */
+async function listSlides(
+  c: ConnectOptions,
+  girder: GirderClient,
+  geometryFor: (itemId: string) => Promise<SlideGeometry>,
+): Promise<Map<string, SlideResolution>> {
+  const { options, emit } = c;
+  // Never page past the catalog's count (or the ROI table's, if larger) plus a margin (issue 9 item 8).
+  const maxItems = Math.max(builtinSlides().length, options.rois.length) + LISTING_MARGIN;
+  const listing = girder.listFolderItems(options.folderId, GIRDER_PAGE_SIZE, maxItems);
+  listing.catch(() => undefined); // awaited just below
+  for (const id of c.earlyGeometry ?? []) geometryFor(id).catch(() => undefined);
+  try {
+    const items = await listing;
+    emit({ type: 'log', level: 'info', message: `DSA folder ${options.folderId}: ${items.length} items listed` });
+    return matchRoisToItems(options.rois, items, options.folderId);
+  } catch (err) {
+    if (err instanceof AuthError) throw err;
+    if (err instanceof BcssError && err.kind === 'auth') {
+      throw new AuthError(err.message, { hint: err.hint ?? 'Set BCSS_API_KEY or use --login.', cause: err });
+    }
+    if (c.signal?.aborted === true) throw err;
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `could not list DSA folder ${options.folderId} (${describe(err)}); using the item ids of the built-in catalog`,
+    });
+    return catalogFallback(options.rois);
+  }
+}
+
+/** The figshare article's file list, fetched once per run; a failed listing is asked again next time. */
+function cachedFigshareListing(c: ConnectOptions): () => Promise<Map<number, FigshareFileInfo>> {
+  const { options, transfer, emit } = c;
+  let figshare: Promise<Map<number, FigshareFileInfo>> | null = null;
+  return () => {
+    if (figshare === null) {
+      const listing = listArticleFiles({
+        transfer,
+        baseUrl: options.figshareUrl,
+        articleId: options.figshareArticleId,
+        ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
+      }).then(
+        (files) => {
+          emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
+          return new Map(files.map((f) => [f.id, f] as const));
+        },
+      );
+      listing.catch(() => {
+        figshare = null;
+      });
+      figshare = listing;
+    }
+    return figshare;
+  };
+}
+
+/**
  * The services, usable before the listing is in: requests that do not need it (a render of an
  * item whose id is already known, say) can start while `connect()` runs.
  */
 export function openRemote(c: ConnectOptions): OpenedRemote {
-  const { options, transfer, emit } = c;
+  const { options, transfer } = c;
   const girder = new GirderClient({ transfer, apiUrl: options.apiUrl, onSecret: c.onSecret });
 
   const geometry = new Map<string, Promise<SlideGeometry>>();
@@ -108,7 +169,7 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
     try {
       await girder.authenticate(options.credentials);
       auth.resolve();
-      if (c.needSlides) slides = await listSlides();
+      if (c.needSlides) slides = await listSlides(c, girder, geometryFor);
       done.resolve();
     } catch (err) {
       auth.reject(err);
@@ -117,54 +178,8 @@ export function openRemote(c: ConnectOptions): OpenedRemote {
     }
   };
 
-  const listSlides = async (): Promise<Map<string, SlideResolution>> => {
-    // Queued after the listing on the same lane, so they never delay it.
-    // Never page past the catalog's count (or the ROI table's, if larger) plus a margin (issue 9 item 8).
-    const maxItems = Math.max(builtinSlides().length, options.rois.length) + LISTING_MARGIN;
-    const listing = girder.listFolderItems(options.folderId, GIRDER_PAGE_SIZE, maxItems);
-    listing.catch(() => undefined); // awaited just below
-    for (const id of c.earlyGeometry ?? []) geometryFor(id).catch(() => undefined);
-    try {
-      const items = await listing;
-      emit({ type: 'log', level: 'info', message: `DSA folder ${options.folderId}: ${items.length} items listed` });
-      return matchRoisToItems(options.rois, items, options.folderId);
-    } catch (err) {
-      if (err instanceof AuthError) throw err;
-      if (err instanceof BcssError && err.kind === 'auth') {
-        throw new AuthError(err.message, { hint: err.hint ?? 'Set BCSS_API_KEY or use --login.', cause: err });
-      }
-      if (c.signal?.aborted === true) throw err;
-      emit({
-        type: 'log',
-        level: 'warn',
-        message: `could not list DSA folder ${options.folderId} (${describe(err)}); using the item ids of the built-in catalog`,
-      });
-      return catalogFallback(options.rois);
-    }
-  };
-
-  let figshare: Promise<Map<number, FigshareFileInfo>> | null = null;
+  const figshareListing = cachedFigshareListing(c);
   const gdc = new Map<string, Promise<GdcLookup>>();
-  const figshareListing = (): Promise<Map<number, FigshareFileInfo>> => {
-    if (figshare === null) {
-      const listing = listArticleFiles({
-        transfer,
-        baseUrl: options.figshareUrl,
-        articleId: options.figshareArticleId,
-        ...(options.figshareToken === undefined ? {} : { token: options.figshareToken }),
-      }).then(
-        (files) => {
-          emit({ type: 'log', level: 'info', message: `figshare article ${options.figshareArticleId}: ${files.length} files listed` });
-          return new Map(files.map((f) => [f.id, f] as const));
-        },
-      );
-      listing.catch(() => {
-        figshare = null;
-      });
-      figshare = listing;
-    }
-    return figshare;
-  };
 
   return {
     transfer,

@@ -114,7 +114,21 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   // A damaged lock is reported; its salvaged entries are still checked.
   if (read.warning !== undefined) issues.push({ path: LOCK_FILE_NAME, problem: 'unreadable', detail: read.warning });
   const entries = read.lock.artifacts;
+  const hashed = await checkHashes(outDir, entries, issues);
+  bytesHashed = hashed.bytesHashed;
+  await checkExtraFiles(outDir, entries, issues);
+  // Sizes: each image against its lock entry; each mask against its image (or its lock entry).
+  const imagesByStem = await checkImages(outDir, hashed.intact, issues);
+  await checkMasks(outDir, hashed.intact, imagesByStem, issues);
+  // The folder as a whole: one dataset (one spec, one ROI table), everything planned fetched.
+  issues.push(...(await datasetIssues(outDir, read.lock)));
+  return finish(entries.length);
+}
+
+/** Each listed file is on disk with the lock's size and sha256; returns the intact ones by path. */
+async function checkHashes(outDir: string, entries: readonly LockEntry[], issues: VerifyIssue[]): Promise<{ intact: Map<string, LockEntry>; bytesHashed: number }> {
   const intact = new Map<string, LockEntry>();
+  let bytesHashed = 0;
   for (const e of entries) {
     const abs = join(outDir, e.path);
     let size: number;
@@ -141,16 +155,24 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
     }
     intact.set(e.path, e);
   }
+  return { intact, bytesHashed };
+}
 
+/** Files the lock does not know (a killed run's temp files are named as such). */
+async function checkExtraFiles(outDir: string, entries: readonly LockEntry[], issues: VerifyIssue[]): Promise<void> {
   const listed = new Set(entries.map((e) => e.path));
   for (const rel of await listFiles(outDir)) {
     if (listed.has(rel)) continue;
     const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
     issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file: move or delete it (a rerun does not remove it)' });
   }
+}
 
-  // Sizes: each image against its lock entry; each mask against its image (or its lock entry).
-  const imagesByStem = new Map<string, { entry: LockEntry; size: { width: number; height: number } }>();
+type ImagesByStem = Map<string, { entry: LockEntry; size: { width: number; height: number } }>;
+
+/** Each image's pixel size against its lock entry; returns the sizes by file stem for the masks. */
+async function checkImages(outDir: string, intact: ReadonlyMap<string, LockEntry>, issues: VerifyIssue[]): Promise<ImagesByStem> {
+  const imagesByStem: ImagesByStem = new Map();
   for (const e of intact.values()) {
     if (e.kind !== 'images') continue;
     try {
@@ -163,6 +185,11 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       issues.push({ path: e.path, problem: 'unreadable', detail: (err as Error).message });
     }
   }
+  return imagesByStem;
+}
+
+/** Each mask: the size of its image (or its lock entry), and values that are class codes. */
+async function checkMasks(outDir: string, intact: ReadonlyMap<string, LockEntry>, imagesByStem: ImagesByStem, issues: VerifyIssue[]): Promise<void> {
   const codes = new Uint8Array(256);
   for (const c of builtinClasses()) codes[c.code] = 1;
   for (const e of intact.values()) {
@@ -192,7 +219,4 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       issues.push({ path: e.path, problem: 'bad-values', detail: `values ${bad.slice(0, 8).join(', ')} are not class codes (0..21)` });
     }
   }
-  // The folder as a whole: one dataset (one spec, one ROI table), everything planned fetched.
-  issues.push(...(await datasetIssues(outDir, read.lock)));
-  return finish(entries.length);
 }

@@ -88,104 +88,75 @@ async function readLease(path: string): Promise<Existing> {
   return info === undefined ? { kind: 'missing' } : { kind: 'unreadable', mtimeMs: info.mtimeMs };
 }
 
-export async function acquireLease(dir: string, options: LeaseOptions = {}): Promise<Lease> {
-  const staleMs = options.staleMs ?? 120_000;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const now = options.now ?? Date.now;
-  if (!(heartbeatMs > 0) || !(staleMs > heartbeatMs)) {
-    throw new UsageError(`expected 0 < heartbeatMs < staleMs for the run lease but received heartbeatMs=${heartbeatMs}, staleMs=${staleMs}`);
+/** Writes `text` over whatever is at `path` (temp + fsync + rename, so readers never see half a file). */
+async function overwriteLease(path: string, text: string): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await removeQuietly(temp);
+    throw toDiskError(err, path, 'write lease');
   }
-  await ensureDir(dir);
-  const path = join(dir, LEASE_FILE);
-  const host = hostname();
-  const mine: LeaseRecord = {
-    pid: process.pid,
-    host,
-    startedAt: new Date(now()).toISOString(),
-    heartbeatAt: new Date(now()).toISOString(),
-    id: randomBytes(8).toString('hex'),
-  };
-  const serialize = (): string => `${JSON.stringify({ ...mine, heartbeatAt: new Date(now()).toISOString() }, null, 2)}\n`;
+}
 
-  /** Writes our record over whatever is there (temp + rename, so readers never see half a file). */
-  const overwrite = async (): Promise<void> => {
-    const temp = tempPathFor(path);
-    try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(serialize());
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-    } catch (err) {
-      await removeQuietly(temp);
-      throw toDiskError(err, path, 'write lease');
-    }
-  };
-  const ownsLease = async (): Promise<boolean> => {
-    const current = await readLease(path);
-    return current.kind === 'record' && current.record.id === mine.id;
-  };
+/** Creates the lease with O_EXCL; false when one exists already. */
+async function createLease(path: string, text: string): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'wx', 0o644);
+  } catch (err) {
+    if (errorCode(err) !== 'EEXIST') throw toDiskError(err, path, 'create lease');
+    return false;
+  }
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+    await handle.close();
+  } catch (err) {
+    // On a full disk the create succeeds (an inode is free) but the write fails. The empty
+    // file we made with O_EXCL is ours alone: leaving it would make the next run, once space
+    // is freed, see a "damaged" lease and refuse to start for staleMs.
+    await handle.close().catch(() => undefined);
+    await removeQuietly(path);
+    throw toDiskError(err, path, 'write lease');
+  }
+  return true;
+}
 
-  let acquired = false;
-  for (let round = 0; round < 5 && !acquired; round++) {
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(path, 'wx', 0o644);
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw toDiskError(err, path, 'create lease');
-    }
-    if (handle !== undefined) {
-      try {
-        await handle.writeFile(serialize());
-        await handle.sync();
-        await handle.close();
-      } catch (err) {
-        // On a full disk the create succeeds (an inode is free) but the write fails. The empty
-        // file we made with O_EXCL is ours alone: leaving it would make the next run, once space
-        // is freed, see a "damaged" lease and refuse to start for staleMs.
-        await handle.close().catch(() => undefined);
-        await removeQuietly(path);
-        throw toDiskError(err, path, 'write lease');
-      }
-      acquired = true;
-      break;
-    }
-    const existing = await readLease(path);
-    if (existing.kind === 'missing') continue; // released meanwhile: try to create again
-    if (existing.kind === 'unreadable') {
-      if (now() - existing.mtimeMs <= staleMs) {
-        throw new BusyError(`the output folder ${dir} has a lease file that is being written or is damaged (${path})`, {
-          hint: `If no other bcss run uses this folder, delete ${path}; otherwise wait for that run to finish.`,
-        });
-      }
-    } else {
-      const { record } = existing;
-      const heartbeatAge = now() - Date.parse(record.heartbeatAt);
-      const deadOwner = record.host === host && !pidAlive(record.pid);
-      if (!deadOwner && !(heartbeatAge > staleMs)) {
-        const self = record.host === host && record.pid === process.pid ? ' (this process)' : '';
-        throw new BusyError(
-          `the output folder ${dir} is in use by bcss pid ${record.pid} on host ${record.host}${self}, started ${record.startedAt}, last heartbeat ${Math.max(0, Math.round(heartbeatAge / 1000))} s ago`,
-          {
-            hint: `Wait for that run to finish or stop it (on ${record.host}: kill ${record.pid}); a lease without a heartbeat for ${Math.round(staleMs / 1000)} s is taken over automatically.`,
-          },
-        );
-      }
-    }
-    // Abandoned: put a fresh lease over it in one rename, then check that ours survived a race.
-    await overwrite();
-    if (!(await ownsLease())) {
-      throw new BusyError(`another bcss run took over the lease on ${dir} at the same time`, {
-        hint: 'Only one run can use an output folder; wait for the other run to finish.',
+/** Throws BusyError unless the existing lease is abandoned (its pid gone on this host, or no heartbeat for staleMs). */
+function refuseLiveLease(existing: Exclude<Existing, { kind: 'missing' }>, dir: string, path: string, staleMs: number, now: () => number): void {
+  if (existing.kind === 'unreadable') {
+    if (now() - existing.mtimeMs <= staleMs) {
+      throw new BusyError(`the output folder ${dir} has a lease file that is being written or is damaged (${path})`, {
+        hint: `If no other bcss run uses this folder, delete ${path}; otherwise wait for that run to finish.`,
       });
     }
-    acquired = true;
+    return;
   }
-  if (!acquired) throw new BusyError(`could not acquire the lease on ${dir}: it keeps changing hands`, { hint: 'Another bcss run is starting and stopping on this folder; try again.' });
+  const { record } = existing;
+  const host = hostname();
+  const heartbeatAge = now() - Date.parse(record.heartbeatAt);
+  const deadOwner = record.host === host && !pidAlive(record.pid);
+  if (!deadOwner && !(heartbeatAge > staleMs)) {
+    const self = record.host === host && record.pid === process.pid ? ' (this process)' : '';
+    throw new BusyError(
+      `the output folder ${dir} is in use by bcss pid ${record.pid} on host ${record.host}${self}, started ${record.startedAt}, last heartbeat ${Math.max(0, Math.round(heartbeatAge / 1000))} s ago`,
+      {
+        hint: `Wait for that run to finish or stop it (on ${record.host}: kill ${record.pid}); a lease without a heartbeat for ${Math.round(staleMs / 1000)} s is taken over automatically.`,
+      },
+    );
+  }
+}
 
+/** The held lease: a heartbeat timer that notices a takeover, and an idempotent release. */
+function heldLease(path: string, owns: () => Promise<boolean>, write: () => Promise<void>, heartbeatMs: number): Lease {
   let lost = false;
   let released = false;
   let pending: Promise<boolean> | undefined;
@@ -193,11 +164,11 @@ export async function acquireLease(dir: string, options: LeaseOptions = {}): Pro
     if (lost || released) return Promise.resolve(false);
     pending ??= (async () => {
       try {
-        if (!(await ownsLease())) {
+        if (!(await owns())) {
           lost = true;
           return false;
         }
-        await overwrite();
+        await write();
         return true;
       } finally {
         pending = undefined;
@@ -222,7 +193,7 @@ export async function acquireLease(dir: string, options: LeaseOptions = {}): Pro
       released = true;
       clearInterval(timer);
       await pending?.catch(() => undefined);
-      if (!lost && (await ownsLease())) {
+      if (!lost && (await owns())) {
         try {
           await unlink(path);
         } catch (err) {
@@ -231,4 +202,48 @@ export async function acquireLease(dir: string, options: LeaseOptions = {}): Pro
       }
     },
   };
+}
+
+/**
+ * Takes the run lease of `dir`, or throws BusyError naming the run that holds it. A lease whose
+ * owner died (same host) or whose heartbeat is older than `staleMs` is taken over.
+ */
+export async function acquireLease(dir: string, options: LeaseOptions = {}): Promise<Lease> {
+  const staleMs = options.staleMs ?? 120_000;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const now = options.now ?? Date.now;
+  if (!(heartbeatMs > 0) || !(staleMs > heartbeatMs)) {
+    throw new UsageError(`expected 0 < heartbeatMs < staleMs for the run lease but received heartbeatMs=${heartbeatMs}, staleMs=${staleMs}`);
+  }
+  await ensureDir(dir);
+  const path = join(dir, LEASE_FILE);
+  const mine: LeaseRecord = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date(now()).toISOString(),
+    heartbeatAt: new Date(now()).toISOString(),
+    id: randomBytes(8).toString('hex'),
+  };
+  const serialize = (): string => `${JSON.stringify({ ...mine, heartbeatAt: new Date(now()).toISOString() }, null, 2)}\n`;
+  const write = (): Promise<void> => overwriteLease(path, serialize());
+  const owns = async (): Promise<boolean> => {
+    const current = await readLease(path);
+    return current.kind === 'record' && current.record.id === mine.id;
+  };
+
+  for (let round = 0; round < 5; round++) {
+    if (await createLease(path, serialize())) return heldLease(path, owns, write, heartbeatMs);
+    const existing = await readLease(path);
+    if (existing.kind === 'missing') continue; // released meanwhile: try to create again
+    refuseLiveLease(existing, dir, path, staleMs, now);
+    // Abandoned: put a fresh lease over it in one rename, then check that ours survived a race.
+    await write();
+    if (!(await owns())) {
+      throw new BusyError(`another bcss run took over the lease on ${dir} at the same time`, {
+        hint: 'Only one run can use an output folder; wait for the other run to finish.',
+      });
+    }
+    return heldLease(path, owns, write, heartbeatMs);
+  }
+  throw new BusyError(`could not acquire the lease on ${dir}: it keeps changing hands`, { hint: 'Another bcss run is starting and stopping on this folder; try again.' });
 }

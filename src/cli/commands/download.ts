@@ -3,7 +3,8 @@ import { AuthError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfigFile } from '../options/config-file.js';
-import { resolveDownloadOptions, type DownloadFlags } from '../options/download-options.js';
+import { choiceList, resolveDownloadOptions, type DownloadFlags } from '../options/download-options.js';
+import { DOWNLOAD_DEFAULTS as D } from '../../pipeline/defaults.js';
 import { chooseMode, createReporter } from '../progress/reporter.js';
 import { promptLine } from '../prompt.js';
 import { formatBytes, formatSeconds } from '../progress/format.js';
@@ -68,25 +69,25 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
     .option('-o, --out <dir>', 'output folder (default ./BCSS)')
     .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts or all (default images,masks)')
-    .option('--mpp <um>', `resolution in micrometres per pixel (default 0.25; ${range('mpp')}); sent exactly, not rounded`)
+    .option('--mpp <um>', `resolution in micrometres per pixel (default ${D.mpp}; ${range('mpp')}); sent exactly, not rounded`)
     .option('--mag <power>', `resolution as objective magnification, e.g. 20 (${range('mag')})`)
     .option('--base', 'scan (base) resolution, no resampling')
     .option('--slides <list>', 'only these ROIs: A1-A0SK,TCGA-A2-A04P,... or @file with one per line')
     .option('--rois <file>', 'ROI table in roiBounds.csv format instead of the built-in one')
-    .option('--api-url <url>', 'DSA/Girder API root (default https://demo.kitware.com/histomicstk/api/v1)')
-    .option('--folder-id <id>', 'DSA folder holding the slides (default 5bbdeba3e629140048d017bb)')
-    .option('--figshare-url <url>', 'figshare API root (default https://api.figshare.com/v2)')
-    .option('--gdc-url <url>', 'GDC API root (default https://api.gdc.cancer.gov)')
-    .option('--concurrency <n>', `artifacts processed at once (default 16; ${range('concurrency')}; the per-service limits below still apply)`)
-    .option('--render-concurrency <n>', `region renders in flight at the DSA (default 4; ${range('renderConcurrency')})`)
-    .option('--figshare-interval <ms>', `minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s; ${range('figshareIntervalMs')})`)
-    .option('--figshare-concurrency <n>', `figshare requests in flight at once, still started <= 1/s (default 4; ${range('figshareConcurrency')}); the object-store download behind each mask link is not a figshare request`)
-    .option('--retries <n>', `retries per request for transient faults (default 6; ${range('retries')})`)
-    .option('--timeout <s>', `seconds to wait for a server to start answering (default 300; ${range('timeoutSeconds')})`)
-    .option('--max-json-mb <n>', `largest JSON answer accepted, e.g. an annotation document, in MB (default 256; ${range('maxJsonMb')})`)
-    .option('--encoding <png|jpeg>', 'region encoding asked from the DSA (default png, lossless)')
-    .option('--mask-align <resize|pad>', 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
-    .option('--masks-via <auto|zip|files>', "base masks from figshare's one article ZIP or one request per file (default auto: the ZIP when it is faster at <= 1 request/s)")
+    .option('--api-url <url>', `DSA/Girder API root (default ${D.apiUrl})`)
+    .option('--folder-id <id>', `DSA folder holding the slides (default ${D.folderId})`)
+    .option('--figshare-url <url>', `figshare API root (default ${D.figshareUrl})`)
+    .option('--gdc-url <url>', `GDC API root (default ${D.gdcUrl})`)
+    .option('--concurrency <n>', `artifacts processed at once (default ${D.concurrency}; ${range('concurrency')}; the per-service limits below still apply)`)
+    .option('--render-concurrency <n>', `region renders in flight at the DSA (default ${D.renderConcurrency}; ${range('renderConcurrency')})`)
+    .option('--figshare-interval <ms>', `minimum gap between the starts of two figshare requests (default ${D.figshareIntervalMs}: figshare asks for <= 1/s; ${range('figshareIntervalMs')})`)
+    .option('--figshare-concurrency <n>', `figshare requests in flight at once, still started <= 1/s (default ${D.figshareConcurrency}; ${range('figshareConcurrency')}); the object-store download behind each mask link is not a figshare request`)
+    .option('--retries <n>', `retries per request for transient faults (default ${D.retries}; ${range('retries')})`)
+    .option('--timeout <s>', `seconds to wait for a server to start answering (default ${D.timeoutSeconds}; ${range('timeoutSeconds')})`)
+    .option('--max-json-mb <n>', `largest JSON answer accepted, e.g. an annotation document, in MB (default ${D.maxJsonMb}; ${range('maxJsonMb')})`)
+    .option(`--encoding <${choiceList('encoding')}>`, 'region encoding asked from the DSA (default png, lossless)')
+    .option(`--mask-align <${choiceList('maskAlign')}>`, 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
+    .option(`--masks-via <${choiceList('masksVia')}>`, "base masks from figshare's one article ZIP or one request per file (default auto: the ZIP when it is faster at <= 1 request/s)")
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')
     .option('--login', 'ask for a DSA user name and password (not echoed) instead of an API key')
     .option('--dry-run', 'show what would be fetched, expected sizes and disk needs; write nothing')

@@ -133,6 +133,48 @@ function formatEntry(e: RequestLogEntry): string {
   return `${e.service} ${e.method} ${e.path} ${e.status} ${e.bytes}B ${e.ms}ms${fault}${aborted}\n`;
 }
 
+/** The served dataset: the slides of --data, or the demo (generated once, then cached). */
+async function loadDataset(
+  flags: ServeFlags,
+  ctx: CliContext,
+  demo: { seed: number | undefined; scale: number | undefined; slides: string[] | undefined; slideFiles: 'tiff' | 'stand-in' | undefined },
+) {
+  if (flags.data !== undefined) {
+    const { loadDataDir } = await import('../../server/data-dir/data-dir-dataset.js');
+    return loadDataDir(resolve(ctx.cwd, flags.data), {
+      followSymlinks: flags.followSymlinks === true,
+      log: (message) => ctx.stderr.write(`bcss serve: ${message}\n`),
+    });
+  }
+  const cacheRoot = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), '.cache');
+  const cacheDir = flags.cacheDir === undefined ? join(cacheRoot, 'bcss', 'serve') : resolve(ctx.cwd, flags.cacheDir);
+  const { loadDemoDataset } = await import('../../server/demo/demo-dataset.js');
+  const { slideFiles } = demo;
+  return loadDemoDataset({ seed: demo.seed, scale: demo.scale, slides: demo.slides, cacheDir, ...(slideFiles ? { slideFiles } : {}) });
+}
+
+/** The URLs on stdout (lines or one JSON object), what is served on stderr. */
+function printServing(
+  flags: ServeFlags,
+  ctx: CliContext,
+  urls: { girder: string; figshare: string; gdc: string },
+  dataset: { roiTablePath: string | null; items: readonly unknown[] },
+  keyVar: string | null,
+): void {
+  const rois = dataset.roiTablePath;
+  if (flags.json) {
+    ctx.stdout.write(`${JSON.stringify({ girder: urls.girder, figshare: urls.figshare, gdc: urls.gdc, rois })}\n`);
+  } else {
+    ctx.stdout.write(`girder ${urls.girder}\nfigshare ${urls.figshare}\ngdc ${urls.gdc}\n`);
+    if (rois !== null) ctx.stdout.write(`rois ${rois}\n`);
+  }
+  const source = flags.data !== undefined ? `the slides in ${resolve(ctx.cwd, flags.data)}` : 'the demo dataset';
+  ctx.stderr.write(
+    `bcss serve: ${dataset.items.length} item(s) from ${source}${keyVar !== null ? `, private (API key from $${keyVar})` : ''}; ` +
+      'stop with Ctrl-C\n',
+  );
+}
+
 export function registerServe(program: Command, ctx: CliContext, setResult: (r: { exitCode: number }) => void): void {
   program
     .command('serve')
@@ -179,19 +221,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
       const { apiKey, keyVar, password, gdcToken, figshareToken } = readServeSecrets(flags, ctx.env);
       const faults = flags.faults === undefined ? undefined : await parseFaults(flags.faults, ctx.cwd);
 
-      let dataset;
-      if (flags.data !== undefined) {
-        const { loadDataDir } = await import('../../server/data-dir/data-dir-dataset.js');
-        dataset = await loadDataDir(resolve(ctx.cwd, flags.data), {
-          followSymlinks: flags.followSymlinks === true,
-          log: (message) => ctx.stderr.write(`bcss serve: ${message}\n`),
-        });
-      } else {
-        const cacheRoot = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), '.cache');
-        const cacheDir = flags.cacheDir === undefined ? join(cacheRoot, 'bcss', 'serve') : resolve(ctx.cwd, flags.cacheDir);
-        const { loadDemoDataset } = await import('../../server/demo/demo-dataset.js');
-        dataset = await loadDemoDataset({ seed, scale, slides, cacheDir, ...(slideFiles ? { slideFiles } : {}) });
-      }
+      const dataset = await loadDataset(flags, ctx, { seed, scale, slides, slideFiles });
 
       const { startServer } = await import('../../server/start-server.js');
       let server;
@@ -218,18 +248,7 @@ export function registerServe(program: Command, ctx: CliContext, setResult: (r: 
         }
         throw err;
       }
-      const rois = dataset.roiTablePath;
-      if (flags.json) {
-        ctx.stdout.write(`${JSON.stringify({ girder: server.urls.girder, figshare: server.urls.figshare, gdc: server.urls.gdc, rois })}\n`);
-      } else {
-        ctx.stdout.write(`girder ${server.urls.girder}\nfigshare ${server.urls.figshare}\ngdc ${server.urls.gdc}\n`);
-        if (rois !== null) ctx.stdout.write(`rois ${rois}\n`);
-      }
-      const source = flags.data !== undefined ? `the slides in ${resolve(ctx.cwd, flags.data)}` : 'the demo dataset';
-      ctx.stderr.write(
-        `bcss serve: ${dataset.items.length} item(s) from ${source}${apiKey ? `, private (API key from $${keyVar})` : ''}; ` +
-          'stop with Ctrl-C\n',
-      );
+      printServing(flags, ctx, server.urls, dataset, apiKey ? keyVar : null);
       await waitForAbort(ctx.signal);
       await server.close();
       setResult({ exitCode: EXIT.ok });

@@ -2,49 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { ensureOutDir } from '../../pipeline/out-dir.js';
-import {
-  builtinRois,
-  parseRoiTable,
-  DSA_API_URL,
-  DSA_FOLDER_ID,
-  FIGSHARE_API_URL,
-  FIGSHARE_ARTICLE_ID,
-  GDC_API_URL,
-} from '../../catalog/index.js';
+import { builtinRois, parseRoiTable } from '../../catalog/index.js';
+import { defaultLanes, DOWNLOAD_DEFAULTS } from '../../pipeline/defaults.js';
 import type { Resolution } from '../../geometry/types.js';
-import { ALL_COMPONENTS, OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
+import { ALL_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
 import type { ConfigFile } from './config-file.js';
 import { filterRois, parseSlideList } from './slide-filter.js';
 import { checkNumber, NUMERIC_SETTINGS, resolveNumber, sourceName, type NumericKey, type NumericLayer } from './numeric-settings.js';
 
-export const DEFAULTS = {
-  out: 'BCSS',
-  components: ['images', 'masks'] as Component[],
-  mpp: 0.25,
-  apiUrl: DSA_API_URL,
-  folderId: DSA_FOLDER_ID,
-  figshareUrl: FIGSHARE_API_URL,
-  figshareArticleId: FIGSHARE_ARTICLE_ID,
-  gdcUrl: GDC_API_URL,
-  /** Artifacts in progress at once: workers are cheap, the lanes below enforce politeness. */
-  concurrency: 16,
-  renderConcurrency: 4,
-  /** figshare asks for ≤ 1 request START per second; a few may overlap (each mask is a redirect + a blob). */
-  figshareIntervalMs: 1000,
-  figshareConcurrency: 4,
-  /**
-   * The pre-signed object-store GET behind each figshare `ndownloader` redirect goes to another
-   * service (S3 for the real figshare), so it has its own lane and does not count against
-   * figshare's 1 request/s; this bounds how many such downloads run at once.
-   */
-  objectStoreConcurrency: 8,
-  retries: 6,
-  timeoutSeconds: 300,
-  idleTimeoutSeconds: 60,
-  wsiKeyEnvVar: 'BCSS_API_KEY',
-  /** Real BCSS annotation documents are a few MB; 256 leaves a wide margin (issue 9, item 5). */
-  maxJsonMb: 256,
-} as const;
 
 /** Flags as commander hands them over: undefined when not given. */
 export interface DownloadFlags {
@@ -164,7 +129,7 @@ function resolveResolution(flags: DownloadFlags, env: Env, config: ConfigFile, c
     }
     if (layer.base === true) return { kind: 'base' };
   }
-  return { kind: 'mpp', mpp: DEFAULTS.mpp };
+  return { kind: 'mpp', mpp: DOWNLOAD_DEFAULTS.mpp };
 }
 
 async function readRoiSource(path: string, cwd: string): Promise<{ rois: DownloadOptions['rois']; custom: boolean }> {
@@ -215,25 +180,50 @@ export interface CliDownloadSettings {
   configPath: string | null;
 }
 
-export async function resolveDownloadOptions(
-  flags: DownloadFlags,
-  env: Env,
-  loaded: { path: string | null; config: ConfigFile },
-  cwd: string,
-): Promise<CliDownloadSettings> {
-  const config = loaded.config;
-  const resolution = resolveResolution(flags, env, config, loaded.path);
+/**
+ * The choice settings: each with its flag, environment variable, config key and accepted values,
+ * written once; the messages list the values from here.
+ */
+export const CHOICES = {
+  encoding: { flag: '--encoding', env: 'BCSS_ENCODING', config: 'encoding', values: ['png', 'jpeg'], lowerCase: true, hint: 'png is lossless and the default.' },
+  maskAlign: { flag: '--mask-align', env: 'BCSS_MASK_ALIGN', config: 'maskAlign', values: ['resize', 'pad'], lowerCase: false, hint: undefined },
+  masksVia: {
+    flag: '--masks-via',
+    env: 'BCSS_MASKS_VIA',
+    config: null,
+    values: ['auto', 'zip', 'files'],
+    lowerCase: false,
+    hint: "auto (the default) takes figshare's article ZIP when it is faster than one polite request per mask.",
+  },
+} as const;
 
-  const comps = pick<string | readonly string[]>(
-    [flags.components, '--components'],
-    [nonEmpty(env.BCSS_COMPONENTS), 'BCSS_COMPONENTS'],
-    [config.components, 'config components'],
-  );
-  const components = comps.value === undefined ? [...DEFAULTS.components] : parseComponents(comps.value, comps.from);
+export type ChoiceKey = keyof typeof CHOICES;
 
-  const outText = pick<string>([flags.out, '--out'], [nonEmpty(env.BCSS_OUT), 'BCSS_OUT'], [config.out, 'config out']).value ?? DEFAULTS.out;
-  const outDir = resolve(cwd, outText);
+/** `png|jpeg`, for the flag's help. */
+export function choiceList(key: ChoiceKey): string {
+  return CHOICES[key].values.join('|');
+}
+type ChoiceValue<K extends ChoiceKey> = (typeof CHOICES)[K]['values'][number];
 
+/** "a or b", "a, b or c". */
+function orList(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}
+
+/** One choice setting, flag > environment > config > the first value (its default). */
+function resolveChoice<K extends ChoiceKey>(key: K, flag: string | undefined, env: Env, config: ConfigFile): ChoiceValue<K> {
+  const c = CHOICES[key];
+  const fromConfig = c.config === null ? undefined : (config[c.config] as string | undefined);
+  const text = pick<string>([flag, c.flag], [nonEmpty(env[c.env]), c.env], [fromConfig, 'config']).value ?? c.values[0];
+  const value = c.lowerCase ? text.toLowerCase() : text;
+  if (!(c.values as readonly string[]).includes(value)) {
+    throw new UsageError(`${c.flag} must be ${orList(c.values)}, got ${JSON.stringify(text)}`, c.hint === undefined ? {} : { hint: c.hint });
+  }
+  return value as ChoiceValue<K>;
+}
+
+/** The ROI table (built-in or --rois) narrowed by --slides. */
+async function resolveRois(flags: DownloadFlags, env: Env, config: ConfigFile, cwd: string): Promise<{ rois: DownloadOptions['rois']; table: DownloadOptions['rois']; custom: boolean }> {
   const roisPath = pick<string>([flags.rois, '--rois'], [nonEmpty(env.BCSS_ROIS), 'BCSS_ROIS'], [config.rois, 'config rois']).value;
   const table = roisPath === undefined ? { rois: builtinRois(), custom: false } : await readRoiSource(roisPath, cwd);
   const slidesValue = pick<string | readonly string[]>(
@@ -247,47 +237,50 @@ export async function resolveDownloadOptions(
     if (refs.length === 0) throw new UsageError(`${source} names no slides`);
     rois = filterRois(rois, refs, source);
   }
+  return { rois, table: table.rois, custom: table.custom };
+}
 
+/** The service roots and the DSA folder. */
+function resolveSources(flags: DownloadFlags, env: Env, config: ConfigFile): Pick<DownloadOptions, 'apiUrl' | 'figshareUrl' | 'gdcUrl' | 'folderId'> {
+  const d = DOWNLOAD_DEFAULTS;
   const url = (flag: string | undefined, envName: string, conf: string | undefined, def: string, what: string): string => {
     const v = pick<string>([flag, what], [nonEmpty(env[envName]), envName], [conf, `config`]);
     return parseUrl(v.value ?? def, v.from === 'default' ? what : `${what} (${v.from})`);
   };
-  const apiUrl = url(flags.apiUrl, 'BCSS_API_URL', config.apiUrl, DEFAULTS.apiUrl, '--api-url');
-  const figshareUrl = url(flags.figshareUrl, 'BCSS_FIGSHARE_URL', config.figshareUrl, DEFAULTS.figshareUrl, '--figshare-url');
-  const gdcUrl = url(flags.gdcUrl, 'BCSS_GDC_URL', config.gdcUrl, DEFAULTS.gdcUrl, '--gdc-url');
-
-  const folderId = pick<string>([flags.folderId, '--folder-id'], [nonEmpty(env.BCSS_FOLDER_ID), 'BCSS_FOLDER_ID'], [config.folderId, 'config']).value ?? DEFAULTS.folderId;
+  const apiUrl = url(flags.apiUrl, 'BCSS_API_URL', config.apiUrl, d.apiUrl, '--api-url');
+  const figshareUrl = url(flags.figshareUrl, 'BCSS_FIGSHARE_URL', config.figshareUrl, d.figshareUrl, '--figshare-url');
+  const gdcUrl = url(flags.gdcUrl, 'BCSS_GDC_URL', config.gdcUrl, d.gdcUrl, '--gdc-url');
+  const folderId = pick<string>([flags.folderId, '--folder-id'], [nonEmpty(env.BCSS_FOLDER_ID), 'BCSS_FOLDER_ID'], [config.folderId, 'config']).value ?? d.folderId;
   if (!/^[0-9a-f]{24}$/.test(folderId)) throw new UsageError(`--folder-id must be a 24-character hex Girder id, got ${JSON.stringify(folderId)}`);
+  return { apiUrl, figshareUrl, gdcUrl, folderId };
+}
 
+/** The numeric settings (one table: numeric-settings.ts) over the pipeline's defaults. */
+function resolveNumbers(
+  flags: DownloadFlags,
+  env: Env,
+  loaded: { path: string | null; config: ConfigFile },
+): Pick<DownloadOptions, 'concurrency' | 'maxRetries' | 'headersTimeoutMs' | 'idleTimeoutMs' | 'figshareArticleId' | 'lanes'> & { maxJsonBytes: number } {
+  const d = DOWNLOAD_DEFAULTS;
   const num = (key: NumericKey, flag: string | undefined, def: number): number =>
-    resolveNumber(NUMERIC_SETTINGS[key], flag, env, config, loaded.path) ?? def;
-  const concurrency = num('concurrency', flags.concurrency, DEFAULTS.concurrency);
-  const renderConcurrency = num('renderConcurrency', flags.renderConcurrency, DEFAULTS.renderConcurrency);
-  const figshareIntervalMs = num('figshareIntervalMs', flags.figshareInterval, DEFAULTS.figshareIntervalMs);
-  const figshareConcurrency = num('figshareConcurrency', flags.figshareConcurrency, DEFAULTS.figshareConcurrency);
-  const retries = num('retries', flags.retries, DEFAULTS.retries);
-  const headersTimeoutMs = num('timeoutSeconds', flags.timeout, DEFAULTS.timeoutSeconds) * 1000;
-  const idleTimeoutMs = num('idleTimeoutSeconds', undefined, DEFAULTS.idleTimeoutSeconds) * 1000;
-  const figshareArticleId = num('figshareArticleId', undefined, DEFAULTS.figshareArticleId);
-  const maxJsonMb = num('maxJsonMb', flags.maxJsonMb, DEFAULTS.maxJsonMb);
+    resolveNumber(NUMERIC_SETTINGS[key], flag, env, loaded.config, loaded.path) ?? def;
+  return {
+    concurrency: num('concurrency', flags.concurrency, d.concurrency),
+    maxRetries: num('retries', flags.retries, d.retries),
+    headersTimeoutMs: num('timeoutSeconds', flags.timeout, d.timeoutSeconds) * 1000,
+    idleTimeoutMs: num('idleTimeoutSeconds', undefined, d.idleTimeoutSeconds) * 1000,
+    figshareArticleId: num('figshareArticleId', undefined, d.figshareArticleId),
+    maxJsonBytes: num('maxJsonMb', flags.maxJsonMb, d.maxJsonMb) * 1024 * 1024,
+    lanes: defaultLanes({
+      renderConcurrency: num('renderConcurrency', flags.renderConcurrency, d.renderConcurrency),
+      figshareIntervalMs: num('figshareIntervalMs', flags.figshareInterval, d.figshareIntervalMs),
+      figshareConcurrency: num('figshareConcurrency', flags.figshareConcurrency, d.figshareConcurrency),
+    }),
+  };
+}
 
-  const encodingText = pick<string>([flags.encoding, '--encoding'], [nonEmpty(env.BCSS_ENCODING), 'BCSS_ENCODING'], [config.encoding, 'config']).value ?? 'png';
-  const encoding = encodingText.toLowerCase();
-  if (encoding !== 'png' && encoding !== 'jpeg') {
-    throw new UsageError(`--encoding must be png or jpeg, got ${JSON.stringify(encodingText)}`, { hint: 'png is lossless and the default.' });
-  }
-  const alignText = pick<string>([flags.maskAlign, '--mask-align'], [nonEmpty(env.BCSS_MASK_ALIGN), 'BCSS_MASK_ALIGN'], [config.maskAlign, 'config']).value ?? 'resize';
-  if (alignText !== 'resize' && alignText !== 'pad') {
-    throw new UsageError(`--mask-align must be resize or pad, got ${JSON.stringify(alignText)}`);
-  }
-
-  const masksVia = pick<string>([flags.masksVia, '--masks-via'], [nonEmpty(env.BCSS_MASKS_VIA), 'BCSS_MASKS_VIA']).value ?? 'auto';
-  if (masksVia !== 'auto' && masksVia !== 'zip' && masksVia !== 'files') {
-    throw new UsageError(`--masks-via must be auto, zip or files, got ${JSON.stringify(masksVia)}`, {
-      hint: 'auto (the default) takes figshare\'s article ZIP when it is faster than one polite request per mask.',
-    });
-  }
-
+/** The DSA key and the service tokens: from the environment or the config file, never a flag. */
+function resolveSecrets(env: Env, config: ConfigFile): Pick<DownloadOptions, 'credentials' | 'gdcToken' | 'figshareToken'> {
   // The key never comes from a flag: process arguments are visible to every user of the machine.
   const apiKey = nonEmpty(env.BCSS_API_KEY) ?? config.apiKey;
   if (apiKey !== undefined && !/^[A-Za-z0-9]{1,128}$/.test(apiKey)) {
@@ -299,50 +292,60 @@ export async function resolveDownloadOptions(
   // Like the key, the GDC / figshare tokens come from the environment or the config file only.
   const gdcToken = serviceToken(nonEmpty(env.BCSS_GDC_TOKEN) ?? config.gdcToken, 'BCSS_GDC_TOKEN (or config gdcToken)');
   const figshareToken = serviceToken(nonEmpty(env.BCSS_FIGSHARE_TOKEN) ?? config.figshareToken, 'BCSS_FIGSHARE_TOKEN (or config figshareToken)');
+  return {
+    credentials,
+    ...(gdcToken === undefined ? {} : { gdcToken }),
+    ...(figshareToken === undefined ? {} : { figshareToken }),
+  };
+}
 
+/** Flags > environment > config file over the pipeline's defaults (DOWNLOAD_DEFAULTS). */
+export async function resolveDownloadOptions(
+  flags: DownloadFlags,
+  env: Env,
+  loaded: { path: string | null; config: ConfigFile },
+  cwd: string,
+): Promise<CliDownloadSettings> {
+  const config = loaded.config;
+  const resolution = resolveResolution(flags, env, config, loaded.path);
+  const comps = pick<string | readonly string[]>(
+    [flags.components, '--components'],
+    [nonEmpty(env.BCSS_COMPONENTS), 'BCSS_COMPONENTS'],
+    [config.components, 'config components'],
+  );
+  const components = comps.value === undefined ? [...DOWNLOAD_DEFAULTS.components] : parseComponents(comps.value, comps.from);
+  const outText = pick<string>([flags.out, '--out'], [nonEmpty(env.BCSS_OUT), 'BCSS_OUT'], [config.out, 'config out']).value ?? DOWNLOAD_DEFAULTS.out;
+  const outDir = resolve(cwd, outText);
+  const rois = await resolveRois(flags, env, config, cwd);
+  const sources = resolveSources(flags, env, config);
+  const numbers = resolveNumbers(flags, env, loaded);
+  const encoding = resolveChoice('encoding', flags.encoding, env, config);
+  const maskAlign = resolveChoice('maskAlign', flags.maskAlign, env, config);
+  const masksVia = resolveChoice('masksVia', flags.masksVia, env, config);
+  const secrets = resolveSecrets(env, config);
   const dryRun = flags.dryRun === true;
   await checkOutDir(outDir, dryRun);
-
-  const progressSetting = flags.progress ?? config.progress ?? true;
   return {
     options: {
       outDir,
       components,
       resolution,
       encoding,
-      maskAlign: alignText,
+      maskAlign,
       masksVia,
-      rois,
-      customRois: table.custom,
-      roiTable: table.rois,
+      rois: rois.rois,
+      customRois: rois.custom,
+      roiTable: rois.table,
       replace: flags.replace === true,
-      apiUrl,
-      folderId,
-      figshareUrl,
-      figshareArticleId,
-      gdcUrl,
-      credentials,
-      lanes: {
-        dsa: { concurrency: 4, minIntervalMs: 0 },
-        'dsa-render': { concurrency: renderConcurrency, minIntervalMs: 0 },
-        // The interval spaces request STARTS, whatever the concurrency: ≤ 1/s by default.
-        figshare: { concurrency: figshareConcurrency, minIntervalMs: figshareIntervalMs },
-        [OBJECT_STORE_LANE]: { concurrency: DEFAULTS.objectStoreConcurrency, minIntervalMs: 0 },
-        gdc: { concurrency: 4, minIntervalMs: 0 },
-      },
-      concurrency,
-      maxRetries: retries,
-      headersTimeoutMs,
-      idleTimeoutMs,
-      maxJsonBytes: maxJsonMb * 1024 * 1024,
-      ...(gdcToken === undefined ? {} : { gdcToken }),
-      ...(figshareToken === undefined ? {} : { figshareToken }),
+      ...sources,
+      ...secrets,
+      ...numbers,
       dryRun,
       failFast: flags.failFast === true || config.failFast === true,
-      wsiKeyEnvVar: DEFAULTS.wsiKeyEnvVar,
+      wsiKeyEnvVar: DOWNLOAD_DEFAULTS.wsiKeyEnvVar,
     },
     json: flags.json === true,
-    progress: progressSetting,
+    progress: flags.progress ?? config.progress ?? true,
     login: flags.login === true,
     configPath: loaded.path,
   };

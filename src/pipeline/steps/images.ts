@@ -4,6 +4,7 @@
  * at this resolution (remote-services.md A11). The RGB is never decoded (architecture.md).
  */
 import { join } from 'node:path';
+import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../../catalog/index.js';
 import { IntegrityError } from '../../errors.js';
 import { readPngHeader, type PngHeader } from '../../image/png-header.js';
 import { readPngHeaderFromFile } from '../../image/png-header-file.js';
@@ -13,7 +14,8 @@ import type { Artifact } from '../artifacts.js';
 import { checkedOutputSize, regionByteCeiling } from '../geometry-sanity.js';
 import { isJpeg, readJpegSize } from '../../image/jpeg-size.js';
 import type { LockEntry } from '../lock-file.js';
-import type { StepContext } from './step-context.js';
+import type { DownloadOptions } from '../types.js';
+import type { RunStepContext, StepContext } from './step-context.js';
 import { readHead } from '../read-head.js';
 
 export interface PixelSize {
@@ -77,7 +79,7 @@ function pngHeaderOf(head: Uint8Array, path: string): PngHeader {
 }
 
 /**
- * A render started before the DSA listing confirmed the slide's item (run-download.ts): the
+ * A render started before the DSA listing confirmed the slide's item (`imageStep` below): the
  * catalog's id is used, and before the file may take its final name the listing must name the
  * same item, or the render is thrown away (EarlyRenderMissed) and done again with the right one.
  */
@@ -155,4 +157,47 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
     }
     throw explainGirderError(err, what);
   }
+}
+
+/**
+ * Images rendered before the DSA listing is in (artifact id → the catalog's item id): the first
+ * ones of the fetch list, as many as the render lane runs at once. Only for the catalog's own DSA
+ * folder, where its ids are the real ones; the listing still confirms each before it is stored.
+ */
+export function earlyRenders(toFetch: readonly Artifact[], options: DownloadOptions): Map<string, string> {
+  const out = new Map<string, string>();
+  if (options.folderId !== DSA_FOLDER_ID) return out;
+  const room = options.lanes['dsa-render']?.concurrency ?? 4;
+  const catalog = builtinSlides();
+  for (const a of toFetch) {
+    if (out.size >= room) break;
+    if (a.kind !== 'images' || a.roi === null) continue;
+    const id = findSlideForRoi(a.roi, catalog)?.dsaItemId;
+    if (id !== undefined) out.set(a.id, id);
+  }
+  return out;
+}
+
+/**
+ * The images step of a download run: an early render goes out on the catalog's item id while the
+ * listing is on the wire (the listing must confirm it); every other image waits for the listing.
+ */
+export async function imageStep(ctx: RunStepContext, a: Artifact): Promise<LockEntry> {
+  const itemId = ctx.early.get(a.id);
+  if (itemId !== undefined && a.roi !== null) {
+    const roi = a.roi;
+    const confirm = async (): Promise<string> => {
+      await ctx.connected;
+      return ctx.remote.slideFor(roi).itemId;
+    };
+    try {
+      return await fetchImage(ctx, a, { itemId, authenticated: ctx.remote.authenticated, confirm });
+    } catch (err) {
+      // Rendered again only if the listing names another item: any other failure would repeat.
+      const confirmed = await confirm().catch(() => null);
+      if (confirmed === null || confirmed === itemId) throw err;
+      ctx.log(`${a.id}: rendered early from the catalog's item ${itemId}, but the DSA lists ${confirmed}; rendering it again`);
+    }
+  }
+  return fetchImage(ctx, a);
 }

@@ -1,4 +1,4 @@
-import type { RemoteContext } from '../remote-context.js';
+import type { OpenedRemote, RemoteContext } from '../remote-context.js';
 import type { DownloadOptions } from '../types.js';
 import type { MaskZipSource } from './masks-zip.js';
 
@@ -10,4 +10,18 @@ export interface StepContext {
   now: () => Date;
   /** Base masks from figshare's article ZIP (absent: one request per mask). */
   maskZip?: MaskZipSource;
+}
+
+/** What a step of the download run's table gets besides: the run-wide state it may need. */
+export interface RunStepContext extends StepContext {
+  /** The services, connecting while the first steps run (see `connected`). */
+  remote: OpenedRemote;
+  /** The options with every ROI the folder holds (the WSI scripts list them all). */
+  folderOptions: DownloadOptions;
+  /** Images rendered before the DSA listing is in: artifact id → the catalog's item id. */
+  early: ReadonlyMap<string, string>;
+  /** Settles once the services are logged in and the DSA folder is listed. */
+  connected: Promise<unknown>;
+  /** A line for the run log. */
+  log: (message: string) => void;
 }
