@@ -12,38 +12,8 @@
 import http from 'node:http';
 import type https from 'node:https';
 import type { ResponseHeaders } from './types.js';
+import type { WireBody, WireFetch, WireReadResult, WireReader, WireResponse } from './wire.js';
 
-export interface WireReadResult {
-  done: boolean;
-  value?: Uint8Array;
-}
-
-export interface WireReader {
-  read(): Promise<WireReadResult>;
-  cancel(): Promise<void>;
-}
-
-export interface WireBody {
-  getReader(): WireReader;
-  cancel(): Promise<void>;
-}
-
-/** What the engine reads from an answer; a fetch `Response` has all of it. */
-export interface WireResponse {
-  readonly status: number;
-  readonly headers: ResponseHeaders;
-  readonly body: WireBody | null;
-}
-
-export interface WireInit {
-  method: string;
-  headers: Record<string, string>;
-  redirect: 'manual';
-  signal: AbortSignal;
-  body?: string;
-}
-
-export type WireFetch = (url: string, init: WireInit) => Promise<WireResponse>;
 
 /**
  * Connections are reused (keep-alive); an idle one is closed after 4 s, before a typical server's
