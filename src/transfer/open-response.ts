@@ -23,6 +23,16 @@ export interface OpenedResponse {
   redirected: boolean;
 }
 
+/** The request as the next hop sends it (redirects may change all of it). */
+interface Hop {
+  url: URL;
+  method: string;
+  body: string | undefined;
+  headers: Record<string, string>;
+  /** Credentials were dropped once: they stay dropped, even if a later hop comes back home. */
+  strip: boolean;
+}
+
 /**
  * Sends the request, following up to MAX_REDIRECTS redirects itself so it can drop credentials
  * when the origin changes and refuse https → http downgrades (prior-art §5.9). Every hop counts as
@@ -34,78 +44,20 @@ export async function openResponse(
   scope: AttemptScope,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<OpenedResponse> {
-  let url = new URL(req.url);
-  let method: string = req.method;
-  let body = req.body;
-  let headers: Record<string, string> = { ...req.headers, ...extraHeaders };
-  const startOrigin = originOf(url);
-  let strip = false;
-  for (let hop = 0; ; hop++) {
-    const shown = req.redact(url.href);
-    const lane = scope.lane || req.lane;
-    ctx.stats.requests++;
-    ctx.emit({ type: 'request', lane, url: shown, attempt: scope.number });
-    const timer = setTimeout(
-      () => scope.fail(new NetworkError(shown, `no response from ${shown} within ${ctx.headersTimeoutMs} ms`)),
-      ctx.headersTimeoutMs,
-    );
-    let response: WireResponse;
-    try {
-      response = await ctx.fetch(url.href, {
-        method,
-        headers,
-        redirect: 'manual',
-        signal: scope.signal,
-        ...(body === undefined ? {} : { body }),
-      });
-    } catch (err) {
-      throw scope.translate(err, shown, `${method} request failed:`, req.redact);
-    } finally {
-      clearTimeout(timer);
-    }
-    ctx.emit({ type: 'response', lane, url: shown, status: response.status });
+  let hop: Hop = { url: new URL(req.url), method: req.method, body: req.body, headers: { ...req.headers, ...extraHeaders }, strip: false };
+  const startOrigin = originOf(hop.url);
+  for (let n = 0; ; n++) {
+    const shown = req.redact(hop.url.href);
+    const response = await sendHop(ctx, req, scope, hop);
     const location = response.headers.get('location');
     if (!REDIRECT_STATUS.has(response.status) || req.acceptStatus.has(response.status) || location === null) {
-      return { response, url: url.href, redirected: hop > 0 };
+      return { response, url: hop.url.href, redirected: n > 0 };
     }
     await response.body?.cancel().catch(() => undefined);
-    if (hop >= MAX_REDIRECTS) {
-      throw new HttpError(response.status, shown, `${method} ${req.redact(req.url)}: more than ${MAX_REDIRECTS} redirects; last went to ${shown}`);
+    if (n >= MAX_REDIRECTS) {
+      throw new HttpError(response.status, shown, `${hop.method} ${req.redact(req.url)}: more than ${MAX_REDIRECTS} redirects; last went to ${shown}`);
     }
-    let next: URL;
-    try {
-      next = new URL(location, url);
-    } catch {
-      throw new HttpError(response.status, shown, `${method} ${shown} redirected to an invalid location ${req.redact(location)}`);
-    }
-    if (url.protocol === 'https:' && next.protocol !== 'https:') {
-      throw new HttpError(response.status, shown, `${method} ${shown} redirected from https to ${req.redact(next.href)}: refusing the downgrade`, {
-        hint: 'An https source must never send credentials or data over plain http; report this to the server operator.',
-      });
-    }
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-      throw new HttpError(response.status, shown, `${method} ${shown} redirected to an unsupported URL ${req.redact(next.href)}`);
-    }
-    if (req.secretIn !== null && originOf(next) !== startOrigin) {
-      // Headers can be stripped; a body (307/308 re-send it) or a URL cannot. Refuse, whatever the status.
-      throw new HttpError(
-        response.status,
-        shown,
-        `${method} ${req.redact(req.url)} carries a credential in its ${req.secretIn} and was redirected (${response.status}) to another origin, ${req.redact(originOf(next))}: refusing to follow it`,
-        { hint: 'A server must not send credentials elsewhere; check the --api-url (or the service URL) and report the redirect to its operator.' },
-      );
-    }
-    // Once credentials were dropped they stay dropped, even if a later hop comes back home.
-    if (strip || originOf(next) !== startOrigin) {
-      strip = true;
-      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !req.secretHeaders.has(name)));
-    }
-    // 303 always, and 301/302 after a POST, become a GET without body (what browsers and curl do).
-    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-      if (method !== 'HEAD') method = 'GET';
-      body = undefined;
-      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'content-type' && name !== 'content-length'));
-    }
+    hop = redirectedHop(req, hop, response.status, location, startOrigin);
     if (req.redirectLane !== undefined && scope.lane !== req.redirectLane) {
       try {
         await scope.moveToLane(req.redirectLane, ctx.lane(req.redirectLane));
@@ -113,6 +65,74 @@ export async function openResponse(
         throw scope.translate(err, shown, `waiting to follow the redirect of`, req.redact);
       }
     }
-    url = next;
   }
+}
+
+/** One request on the wire, under the headers timeout. */
+async function sendHop(ctx: EngineContext, req: PreparedRequest, scope: AttemptScope, hop: Hop): Promise<WireResponse> {
+  const shown = req.redact(hop.url.href);
+  const lane = scope.lane || req.lane;
+  ctx.stats.requests++;
+  ctx.emit({ type: 'request', lane, url: shown, attempt: scope.number });
+  const timer = setTimeout(
+    () => scope.fail(new NetworkError(shown, `no response from ${shown} within ${ctx.headersTimeoutMs} ms`)),
+    ctx.headersTimeoutMs,
+  );
+  let response: WireResponse;
+  try {
+    response = await ctx.fetch(hop.url.href, {
+      method: hop.method,
+      headers: hop.headers,
+      redirect: 'manual',
+      signal: scope.signal,
+      ...(hop.body === undefined ? {} : { body: hop.body }),
+    });
+  } catch (err) {
+    throw scope.translate(err, shown, `${hop.method} request failed:`, req.redact);
+  } finally {
+    clearTimeout(timer);
+  }
+  ctx.emit({ type: 'response', lane, url: shown, status: response.status });
+  return response;
+}
+
+/** The hop a redirect leads to, or the HttpError that refuses to follow it. */
+function redirectedHop(req: PreparedRequest, hop: Hop, status: number, location: string, startOrigin: string): Hop {
+  const { url, method } = hop;
+  const shown = req.redact(url.href);
+  let next: URL;
+  try {
+    next = new URL(location, url);
+  } catch {
+    throw new HttpError(status, shown, `${method} ${shown} redirected to an invalid location ${req.redact(location)}`);
+  }
+  if (url.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new HttpError(status, shown, `${method} ${shown} redirected from https to ${req.redact(next.href)}: refusing the downgrade`, {
+      hint: 'An https source must never send credentials or data over plain http; report this to the server operator.',
+    });
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+    throw new HttpError(status, shown, `${method} ${shown} redirected to an unsupported URL ${req.redact(next.href)}`);
+  }
+  if (req.secretIn !== null && originOf(next) !== startOrigin) {
+    // Headers can be stripped; a body (307/308 re-send it) or a URL cannot. Refuse, whatever the status.
+    throw new HttpError(
+      status,
+      shown,
+      `${method} ${req.redact(req.url)} carries a credential in its ${req.secretIn} and was redirected (${status}) to another origin, ${req.redact(originOf(next))}: refusing to follow it`,
+      { hint: 'A server must not send credentials elsewhere; check the --api-url (or the service URL) and report the redirect to its operator.' },
+    );
+  }
+  const out: Hop = { ...hop, url: next };
+  if (hop.strip || originOf(next) !== startOrigin) {
+    out.strip = true;
+    out.headers = Object.fromEntries(Object.entries(out.headers).filter(([name]) => !req.secretHeaders.has(name)));
+  }
+  // 303 always, and 301/302 after a POST, become a GET without body (what browsers and curl do).
+  if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+    if (method !== 'HEAD') out.method = 'GET';
+    out.body = undefined;
+    out.headers = Object.fromEntries(Object.entries(out.headers).filter(([name]) => name !== 'content-type' && name !== 'content-length'));
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { BodyLimitError } from './content-errors.js';
 import type { EngineContext } from './engine-context.js';
 import type { OpenedResponse } from './open-response.js';
 import type { PreparedRequest } from './prepared-request.js';
-import type { WireResponse } from './wire.js';
+import type { WireBody, WireResponse } from './wire.js';
 
 export interface ReadBodyOptions {
   /** Stop (without error) after this many bytes; used for error bodies. */
@@ -47,8 +47,37 @@ export async function readBody(
     await response.body.cancel().catch(() => undefined);
     throw overLimit(expected, 'announces');
   }
-  const pace = bodyPace(ctx, scope, shown, [expected, limit, options.stopAfter]);
-  const reader = response.body.getReader();
+  const { received, stopped } = await pump(ctx, req, scope, response.body, shown, { expected, limit, stopAfter: options.stopAfter, overLimit }, onChunk);
+  if (stopped) return received;
+  if (expected !== undefined && received < expected) {
+    throw new NetworkError(shown, `${shown}: the body ended after ${received} of ${expected} bytes (truncated)`);
+  }
+  if (expected !== undefined && received > expected) {
+    throw new NetworkError(shown, `${shown}: the body has ${received} bytes but Content-Length said ${expected}`);
+  }
+  return received;
+}
+
+interface PumpLimits {
+  expected: number | undefined;
+  limit: number | undefined;
+  stopAfter: number | undefined;
+  overLimit: (n: number, verb: string) => BodyLimitError;
+}
+
+/** The read loop: one chunk at a time under the idle timer, the pace and the ceiling. */
+async function pump(
+  ctx: EngineContext,
+  req: PreparedRequest,
+  scope: AttemptScope,
+  body: WireBody,
+  shown: string,
+  limits: PumpLimits,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+): Promise<{ received: number; stopped: boolean }> {
+  const { expected, limit, stopAfter } = limits;
+  const pace = bodyPace(ctx, scope, shown, [expected, limit, stopAfter]);
+  const reader = body.getReader();
   let received = 0;
   let done = false;
   let timer: NodeJS.Timeout | undefined;
@@ -73,28 +102,21 @@ export async function readBody(
       }
       if (chunk.done || chunk.value === undefined) {
         done = true;
-        break;
+        return { received, stopped: false };
       }
       const bytes = chunk.value;
       received += bytes.byteLength;
-      if (limit !== undefined && received > limit) throw overLimit(received, 'passed');
+      if (limit !== undefined && received > limit) throw limits.overLimit(received, 'passed');
       pace.check(received);
       ctx.stats.bytes += bytes.byteLength;
       ctx.emit({ type: 'bytes', lane: req.lane, bytes: bytes.byteLength });
       await onChunk(bytes);
-      if (options.stopAfter !== undefined && received >= options.stopAfter) return received;
+      if (stopAfter !== undefined && received >= stopAfter) return { received, stopped: true };
     }
   } finally {
     pace.stop();
     if (!done) await reader.cancel().catch(() => undefined);
   }
-  if (expected !== undefined && received < expected) {
-    throw new NetworkError(shown, `${shown}: the body ended after ${received} of ${expected} bytes (truncated)`);
-  }
-  if (expected !== undefined && received > expected) {
-    throw new NetworkError(shown, `${shown}: the body has ${received} bytes but Content-Length said ${expected}`);
-  }
-  return received;
 }
 
 /**
