@@ -11,7 +11,6 @@ import { DEFAULT_DEADLINE_GRACE_MS, DEFAULT_MAX_JSON_BYTES, DEFAULT_MIN_RATE_BYT
 import { LaneLimiter, realSleep } from './lane-limiter.js';
 import { fetchBuffer, fetchJson } from './memory-body.js';
 import { nodeHttpFetch } from './node-http-fetch.js';
-import { undiciFetch } from './undici-wire.js';
 import { createRedactor } from './redact.js';
 import { checkInt } from './prepared-request.js';
 import type { LanePolicy, RequestSpec, Transfer, TransferEvent, TransferOptions, TransferStats } from './types.js';
@@ -58,7 +57,7 @@ export function createTransfer(options: TransferOptions): Transfer {
     minRateBytesPerSec: checkInt('minRateBytesPerSec', options.minRateBytesPerSec, DEFAULT_MIN_RATE_BYTES_PER_SEC, 1),
     deadlineGraceMs: checkInt('deadlineGraceMs', options.deadlineGraceMs, DEFAULT_DEADLINE_GRACE_MS, 0),
     userAgent: options.userAgent ?? `bcss (Node.js ${process.versions.node})`,
-    fetch: options.fetch ?? (process.env.AB_WIRE === 'node-http' ? nodeHttpFetch : undiciFetch),
+    fetch: options.fetch ?? nodeHttpFetch,
     sleep,
     random: options.random ?? Math.random,
     signal,

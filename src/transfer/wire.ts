@@ -1,7 +1,7 @@
 /**
  * The subset of the fetch API the engine reads from an HTTP client: status, `headers.get`, a
  * body reader and `cancel`. A fetch `Response` has all of it, so tests may inject `fetch`
- * (TransferOptions.fetch); the default client is undici-wire.ts.
+ * (TransferOptions.fetch); the default client is node-http-fetch.ts.
  */
 import type { ResponseHeaders } from './types.js';
 

@@ -1,11 +1,11 @@
 /**
- * The engine's default HTTP client (undici-wire.ts) on its own: the fetch subset it
+ * The engine's default HTTP client (node-http-fetch.ts) on its own: the fetch subset it
  * promises, connection reuse, and how a cut connection surfaces.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isNetworkFault } from '../../src/transfer/retry-policy.js';
-import { undiciFetch as wireFetch } from '../../src/transfer/undici-wire.js';
+import { nodeHttpFetch as wireFetch } from '../../src/transfer/node-http-fetch.js';
 import { startServer } from './helpers.js';
 
 async function readAll(body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } } | null): Promise<Buffer> {
@@ -27,9 +27,9 @@ const init = (over: Partial<Parameters<typeof wireFetch>[1]> = {}): Parameters<t
   ...over,
 });
 
-describe('undici wire', () => {
+describe('node:http wire', () => {
   test('status, case-insensitive headers (repeats joined), body, POST with length, HEAD without body', async () => {
-    const big = Buffer.alloc(700_000, 7); // more than one stream buffer: paused and resumed on the way
+    const big = Buffer.alloc(700_000, 7); // more than the 256 KiB queue: paused and resumed on the way
     const server = await startServer((req, res, _n, body) => {
       if (req.method === 'HEAD') {
         res.writeHead(200, { 'content-length': '5' });
