@@ -3,13 +3,17 @@
  * item and `/tiles`, the login token, the figshare file list and the GDC `files` envelope (its
  * hits are held to their fields in gdc-checks.ts). A failure names the field, like a zod issue.
  *
- * Why hand-written rather than zod (issue 13): measured on the wall time of a zero-request rerun
- * (`bcss download` against `bcss serve --demo --scale 0.05`, second run, 0 requests; 9 runs
- * each, interleaved, on a busy 2-core machine), a rerun that loads no zod took 610 ms (450–1770)
- * wall and 300 ms (240–400) CPU; with zod loaded on first use 1210 ms (700–1670) and 440 ms
- * (389–520); with zod imported eagerly 920 ms (520–1340) and 410 ms (340–490). Loading zod is
- * ~100–140 ms of main-thread CPU on a command whose whole job is ~300 ms; these checks cost
- * well under 1 ms.
+ * Why hand-written rather than zod (issue 13): the wall time of a zero-request rerun
+ * (`bcss download` against `bcss serve --demo --scale 0.05`, second run, 0 requests), measured
+ * 2026-12-02, 9 runs per variant interleaved, two rounds on a busy 2-core machine; median
+ * (min–max) wall, then median CPU:
+ *   no zod loaded              610 (450–1770) / 660 (370–1050) ms wall, 300 / 270 ms CPU
+ *   zod loaded on first use   1210 (700–1670) / 1030 (420–1740) ms wall, 440 / 400 ms CPU
+ *   zod imported eagerly       920 (520–1340) /  840 (480–1330) ms wall, 410 / 400 ms CPU
+ * Loading zod costs ~130 ms of CPU on a command whose whole job is ~270 ms; these checks cost
+ * well under 1 ms. The rerun's one remaining zod load is the lock file (pipeline/lock-file.ts
+ * through lazy-zod.ts): "no zod" is that build with the lock's check bypassed, the floor the
+ * rerun reaches once the lock is checked by hand too.
  */
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; issue: string };
