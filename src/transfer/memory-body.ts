@@ -31,7 +31,7 @@ async function readMemoryBody(answer: Answer, method: string, sniff: Sniff, hash
   const announced = answer.declaredLength;
   const tooLarge = (n: number): HttpError =>
     new HttpError(answer.status, shown, `${method} ${shown}: the body (${n} bytes) exceeds the ${MAX_MEMORY_BODY_BYTES}-byte limit for in-memory answers`);
-  // A tighter ceiling (req.maxBytes) is enforced by readBody with its own message.
+  // A tighter ceiling (req.maxBytes) is enforced by `answer.read` with its own message.
   if (announced !== undefined && announced > MAX_MEMORY_BODY_BYTES) throw tooLarge(announced);
   const parts: Uint8Array[] = [];
   const md5 = hash ? createHash('md5') : null;
