@@ -33,18 +33,7 @@ export function createTransfer(options: TransferOptions): Transfer {
   const stats: TransferStats = { requests: 0, bytes: 0, retries: 0 };
   const onEvent = options.onEvent;
 
-  // Every queued or running request listens for an abort; with a few hundred queued (e.g. the
-  // `/tiles` lookups a run starts at once) the caller's signal would warn about a listener leak.
-  // So they listen on an internal signal that follows the caller's through one listener.
-  let signal: AbortSignal | undefined;
-  if (options.signal !== undefined) {
-    const outer = options.signal;
-    const inner = new AbortController();
-    setMaxListeners(0, inner.signal);
-    if (outer.aborted) inner.abort(outer.reason);
-    else outer.addEventListener('abort', () => inner.abort(outer.reason), { once: true });
-    signal = inner.signal;
-  }
+  const signal = options.signal === undefined ? undefined : followSignal(options.signal);
 
   const ctx: EngineContext = {
     maxRetries: checkInt('maxRetries', options.maxRetries, 6, 0),
@@ -88,4 +77,17 @@ export function createTransfer(options: TransferOptions): Transfer {
     buffer: (spec) => fetchBuffer(ctx, spec),
     download: (spec) => downloadFile(ctx, spec),
   };
+}
+
+/**
+ * Every queued or running request listens for an abort; with a few hundred queued (e.g. the
+ * `/tiles` lookups a run starts at once) the caller's signal would warn about a listener leak.
+ * So they listen on an internal signal that follows the caller's through one listener.
+ */
+function followSignal(outer: AbortSignal): AbortSignal {
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (outer.aborted) inner.abort(outer.reason);
+  else outer.addEventListener('abort', () => inner.abort(outer.reason), { once: true });
+  return inner.signal;
 }
