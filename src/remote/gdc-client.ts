@@ -6,20 +6,13 @@
 import { HttpError } from '../errors.js';
 import type { Transfer } from '../transfer/types.js';
 import { checkGdcHit } from './gdc-checks.js';
-import { lazySchemas } from './lazy-zod.js';
+import { checkGdcAnswer } from './json-checks.js';
 import type { GdcFileHit } from './types.js';
 
 export const GDC_FIELDS = 'file_id,file_name,md5sum,file_size,access,state,data_format';
 
-// The hits are checked one by one (gdc-checks.ts), so one hostile record fails its own slide only.
-const answerSchema = lazySchemas((z) => {
-  return z.object({
-    data: z.object({
-      hits: z.array(z.unknown()),
-      pagination: z.object({ total: z.number().int().nonnegative() }),
-    }),
-  });
-});
+// The envelope is checked by json-checks.ts, the hits one by one (gdc-checks.ts), so one hostile
+// record fails its own slide only.
 
 export interface QueryGdcFilesOptions {
   transfer: Transfer;
@@ -71,14 +64,14 @@ export async function queryGdcFiles(options: QueryGdcFilesOptions): Promise<GdcL
     ...(options.token === undefined ? {} : { secretHeaders: ['X-Auth-Token'] }),
     body,
   });
-  const parsed = (await answerSchema()).safeParse(result.data);
-  if (!parsed.success) throw new HttpError(result.status, url, 'GDC /files: the answer has no data.hits / data.pagination.total');
-  const { hits, pagination } = parsed.data.data;
-  if (pagination.total > hits.length) {
+  const parsed = checkGdcAnswer(result.data);
+  if (!parsed.ok) throw new HttpError(result.status, url, 'GDC /files: the answer has no data.hits / data.pagination.total');
+  const { hits, total } = parsed.value;
+  if (total > hits.length) {
     throw new HttpError(
       result.status,
       url,
-      `GDC /files: ${pagination.total} files match but only ${hits.length} were returned; the query was cut short`,
+      `GDC /files: ${total} files match but only ${hits.length} were returned; the query was cut short`,
     );
   }
   const asked = new Set(names);

@@ -11,8 +11,7 @@ import { AuthError, HttpError } from '../errors.js';
 import { formatMm, mmPerPixel } from '../geometry/naming.js';
 import type { Resolution, SlideGeometry } from '../geometry/types.js';
 import type { RequestSpec, ResponseHeaders, Transfer } from '../transfer/types.js';
-import { checkItem, checkItems, checkTiles, type ItemDocument } from './json-checks.js';
-import { lazySchemas } from './lazy-zod.js';
+import { checkItem, checkItems, checkLoginToken, checkTiles, type ItemDocument } from './json-checks.js';
 import type { GirderCredentials, GirderItem, TilesInfo } from './types.js';
 
 /**
@@ -33,10 +32,6 @@ export const DEFAULT_MAX_LISTED_ITEMS = 151 + 5000;
 
 /** The smallest page cap a real server applies (girder_client pages by 50); below it a short page ends the listing. */
 export const MIN_SERVER_PAGE_CAP = 50;
-
-// Only the login answer still goes through zod (loaded on first use); the listing and /tiles,
-// parsed on every run before its first region, use the hand-written checks of json-checks.ts.
-const tokenSchema = lazySchemas((z) => z.object({ authToken: z.object({ token: z.string().min(1) }) }));
 
 export interface GirderClientOptions {
   transfer: Transfer;
@@ -140,7 +135,7 @@ export class GirderClient {
           hint: 'Check BCSS_API_KEY (or the config file): the key may be mistyped, inactive or for another server.',
         });
       }
-      this.#setToken(await parseToken(result.data, url));
+      this.#setToken(parseToken(result.data, url));
       return;
     }
     this.#onSecret(credentials.password);
@@ -162,7 +157,7 @@ export class GirderClient {
         hint: 'Check the user name and password; accounts that are disabled or not yet verified cannot log in.',
       });
     }
-    this.#setToken(await parseToken(result.data, url));
+    this.#setToken(parseToken(result.data, url));
   }
 
   /**
@@ -324,10 +319,10 @@ function toItem(raw: ItemDocument): GirderItem {
   };
 }
 
-async function parseToken(data: unknown, url: string): Promise<string> {
-  const parsed = (await tokenSchema()).safeParse(data);
-  if (!parsed.success) throw new HttpError(200, url, 'The DSA login answer carries no authToken.token');
-  return parsed.data.authToken.token;
+function parseToken(data: unknown, url: string): string {
+  const parsed = checkLoginToken(data);
+  if (!parsed.ok) throw new HttpError(200, url, 'The DSA login answer carries no authToken.token');
+  return parsed.value;
 }
 
 /** Girder's error body `{"message": "…", "type": …}`. */

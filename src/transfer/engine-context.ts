@@ -4,7 +4,7 @@
  */
 import type { Sleep } from './lane-limiter.js';
 import type { LaneLimiter } from './lane-limiter.js';
-import type { WireFetch } from './node-http-fetch.js';
+import type { WireFetch } from './wire.js';
 import type { Redactor } from './redact.js';
 import type { TransferEvent, TransferStats } from './types.js';
 

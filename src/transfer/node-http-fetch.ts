@@ -1,49 +1,22 @@
 /**
- * The engine's default way to send one HTTP request: `node:http`/`node:https` behind the small
- * subset of the fetch API the engine uses (status, `headers.get`, a body reader, `cancel`).
+ * The engine's default way to send one HTTP request: `node:http`/`node:https` behind the fetch
+ * subset of wire.ts (status, `headers.get`, a body reader, `cancel`). Redirects, timeouts,
+ * retries, sniffing and secrets stay in the engine; tests may inject any fetch instead.
  *
- * Why not the global `fetch`: undici's WHATWG machinery costs about 1 ms of main-thread CPU per
- * request (measured on the demo server: 1.0 ms vs 0.5 ms for `http.request`) and ~35 ms to load
- * before the first request. A download makes four requests per ROI, and the main thread's time
- * between one region's last byte and the next region's request is time a DSA render slot sits
- * idle. Redirects, timeouts, retries, sniffing and secrets stay in the engine, as with fetch
- * (which tests may still inject through `TransferOptions.fetch`).
+ * Why not undici (issue 13, measured 2026-12-02 on the 2-core dev machine, `npm run bench --
+ * --only S1 --runs 3`, both wires on one build, alternated): undici 7.30 `request` over a
+ * keep-alive `Agent` made S1 slower. Cleanest round, median (min–max) of 3: wall 3.93 s
+ * (3.40–3.99) vs 3.45 s (3.42–3.53) here, +14 %; client CPU 2.16 s (1.97–2.34) vs 2.10 s
+ * (1.86–2.32). All 12 runs each (a busy machine): CPU 2.35 s vs 2.01 s, +17 %. The bar was
+ * "no more than 5 % worse", so this client stays. S1 is 606 requests; per request, the main
+ * thread's time between one region's last byte and the next request is time a DSA render
+ * slot sits idle.
  */
 import http from 'node:http';
 import type https from 'node:https';
 import type { ResponseHeaders } from './types.js';
+import type { WireBody, WireFetch, WireReadResult, WireReader, WireResponse } from './wire.js';
 
-export interface WireReadResult {
-  done: boolean;
-  value?: Uint8Array;
-}
-
-export interface WireReader {
-  read(): Promise<WireReadResult>;
-  cancel(): Promise<void>;
-}
-
-export interface WireBody {
-  getReader(): WireReader;
-  cancel(): Promise<void>;
-}
-
-/** What the engine reads from an answer; a fetch `Response` has all of it. */
-export interface WireResponse {
-  readonly status: number;
-  readonly headers: ResponseHeaders;
-  readonly body: WireBody | null;
-}
-
-export interface WireInit {
-  method: string;
-  headers: Record<string, string>;
-  redirect: 'manual';
-  signal: AbortSignal;
-  body?: string;
-}
-
-export type WireFetch = (url: string, init: WireInit) => Promise<WireResponse>;
 
 /**
  * Connections are reused (keep-alive); an idle one is closed after 4 s, before a typical server's

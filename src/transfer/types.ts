@@ -50,7 +50,7 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /**
    * Injected for tests (a fetch-compatible function); defaults to a `node:http` client that
-   * speaks the same subset of fetch (node-http-fetch.ts).
+   * speaks the same subset of fetch (wire.ts).
    */
   fetch?: typeof fetch;
   /** Injected for tests; defaults to a real timer. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkFigshareFiles, checkItem, checkItems, checkTiles } from '../../src/remote/json-checks.js';
+import { checkFigshareFiles, checkGdcAnswer, checkItem, checkItems, checkLoginToken, checkTiles } from '../../src/remote/json-checks.js';
 
 const ITEM = { _id: '5bbdeed1e629140048d01bcb', name: 'TCGA-A1-A0SK-01Z-00-DX1.svs', folderId: '5bbdeba3e629140048d017bb', size: 2200, largeImage: { fileId: 'x' }, extra: 1 };
 const TILES = { sizeX: 100, sizeY: 50, levels: 3, magnification: 40, mm_x: 0.00025, mm_y: 0.00025, tileWidth: 256, tileHeight: 256 };
@@ -36,5 +36,19 @@ describe('remote JSON checks', () => {
     assert.match(issue(checkFigshareFiles([FILE, { ...FILE, computed_md5: 'xyz' }])), /^1\.computed_md5: expected 32 hex digits/);
     assert.match(issue(checkFigshareFiles([{ ...FILE, size: -1 }])), /^0\.size: expected a non-negative integer/);
     assert.match(issue(checkFigshareFiles([{ ...FILE, download_url: '' }])), /^0\.download_url: expected a URL/);
+  });
+
+  test('the login token and the GDC envelope: the value bcss uses, or the field that is wrong', () => {
+    const issue = (r: { ok: boolean; issue?: string }): string => (r.ok ? 'ok' : (r.issue ?? ''));
+    assert.deepEqual(checkLoginToken({ authToken: { token: 'abc', expires: 'x' }, user: {} }), { ok: true, value: 'abc' });
+    assert.match(issue(checkLoginToken({ authToken: { token: '' } })), /^authToken\.token: expected a non-empty string/);
+    assert.match(issue(checkLoginToken({ token: 'abc' })), /^authToken: expected an object/);
+    assert.match(issue(checkLoginToken(null)), /expected an object/);
+    const hits = [{ file_id: 'x' }];
+    assert.deepEqual(checkGdcAnswer({ data: { hits, pagination: { total: 1, count: 1 } }, warnings: {} }), { ok: true, value: { hits, total: 1 } });
+    assert.match(issue(checkGdcAnswer({ data: { hits: {}, pagination: { total: 1 } } })), /^data\.hits: expected an array/);
+    assert.match(issue(checkGdcAnswer({ data: { hits: [], pagination: { total: -1 } } })), /^data\.pagination\.total: expected a non-negative integer/);
+    assert.match(issue(checkGdcAnswer({ data: { hits: [] } })), /^data\.pagination: expected an object/);
+    assert.match(issue(checkGdcAnswer([])), /expected an object/);
   });
 });

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { nodeHttpFetch } from '../../src/transfer/node-http-fetch.js';
+import { isNetworkFault } from '../../src/transfer/retry-policy.js';
+import { nodeHttpFetch as wireFetch } from '../../src/transfer/node-http-fetch.js';
 import { startServer } from './helpers.js';
 
 async function readAll(body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } } | null): Promise<Buffer> {
@@ -18,7 +19,7 @@ async function readAll(body: { getReader(): { read(): Promise<{ done: boolean; v
   return Buffer.concat(parts);
 }
 
-const init = (over: Partial<Parameters<typeof nodeHttpFetch>[1]> = {}): Parameters<typeof nodeHttpFetch>[1] => ({
+const init = (over: Partial<Parameters<typeof wireFetch>[1]> = {}): Parameters<typeof wireFetch>[1] => ({
   method: 'GET',
   headers: {},
   redirect: 'manual',
@@ -26,7 +27,7 @@ const init = (over: Partial<Parameters<typeof nodeHttpFetch>[1]> = {}): Paramete
   ...over,
 });
 
-describe('node:http client', () => {
+describe('node:http wire', () => {
   test('status, case-insensitive headers (repeats joined), body, POST with length, HEAD without body', async () => {
     const big = Buffer.alloc(700_000, 7); // more than the 256 KiB queue: paused and resumed on the way
     const server = await startServer((req, res, _n, body) => {
@@ -40,16 +41,16 @@ describe('node:http client', () => {
       res.end(req.method === 'POST' ? `got ${body} (${req.headers['content-length']})` : big);
     });
     try {
-      const get = await nodeHttpFetch(`${server.url}/x`, init());
+      const get = await wireFetch(`${server.url}/x`, init());
       assert.equal(get.status, 200);
       assert.equal(get.headers.get('content-type'), 'text/plain');
       assert.equal(get.headers.get('X-TWICE'), 'a, b');
       assert.equal(get.headers.get('missing'), null);
       assert.ok((await readAll(get.body)).equals(big));
-      const post = await nodeHttpFetch(`${server.url}/x`, init({ method: 'POST', body: 'key=abc' }));
+      const post = await wireFetch(`${server.url}/x`, init({ method: 'POST', body: 'key=abc' }));
       assert.equal(post.status, 201);
       assert.equal((await readAll(post.body)).toString(), 'got key=abc (7)');
-      const head = await nodeHttpFetch(`${server.url}/x`, init({ method: 'HEAD' }));
+      const head = await wireFetch(`${server.url}/x`, init({ method: 'HEAD' }));
       assert.equal(head.body, null);
       assert.equal(head.headers.get('content-length'), '5');
     } finally {
@@ -72,20 +73,20 @@ describe('node:http client', () => {
       }
     });
     try {
-      const first = await nodeHttpFetch(`${server.url}/redirect`, init());
+      const first = await wireFetch(`${server.url}/redirect`, init());
       await first.body?.cancel();
-      await readAll((await nodeHttpFetch(`${server.url}/next`, init())).body);
+      await readAll((await wireFetch(`${server.url}/next`, init())).body);
       assert.equal(ports[0], ports[1], 'the same connection served both');
-      const slow = await nodeHttpFetch(`${server.url}/slow`, init());
+      const slow = await wireFetch(`${server.url}/slow`, init());
       await slow.body?.cancel();
-      await readAll((await nodeHttpFetch(`${server.url}/after`, init())).body);
+      await readAll((await wireFetch(`${server.url}/after`, init())).body);
       assert.notEqual(ports[3], ports[2], 'a cut connection is not reused');
     } finally {
       await server.close();
     }
   });
 
-  test('a connection lost mid-body is an ECONNRESET error on the next read; an abort rejects the request', async () => {
+  test('a connection lost mid-body is a network fault on the next read; an abort rejects the request', async () => {
     const server = await startServer((req, res) => {
       if (req.url === '/cut') {
         res.writeHead(200, { 'content-length': '100' });
@@ -95,13 +96,14 @@ describe('node:http client', () => {
       // /hang never answers
     });
     try {
-      const cut = await nodeHttpFetch(`${server.url}/cut`, init());
-      await assert.rejects(readAll(cut.body), (err: unknown) => (err as { code?: string }).code === 'ECONNRESET');
+      const cut = await wireFetch(`${server.url}/cut`, init());
+      await assert.rejects(readAll(cut.body), (err: unknown) => isNetworkFault(err));
       const ac = new AbortController();
-      const hang = nodeHttpFetch(`${server.url}/hang`, init({ signal: ac.signal }));
+      const hang = wireFetch(`${server.url}/hang`, init({ signal: ac.signal }));
       while (server.requests.length < 2) await new Promise((r) => setImmediate(r));
-      ac.abort(new Error('stop'));
-      await assert.rejects(hang, (err: unknown) => (err as { name?: string }).name === 'AbortError');
+      const reason = new Error('stop');
+      ac.abort(reason);
+      await assert.rejects(hang, (err: unknown) => err === reason || (err as { name?: string }).name === 'AbortError');
     } finally {
       await server.close();
     }
