@@ -35,6 +35,7 @@ import { fetchMask } from './steps/masks.js';
 import { buildMetaFiles, writeMetaFiles } from './steps/meta.js';
 import type { StepContext } from './steps/step-context.js';
 import { OptionalSourceUnavailable, writeWsiScript } from './steps/wsi-scripts.js';
+import { fetchWsi } from './steps/wsis.js';
 import { toolVersion } from './tool-version.js';
 import type { ArtifactStatus, Component, DownloadOptions, DownloadSummary, PipelineEvent } from './types.js';
 import { runPool } from './worker-pool.js';
@@ -93,6 +94,7 @@ export function kindCaps(options: DownloadOptions): Record<Component, number> {
     masks: lane('figshare', 1) * 2 + 2,
     annotations: lane('dsa', 4),
     'wsi-scripts': 1,
+    wsis: options.gdcConcurrency ?? 2,
   };
 }
 
@@ -330,6 +332,9 @@ async function download(options: DownloadOptions, hooks: RunDownloadHooks, secre
               break;
             case 'annotations':
               entry = await fetchAnnotations(ctx, a);
+              break;
+            case 'wsis':
+              entry = await fetchWsi(ctx, a, { emit, overrides: { ...hooks.transferOverrides, ...(hooks.signal === undefined ? {} : { signal: hooks.signal }) } });
               break;
             case 'wsi-scripts': {
               const outcome = await writeWsiScript({ ...ctx, options: scriptOptions }, a, toolVersion());

@@ -15,6 +15,7 @@ import { decodeGreyPng } from '../image/label-png.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
 import { datasetIssues } from './verify-dataset.js';
+import { fileOnDisk } from './wsi-artifacts.js';
 
 export interface RunVerifyOptions {
   /** The folder a download wrote (the one holding `bcss.lock.json`). */
@@ -116,7 +117,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   const entries = read.lock.artifacts;
   const intact = new Map<string, LockEntry>();
   for (const e of entries) {
-    const abs = join(outDir, e.path);
+    const abs = fileOnDisk(outDir, e);
     let size: number;
     try {
       const info = await stat(abs);

@@ -52,6 +52,8 @@ Examples:
   bcss download --mag 20 --slides A1-A0SK,A2-A04P
   bcss download --components masks --base        base-resolution masks only
   bcss download --dry-run                        what would be fetched, sizes, disk space
+  bcss download --components wsis --wsi-dir /data/bcss-slides
+                                                 the 151 slides from the GDC (md5-checked, resumable)
   bcss serve --demo --scale 0.05 &               then point --api-url/--figshare-url/--gdc-url
                                                  and --rois at the URLs and table it prints
 
@@ -66,7 +68,7 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .command('download')
     .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
     .option('-o, --out <dir>', 'output folder (default ./BCSS)')
-    .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts or all (default images,masks)')
+    .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts,wsis, or all = every one but wsis (default images,masks)')
     .option('--mpp <um>', `resolution in micrometres per pixel (default 0.25; ${range('mpp')}); sent exactly, not rounded`)
     .option('--mag <power>', `resolution as objective magnification, e.g. 20 (${range('mag')})`)
     .option('--base', 'scan (base) resolution, no resampling')
@@ -80,6 +82,8 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--render-concurrency <n>', `region renders in flight at the DSA (default 4; ${range('renderConcurrency')})`)
     .option('--figshare-interval <ms>', `minimum gap between the starts of two figshare requests (default 1000: figshare asks for <= 1/s; ${range('figshareIntervalMs')})`)
     .option('--figshare-concurrency <n>', `figshare requests in flight at once, still started <= 1/s (default 4; ${range('figshareConcurrency')}); the object-store download behind each mask link is not a figshare request`)
+    .option('--wsi-dir <dir>', 'where the wsis component puts the slides (default OUT/wsis; ~150 GB for all of them)')
+    .option('--gdc-concurrency <n>', `slides downloaded from the GDC at once (default 2; ${range('gdcConcurrency')})`)
     .option('--retries <n>', `retries per request for transient faults (default 6; ${range('retries')})`)
     .option('--timeout <s>', `seconds to wait for a server to start answering (default 300; ${range('timeoutSeconds')})`)
     .option('--max-json-mb <n>', `largest JSON answer accepted, e.g. an annotation document, in MB (default 256; ${range('maxJsonMb')})`)
@@ -137,6 +141,8 @@ export function onlyNetworkFailures(s: DownloadSummary): boolean {
 /** 0 all done; 5 when every failure is a network failure; 1 for any other failure. */
 export function downloadExitCode(s: DownloadSummary): number {
   if (s.failures.length === 0) return EXIT.ok;
+  // Bytes that failed their checksum twice say more than "some items failed".
+  if (s.failures.every((f) => f.kind === 'integrity')) return EXIT.integrity;
   return onlyNetworkFailures(s) ? EXIT.network : EXIT.partial;
 }
 

@@ -12,7 +12,7 @@ import {
   GDC_API_URL,
 } from '../../catalog/index.js';
 import type { Resolution } from '../../geometry/types.js';
-import { ALL_COMPONENTS, OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
+import { ALL_COMPONENTS, OBJECT_STORE_LANE, SELECTABLE_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
 import type { ConfigFile } from './config-file.js';
 import { filterRois, parseSlideList } from './slide-filter.js';
 import { checkNumber, NUMERIC_SETTINGS, resolveNumber, sourceName, type NumericKey, type NumericLayer } from './numeric-settings.js';
@@ -32,6 +32,8 @@ export const DEFAULTS = {
   /** figshare asks for ≤ 1 request START per second; a few may overlap (each mask is a redirect + a blob). */
   figshareIntervalMs: 1000,
   figshareConcurrency: 4,
+  /** Slides downloaded from the GDC at once, like gdc-client's default. */
+  gdcConcurrency: 2,
   /**
    * The pre-signed object-store GET behind each figshare `ndownloader` redirect goes to another
    * service (S3 for the real figshare), so it has its own lane and does not count against
@@ -63,6 +65,8 @@ export interface DownloadFlags {
   renderConcurrency?: string;
   figshareInterval?: string;
   figshareConcurrency?: string;
+  gdcConcurrency?: string;
+  wsiDir?: string;
   retries?: string;
   timeout?: string;
   maxJsonMb?: string;
@@ -115,16 +119,19 @@ function parseUrl(text: string, what: string): string {
 
 function parseComponents(value: string | readonly string[], from: string): Component[] {
   const items = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`${from}: no components given`, { hint: `Choose from ${ALL_COMPONENTS.join(', ')}.` });
+  if (items.length === 0) throw new UsageError(`${from}: no components given`, { hint: `Choose from ${SELECTABLE_COMPONENTS.join(', ')}.` });
   const out: Component[] = [];
   for (const item of items) {
-    if (item === 'all') return [...ALL_COMPONENTS];
-    if (!(ALL_COMPONENTS as readonly string[]).includes(item)) {
-      throw new UsageError(`${from}: unknown component ${JSON.stringify(item)}`, {
-        hint: `Choose from ${ALL_COMPONENTS.join(', ')} (comma-separated), or all.`,
-      });
+    // `all` is every component but the slides (~150 GB): `all,wsis` asks for them too.
+    const named = item === 'all' ? ALL_COMPONENTS : [item];
+    for (const c of named) {
+      if (!(SELECTABLE_COMPONENTS as readonly string[]).includes(c)) {
+        throw new UsageError(`${from}: unknown component ${JSON.stringify(c)}`, {
+          hint: `Choose from ${SELECTABLE_COMPONENTS.join(', ')} (comma-separated), or all (every one but wsis).`,
+        });
+      }
+      if (!out.includes(c as Component)) out.push(c as Component);
     }
-    if (!out.includes(item as Component)) out.push(item as Component);
   }
   return out;
 }
@@ -264,6 +271,8 @@ export async function resolveDownloadOptions(
   const renderConcurrency = num('renderConcurrency', flags.renderConcurrency, DEFAULTS.renderConcurrency);
   const figshareIntervalMs = num('figshareIntervalMs', flags.figshareInterval, DEFAULTS.figshareIntervalMs);
   const figshareConcurrency = num('figshareConcurrency', flags.figshareConcurrency, DEFAULTS.figshareConcurrency);
+  const gdcConcurrency = num('gdcConcurrency', flags.gdcConcurrency, DEFAULTS.gdcConcurrency);
+  const wsiDirText = pick<string>([flags.wsiDir, '--wsi-dir'], [nonEmpty(env.BCSS_WSI_DIR), 'BCSS_WSI_DIR'], [config.wsiDir, 'config wsiDir']).value;
   const retries = num('retries', flags.retries, DEFAULTS.retries);
   const headersTimeoutMs = num('timeoutSeconds', flags.timeout, DEFAULTS.timeoutSeconds) * 1000;
   const idleTimeoutMs = num('idleTimeoutSeconds', undefined, DEFAULTS.idleTimeoutSeconds) * 1000;
@@ -331,6 +340,8 @@ export async function resolveDownloadOptions(
       dryRun,
       failFast: flags.failFast === true || config.failFast === true,
       wsiKeyEnvVar: DEFAULTS.wsiKeyEnvVar,
+      gdcConcurrency,
+      ...(wsiDirText === undefined ? {} : { wsiDir: resolve(cwd, wsiDirText) }),
     },
     json: flags.json === true,
     progress: progressSetting,
