@@ -231,7 +231,9 @@ class Part {
     this.#pending = [];
     this.#pendingBytes = 0;
     try {
-      await handle.writev(data);
+      // writeFile loops until every byte is written (a single write may write fewer); the handle
+      // is in append mode, so the bytes land after the part's end.
+      await handle.writeFile(data.length === 1 ? (data[0] as Buffer) : Buffer.concat(data));
     } catch (err) {
       // What did reach the disk is a prefix of the body; the rerun continues after it.
       throw toDiskError(err, this.path, 'write');
