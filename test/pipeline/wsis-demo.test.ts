@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseRoiTable } from '../../src/catalog/index.js';
 import type { RoiRecord } from '../../src/catalog/types.js';
 import { downloadExitCode } from '../../src/cli/commands/download.js';
+import { DiskError } from '../../src/errors.js';
 import { readLock } from '../../src/pipeline/lock-file.js';
 import { runDownload, type RunDownloadHooks } from '../../src/pipeline/run-download.js';
 import type { DownloadOptions, PipelineEvent } from '../../src/pipeline/types.js';
@@ -22,6 +23,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { FaultOptions } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { partPathFor } from '../../src/transfer/resumable-download.js';
+import { smallFs } from '../transfer/small-fs.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'E2-A14N'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -146,6 +148,31 @@ describe('--components wsis against the demo GDC', () => {
     assert.deepEqual((await runVerify({ outDir: opts.outDir })).issues, []);
     const again = await runDownload(opts, hooks);
     assert.equal(again.requests, 0);
+  });
+
+  test('--dry-run: the slides\' total bytes from their GDC records; refused, naming both numbers, when the slide folder lacks space', async (t) => {
+    const srv = await serve();
+    const files = await records();
+    const total = files.reduce((a, f) => a + f.size, 0);
+    const opts = options(srv, { dryRun: true });
+    const summary = await runDownload(opts, hooks);
+    assert.equal(summary.estimatedBytes, total);
+    assert.deepEqual(summary.plan?.map((p) => p.estimatedBytes).sort(), files.map((f) => f.size).sort());
+    await assert.rejects(stat(opts.outDir), 'a dry run writes nothing');
+
+    const fs = await smallFs(work, 1024 * 1024);
+    t.diagnostic(`small disk: ${fs.method}`);
+    try {
+      if (fs.method !== 'tmpfs') return; // the injected stand-in cannot shrink statfs
+      const err = await runDownload({ ...opts, wsiDir: fs.dir }, hooks).then(
+        () => assert.fail('must refuse'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof DiskError, String(err));
+      assert.match(err.message, new RegExp(`needs ${total} bytes .* but only \\d+ bytes .* are free`));
+    } finally {
+      await fs.dispose();
+    }
   });
 
   test('md5 mismatch: the part is deleted and fetched once more, then exit 4 naming the slide', async () => {

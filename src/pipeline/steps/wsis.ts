@@ -14,7 +14,8 @@ import type { TransferOptions } from '../../transfer/types.js';
 import type { Artifact } from '../artifacts.js';
 import type { LockEntry } from '../lock-file.js';
 import type { PipelineEvent } from '../types.js';
-import { customWsiDir, DEFAULT_WSI_DIR, wsiSlideNames } from '../wsi-artifacts.js';
+import { wsiSlideNames } from '../wsi-artifacts.js';
+import { checkFreeSpace, remainingBytes, wsiFolder } from '../wsi-space.js';
 import type { StepContext } from './step-context.js';
 
 export interface WsiStepExtras {
@@ -75,7 +76,9 @@ export async function fetchWsi(ctx: StepContext, artifact: Artifact, extras: Wsi
   const { options } = ctx;
   const hit = await recordOf(ctx, name);
   checkUsable(hit, options.gdcToken !== undefined);
-  const dir = customWsiDir(options) ?? join(ctx.outDir, DEFAULT_WSI_DIR);
+  const dir = wsiFolder(options, ctx.outDir);
+  // Refused before a byte is fetched when the slide cannot fit (a full disk mid-file still keeps the part).
+  await checkFreeSpace(dir, await remainingBytes(dir, hit.fileName, hit.fileSize), hit.fileName);
   const url = `${options.gdcUrl.replace(/\/+$/, '')}/data/${hit.fileId}`;
   const o = extras.overrides ?? {};
   const result = await downloadResumable({
