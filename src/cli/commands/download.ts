@@ -58,15 +58,16 @@ Examples:
                                                  and --rois at the URLs and table it prints
 
 Reruns skip everything the lock proves complete (no request at all); an interrupted
-run (Ctrl-C: exit 130) resumes when you rerun the same command. Exit codes: 0 ok, 1 some
-items failed, 2 usage (also: the folder holds another dataset), 3 auth, 4 integrity,
-5 network (every failure was one), 6 disk, 7 output folder busy, 8 remote error, 130 interrupted.
+run (Ctrl-C: exit 130) resumes when you rerun the same command; a slide continues from
+its .part. Exit codes: 0 ok, 1 some items failed, 2 usage (also: the folder holds another
+dataset), 3 auth, 4 integrity (also: every failed item failed its checksum), 5 network (every
+failure was one), 6 disk, 7 output folder busy, 8 remote error, 130 interrupted.
 `;
 
 export function registerDownload(program: Command, ctx: CliContext, setResult: (r: { exitCode: number }) => void): void {
   program
     .command('download')
-    .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts')
+    .description('download the BCSS dataset: ROI images, ground-truth masks, annotations, WSI scripts, the slides from the GDC')
     .option('-o, --out <dir>', 'output folder (default ./BCSS)')
     .option('-c, --components <list>', 'comma-separated: images,masks,annotations,wsi-scripts,wsis, or all = every one but wsis (default images,masks)')
     .option('--mpp <um>', `resolution in micrometres per pixel (default 0.25; ${range('mpp')}); sent exactly, not rounded`)
