@@ -16,6 +16,7 @@ import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
 import { datasetIssues } from './verify-dataset.js';
 import { fileOnDisk } from './wsi-artifacts.js';
+import { isResumablePartName } from '../transfer/resumable-download.js';
 
 export interface RunVerifyOptions {
   /** The folder a download wrote (the one holding `bcss.lock.json`). */
@@ -147,7 +148,16 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   for (const rel of await listFiles(outDir)) {
     if (listed.has(rel)) continue;
     const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
-    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file: move or delete it (a rerun does not remove it)' });
+    const slidePart = !temp && rel.startsWith('wsis/') && isResumablePartName(rel.slice(rel.lastIndexOf('/') + 1));
+    issues.push({
+      path: rel,
+      problem: 'extra',
+      detail: temp
+        ? 'temp file left by an interrupted run (the next download removes it)'
+        : slidePart
+          ? 'an incomplete slide kept for resume: the next download with --components wsis continues it'
+          : 'not in the lock file: move or delete it (a rerun does not remove it)',
+    });
   }
 
   // Sizes: each image against its lock entry; each mask against its image (or its lock entry).
