@@ -20,6 +20,8 @@ export function wsiFolder(options: DownloadOptions, outDir: string): string {
 
 /** Bytes still to fetch for a slide of `size` bytes whose part may already hold some. */
 export async function remainingBytes(dir: string, fileName: string, size: number): Promise<number> {
+  // A finished file in place is checked and taken without a download (resumable-download.ts).
+  if ((await stat(join(dir, fileName)).then((s) => s.size, () => -1)) === size) return 0;
   const held = await stat(partPathFor(join(dir, fileName))).then((s) => s.size, () => 0);
   return Math.max(0, size - (held <= size ? held : 0));
 }

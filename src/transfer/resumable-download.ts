@@ -270,6 +270,10 @@ export async function downloadResumable(spec: ResumableSpec): Promise<ResumableR
   const partPath = partPathFor(spec.destPath);
   const sidePath = sidecarPathFor(spec.destPath);
   await ensureDir(dirname(spec.destPath));
+  // Already in place (renamed by a run killed before it recorded the file, or put there by hand,
+  // e.g. by gdc-client): taken after a local md5 check, without a request.
+  const present = await adoptFinished(spec);
+  if (present !== null) return present;
   const part = new Part(partPath);
   let side = await readSidecar(sidePath);
   const sameFile = side !== null && side.expectedBytes === spec.expectedBytes && side.expectedMd5 === spec.expectedMd5;
@@ -322,6 +326,16 @@ export async function downloadResumable(spec: ResumableSpec): Promise<ResumableR
     await part.flush().catch(() => undefined);
     await part.close();
   }
+}
+
+async function adoptFinished(spec: ResumableSpec): Promise<ResumableResult | null> {
+  const info = await stat(spec.destPath).catch(() => null);
+  if (info === null || !info.isFile() || info.size !== spec.expectedBytes) return null;
+  const held = new Part(spec.destPath);
+  await held.adopt(spec.expectedBytes);
+  const md5 = held.md5.digest('hex');
+  if (md5 !== spec.expectedMd5) return null; // replaced atomically by the download
+  return { path: spec.destPath, bytes: info.size, md5, sha256: held.sha256.digest('hex'), mtimeMs: info.mtimeMs, resumedFrom: info.size, received: 0, restarts: 0 };
 }
 
 interface RunState {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -140,6 +140,24 @@ describe('resumable GDC download against bcss serve', () => {
     const fine = await downloadResumable(spec(srv, dest));
     assert.equal(await md5Of(dest), file.md5);
     assert.equal(fine.resumedFrom, 0);
+  });
+
+  test('a finished file already in place (a run killed between rename and lock) is taken without a request', async () => {
+    const dest = freshDest();
+    const srv = await serve();
+    await downloadResumable(spec(srv, dest));
+    srv.resetLog();
+    const again = await downloadResumable(spec(srv, dest));
+    assert.equal(again.received, 0);
+    assert.equal(again.md5, file.md5);
+    assert.equal(srv.log.length, 0);
+    // A file of the right size but other bytes is replaced by a real download.
+    const bytes = await readFile(dest);
+    bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+    await writeFile(dest, bytes);
+    const fixed = await downloadResumable(spec(srv, dest));
+    assert.equal(fixed.received, file.size);
+    assert.equal(await md5Of(dest), file.md5);
   });
 
   test('disk full mid-slide: DiskError, the part is kept, and the next run continues from it', async (t) => {
