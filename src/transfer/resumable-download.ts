@@ -45,6 +45,8 @@ export interface ResumableSpec {
   fetch?: WireFetch;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Each request sent. */
+  onRequest?: () => void;
   /** New body bytes (received, not re-read). */
   onBytes?: (bytes: number) => void;
   /** A retry after a fault; `from` is the byte the next request starts at. */
@@ -378,6 +380,7 @@ async function fetchRest(spec: ResumableSpec, part: Part, state: RunState, sideP
 async function sendRequest(spec: ResumableSpec, from: number, ac: AbortController): Promise<WireResponse> {
   const headers: Record<string, string> = { 'User-Agent': 'bcss', ...spec.headers };
   if (from > 0) headers.Range = `bytes=${from}-`;
+  spec.onRequest?.();
   const timer = setTimeout(() => ac.abort(new RetryableFault('no answer in time')), spec.headersTimeoutMs ?? 60_000);
   try {
     return await (spec.fetch ?? nodeHttpFetch)(spec.url, { method: 'GET', headers, redirect: 'manual', signal: ac.signal });

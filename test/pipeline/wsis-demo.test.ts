@@ -120,6 +120,7 @@ describe('--components wsis against the demo GDC', () => {
     // Progress in bytes: every body byte was reported, none twice.
     const reported = events.reduce((s, e) => s + (e.type === 'bytes' ? e.bytes : 0), 0);
     const total = files.reduce((s, f) => s + f.size, 0);
+    assert.ok(summary.bytes >= total && summary.requests === 4, 'the summary counts the slide requests and bytes');
     assert.ok(reported >= total && reported - total < 16_384, `${reported} bytes reported for ${total} bytes of slides (plus one small JSON answer)`);
 
     const lock = (await readLock(opts.outDir, { moveAside: false })).lock;

@@ -81,6 +81,9 @@ export async function fetchWsi(ctx: StepContext, artifact: Artifact, extras: Wsi
   await checkFreeSpace(dir, await remainingBytes(dir, hit.fileName, hit.fileSize), hit.fileName);
   const url = `${options.gdcUrl.replace(/\/+$/, '')}/data/${hit.fileId}`;
   const o = extras.overrides ?? {};
+  // The run's summary counts these requests, bytes and retries with the engine's own.
+  const stats = ctx.remote.transfer.stats;
+  const progress = progressReporter(hit.fileName, hit.fileSize, extras);
   const result = await downloadResumable({
     url,
     destPath: join(dir, hit.fileName),
@@ -96,8 +99,15 @@ export async function fetchWsi(ctx: StepContext, artifact: Artifact, extras: Wsi
     ...(o.sleep === undefined ? {} : { sleep: o.sleep }),
     ...(o.random === undefined ? {} : { random: o.random }),
     ...(o.signal === undefined ? {} : { signal: o.signal }),
-    onBytes: progressReporter(hit.fileName, hit.fileSize, extras),
-    onRetry: (reason, delayMs, from) => extras.emit({ type: 'retry', url, attempt: 0, delayMs, reason: `${reason}; resuming from byte ${from}` }),
+    onRequest: () => (stats.requests += 1),
+    onBytes: (n) => {
+      stats.bytes += n;
+      progress(n);
+    },
+    onRetry: (reason, delayMs, from) => {
+      stats.retries += 1;
+      extras.emit({ type: 'retry', url, attempt: 0, delayMs, reason: `${reason}; resuming from byte ${from}` });
+    },
     onRestart: (reason) => extras.emit({ type: 'log', level: 'warn', message: reason }),
   });
   if (result.resumedFrom > 0) {
