@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runVerify } from '../src/pipeline/verify.js';
@@ -51,16 +51,18 @@ const byId = new Map<string, GdcFile>(files.map((f) => [f.fileId, f]));
 const server = await startServer({ dataset, port: 0, faults: { gdc: { bandwidthBytesPerSec: cap } } });
 const work = await mkdtemp(join(tmpdir(), 'bcss-bench-s5-'));
 
+const uncapped = await startServer({ dataset, port: 0 });
+
 function args(srv: RunningServer, out: string): string[] {
   return [CLI_BIN, 'download', '--out', out, '--components', 'wsis', '--rois', dataset.roiTablePath as string, '--api-url', srv.urls.girder,
     '--figshare-url', srv.urls.figshare, '--gdc-url', srv.urls.gdc, '--no-progress', '--json'];
 }
 
 /** Runs the CLI; kills it after `killAfterMs` when given. Resolves with wall ms and exit code/signal. */
-function runCli(out: string, killAfterMs?: number): Promise<{ ms: number; code: number | null; signal: string | null; stderr: string }> {
+function runCli(out: string, killAfterMs?: number, srv: RunningServer = server): Promise<{ ms: number; code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args(server, out), { cwd: work, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args(srv, out), { cwd: work, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
@@ -83,6 +85,12 @@ function sentPerFile(): Map<string, number> {
 
 try {
   log(`S5: ${files.length} slides, ${(total / 1e6).toFixed(1)} MB, GDC capped at ${(cap / 1e6).toFixed(1)} MB/s`);
+  // What this machine manages without a cap (client and in-process server share its cores): the
+  // efficiency cannot exceed ceiling-rate / cap when the cap is above it.
+  const free = await runCli(join(work, 'uncapped'), undefined, uncapped);
+  if (free.code !== 0) throw new Error(`the uncapped run exited ${free.code}: ${free.stderr.slice(-2000)}`);
+  const ceiling = total / (free.ms / 1000);
+  log(`uncapped run: ${(free.ms / 1000).toFixed(2)} s, ${(ceiling / 1e6).toFixed(1)} MB/s (this machine's ceiling now)`);
   const clean = await runCli(join(work, 'clean'));
   if (clean.code !== 0) throw new Error(`the clean run exited ${clean.code}: ${clean.stderr.slice(-2000)}`);
   const report = await runVerify({ outDir: join(work, 'clean') });
@@ -115,6 +123,9 @@ try {
     slides: files.length,
     totalBytes: total,
     capBytesPerSec: cap,
+    uncappedWallS: free.ms / 1000,
+    uncappedBytesPerSec: ceiling,
+    loadAverage: loadavg()[0],
     cleanWallS: clean.ms / 1000,
     boundS: bound / 1000,
     efficiency,
@@ -131,5 +142,6 @@ try {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
   await server.close();
+  await uncapped.close();
   await rm(work, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseRoiTable } from '../../src/catalog/index.js';
 import type { RoiRecord } from '../../src/catalog/types.js';
 import { downloadExitCode } from '../../src/cli/commands/download.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { DiskError } from '../../src/errors.js';
 import { readLock } from '../../src/pipeline/lock-file.js';
 import { runDownload, type RunDownloadHooks } from '../../src/pipeline/run-download.js';
@@ -171,6 +172,40 @@ describe('--components wsis against the demo GDC', () => {
       );
       assert.ok(err instanceof DiskError, String(err));
       assert.match(err.message, new RegExp(`needs ${total} bytes .* but only \\d+ bytes .* are free`));
+    } finally {
+      await fs.dispose();
+    }
+  });
+
+  test('disk full mid-slide: the run stops with exit 6, the parts are kept, and the rerun continues them', async (t) => {
+    const srv = await serve();
+    const two = (await records()).slice(0, 2);
+    const need = two.reduce((a, f) => a + f.size, 0);
+    // Room for either slide alone (so the check before each start passes), not for both.
+    const sizes = two.map((f) => f.size);
+    const fs = await smallFs(work, Math.max(...sizes) + Math.floor(Math.min(...sizes) / 2));
+    t.diagnostic(`full disk: ${fs.method}`);
+    try {
+      const opts = options(srv, { wsiDir: fs.dir, gdcConcurrency: 2, rois: rois.filter((r) => two.some((f) => wsiSlideNames([r]).includes(f.fileName))) });
+      const err = await runDownload(opts, hooks).then(
+        () => assert.fail('must fail on a full disk'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof DiskError, String(err));
+      assert.match(err.message, /ENOSPC/, 'it ran out of space mid-slide, not before');
+      assert.equal(exitCodeFor(err.kind), 6);
+      const sizeOf = (p: string): Promise<number> => stat(p).then((s) => s.size, () => 0);
+      const parts = await Promise.all(two.map((f) => sizeOf(partPathFor(join(fs.dir, f.fileName)))));
+      assert.ok(parts.some((size) => size > 0), `a part is kept (${parts.join(', ')} bytes)`);
+      // Each slide holds its finished file (one may have completed before the disk filled) or its part.
+      const held = await Promise.all(two.map(async (f, i) => (await sizeOf(join(fs.dir, f.fileName))) || (parts[i] ?? 0)));
+      await fs.grow(need * 2 + 1024 * 1024);
+      srv.resetLog();
+      const rerun = await runDownload(opts, hooks);
+      assert.deepEqual(rerun.failures, []);
+      for (const f of two) assert.equal(await md5Of(join(fs.dir, f.fileName)), f.md5);
+      const sent = srv.log.filter((e) => e.path.includes('/data/')).reduce((a, e) => a + e.bytes, 0);
+      assert.equal(sent, need - held.reduce((a, b) => a + b, 0), 'the rerun fetched only what the parts lacked');
     } finally {
       await fs.dispose();
     }
