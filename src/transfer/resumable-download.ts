@@ -123,6 +123,9 @@ function changedValidator(side: PartSidecar, headers: ResponseHeaders): string |
   return null;
 }
 
+/** The longest `Retry-After` honoured (as the transfer engine's default). */
+const MAX_RETRY_AFTER_MS = 120_000;
+
 /** A fault worth another attempt, with the server's wish for a pause. */
 class RetryableFault extends Error {
   constructor(
@@ -401,7 +404,9 @@ function checkAnswer(spec: ResumableSpec, res: WireResponse, from: number, side:
     });
   }
   if (isRetryableStatus(status)) {
-    throw new RetryableFault(`HTTP ${status}`, parseRetryAfter(headers.get('retry-after'), Date.now()));
+    const wait = parseRetryAfter(headers.get('retry-after'), Date.now());
+    // A server's wish, honoured up to the engine's own ceiling: a hostile value cannot park the run.
+    throw new RetryableFault(`HTTP ${status}`, wait === undefined ? undefined : Math.min(wait, MAX_RETRY_AFTER_MS));
   }
   if (status === 416 && from > 0) throw new RestartFault(`${spec.label}: the server refused the Range from byte ${from} (416); starting again from zero`);
   if (status !== 200 && status !== 206) {
