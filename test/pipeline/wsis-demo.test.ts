@@ -19,6 +19,8 @@ import { runDownload, type RunDownloadHooks } from '../../src/pipeline/run-downl
 import type { DownloadOptions, PipelineEvent } from '../../src/pipeline/types.js';
 import { runVerify } from '../../src/pipeline/verify.js';
 import { wsiSlideNames } from '../../src/pipeline/wsi-artifacts.js';
+import { freeBytesFor } from '../../src/pipeline/free-space.js';
+import { checkFreeSpace } from '../../src/pipeline/wsi-space.js';
 import type { GdcFile, ServedDataset } from '../../src/server/dataset-types.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { FaultOptions } from '../../src/server/faults.js';
@@ -162,10 +164,16 @@ describe('--components wsis against the demo GDC', () => {
     assert.deepEqual(summary.plan?.map((p) => p.estimatedBytes).sort(), files.map((f) => f.size).sort());
     await assert.rejects(stat(opts.outDir), 'a dry run writes nothing');
 
+    // The check itself, on any machine: one byte more than the folder's disk has free.
+    const free = (await freeBytesFor(work)) as number;
+    await assert.rejects(checkFreeSpace(work, free + 1, '--components wsis'), new RegExp(`needs ${free + 1} bytes .* but only \\d+ bytes .* are free`));
+
+    // And through a dry run, where a real small file system can be mounted (the injected
+    // stand-in cannot shrink what statfs reports).
     const fs = await smallFs(work, 1024 * 1024);
     t.diagnostic(`small disk: ${fs.method}`);
     try {
-      if (fs.method !== 'tmpfs') return; // the injected stand-in cannot shrink statfs
+      if (fs.method !== 'tmpfs') return;
       const err = await runDownload({ ...opts, wsiDir: fs.dir }, hooks).then(
         () => assert.fail('must refuse'),
         (e: unknown) => e,
