@@ -7,7 +7,6 @@
 import { basename, join, resolve } from 'node:path';
 import { builtinSlides, findSlideForRoi } from '../catalog/index.js';
 import type { RoiRecord } from '../catalog/types.js';
-import type { Artifact } from './artifacts.js';
 import type { DownloadOptions } from './types.js';
 
 export const DEFAULT_WSI_DIR = 'wsis';
@@ -30,7 +29,17 @@ export function customWsiDir(options: Pick<DownloadOptions, 'outDir' | 'wsiDir'>
   return dir === resolve(options.outDir, DEFAULT_WSI_DIR) ? null : dir;
 }
 
-export function wsiArtifacts(options: DownloadOptions): Artifact[] {
+/** One `wsis` artifact (an `Artifact` of artifacts.ts, spelled out here so the two files do not import each other). */
+export interface WsiArtifact {
+  id: string;
+  kind: 'wsis';
+  path: string;
+  roi: null;
+  slideFileName: string;
+  params: { slide: string; wsiDir: string | null };
+}
+
+export function wsiArtifacts(options: DownloadOptions): WsiArtifact[] {
   const wsiDir = customWsiDir(options);
   return wsiSlideNames(options.rois).map((name) => {
     const path = `${DEFAULT_WSI_DIR}/${name}`;
