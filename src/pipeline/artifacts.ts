@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { roiFileName } from '../geometry/naming.js';
 import type { Resolution } from '../geometry/types.js';
 import type { Component, DownloadOptions } from './types.js';
+import { wsiArtifacts } from './wsi-artifacts.js';
 
 export type WsiScriptKind = 'girder-sh' | 'girder-bat' | 'gdc-manifest' | 'gdc-sh';
 
@@ -140,6 +141,7 @@ export function buildArtifacts(options: DownloadOptions): Artifact[] {
       });
     }
   }
+  if (wants.has('wsis')) out.push(...wsiArtifacts(options));
   return out;
 }
 

@@ -40,6 +40,8 @@ export const DOWNLOAD_DEFAULTS = {
    * figshare's 1 request/s; this bounds how many such downloads run at once.
    */
   objectStoreConcurrency: 8,
+  /** Slides downloaded from the GDC at once, like gdc-client's default. */
+  gdcConcurrency: 2,
   retries: 6,
   timeoutSeconds: 300,
   idleTimeoutSeconds: 60,

@@ -198,6 +198,8 @@ export class DownloadRun {
       early,
       connected,
       log: (message) => this.log?.line('info', message),
+      emit: this.emit,
+      transferOverrides: { ...this.hooks.transferOverrides, ...(this.hooks.signal === undefined ? {} : { signal: this.hooks.signal }) },
     };
     return { ctx, maskZip };
   }

@@ -4,18 +4,21 @@
  * expected pixel sizes are real; if the services cannot be reached the plan is still listed,
  * without sizes. Free space is checked on the nearest existing folder.
  */
-import { statfs } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { AuthError } from '../errors.js';
 import { predictOutputSize } from '../geometry/region-size.js';
 import type { TransferEvent } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
 import { estimateBytes } from './estimate.js';
+import { freeBytesFor } from './free-space.js';
+import { checkFreeSpace, wsiBytesToFetch, wsiFolder } from './wsi-space.js';
 import { planLocal } from './plan.js';
 import { LOCK_FILE_NAME, readLock } from './lock-file.js';
 import { connectRemote, type RemoteContext } from './remote-context.js';
 import { makeTransfer, needsSlides, type RunDownloadHooks } from './run-setup.js';
 import type { SecretBox } from './secrets.js';
+
+export { freeBytesFor } from './free-space.js';
 import type { DownloadOptions, DownloadSummary, PipelineEvent } from './types.js';
 
 export interface DryRunInput {
@@ -26,21 +29,6 @@ export interface DryRunInput {
   hooks: RunDownloadHooks;
   onTransferEvent: (e: TransferEvent) => void;
   t0: number;
-}
-
-/** Free bytes for an unprivileged user on the file system that will hold `dir`. */
-export async function freeBytesFor(dir: string): Promise<number | undefined> {
-  let p = dir;
-  for (;;) {
-    try {
-      const s = await statfs(p);
-      return s.bavail * s.bsize;
-    } catch (err) {
-      const parent = dirname(p);
-      if ((err as { code?: unknown }).code !== 'ENOENT' || parent === p) return undefined;
-      p = parent;
-    }
-  }
 }
 
 async function expectedSize(a: Artifact, options: DownloadOptions, remote: RemoteContext | null): Promise<{ width: number; height: number } | null> {
@@ -83,10 +71,16 @@ export async function runDryRun(input: DryRunInput): Promise<DownloadSummary> {
     }
   }
 
+  // Slides: their GDC records' sizes, less what parts already hold.
+  const wsiBytes = await wsiBytesToFetch(toFetch, options, outDir, transfer).catch((err: unknown) => {
+    if (err instanceof AuthError) throw err;
+    emit({ type: 'log', level: 'warn', message: `could not reach the GDC, so slide sizes are unknown: ${(err as Error).message}` });
+    return new Map<string, number>();
+  });
   const plan = await Promise.all(
     toFetch.map(async (a) => {
       const size = await expectedSize(a, options, remote);
-      const est = estimateBytes(a.kind, size, options.encoding);
+      const est = a.kind === 'wsis' ? (wsiBytes.get(a.id) ?? null) : estimateBytes(a.kind, size, options.encoding);
       return {
         id: a.id,
         kind: a.kind,
@@ -113,6 +107,11 @@ export async function runDryRun(input: DryRunInput): Promise<DownloadSummary> {
       level: 'warn',
       message: `about ${estimated} bytes are needed but only ${free} are free on the file system of ${outDir}`,
     });
+  }
+  if (wsiBytes.size > 0) {
+    const slideBytes = [...wsiBytes.values()].reduce((a, b) => a + b, 0);
+    emit({ type: 'log', level: 'info', message: `wsis: ${wsiBytes.size} slide(s), ${slideBytes} bytes (${(slideBytes / 1e9).toFixed(2)} GB) to fetch into ${wsiFolder(options, outDir)}` });
+    await checkFreeSpace(wsiFolder(options, outDir), slideBytes, `--components wsis`);
   }
   return {
     requests: transfer.stats.requests,

@@ -27,5 +27,7 @@ export function estimateBytes(kind: Component, size: { width: number; height: nu
       return ANNOTATION_BYTES;
     case 'wsi-scripts':
       return SCRIPT_BYTES;
+    case 'wsis':
+      return null; // the GDC record knows (dry-run.ts asks it)
   }
 }

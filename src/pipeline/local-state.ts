@@ -9,12 +9,12 @@
  * change the mtime; `bcss verify` always re-hashes everything for the paranoid check.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Artifact } from './artifacts.js';
 import { canonicalJson } from './artifacts.js';
 import { toDiskError } from '../storage/disk-error.js';
 import { hashFile } from './hash-file.js';
 import type { LockEntry } from './lock-file.js';
+import { fileOnDisk } from './wsi-artifacts.js';
 
 export type LocalDecision =
   /** The file matches the lock. `entry` is the (possibly refreshed-mtime) lock entry. */
@@ -30,7 +30,7 @@ export async function decideLocalState(outDir: string, artifact: Artifact, entry
   if (canonicalJson(entry.source.params) !== canonicalJson(artifact.params)) {
     return { action: 'fetch', reason: 'its parameters changed since it was written' };
   }
-  const abs = join(outDir, entry.path);
+  const abs = fileOnDisk(outDir, entry);
   let info;
   try {
     info = await stat(abs);

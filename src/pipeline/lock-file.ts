@@ -38,7 +38,7 @@ export const LOCK_FILE_NAME = 'bcss.lock.json';
 export const LOCK_JOURNAL_NAME = 'bcss.lock.journal';
 export const LOCK_VERSION = 1;
 
-export const LOCK_KINDS = ['images', 'masks', 'annotations', 'wsi-scripts', 'meta'] as const;
+export const LOCK_KINDS = ['images', 'masks', 'annotations', 'wsi-scripts', 'meta', 'wsis'] as const;
 export type LockKind = (typeof LOCK_KINDS)[number];
 
 /** A lock path: relative, `/`-separated, inside the output folder. */

@@ -36,7 +36,7 @@ export function makeTransfer(
   });
 }
 
-/** Which artifacts need DSA items: all but masks at base resolution. */
+/** Which artifacts need DSA items: all but masks at base resolution and slides (from the GDC). */
 export function needsSlides(artifacts: readonly Artifact[], options: DownloadOptions): boolean {
-  return artifacts.some((a) => a.kind !== 'masks' || options.resolution.kind !== 'base');
+  return artifacts.some((a) => a.kind !== 'wsis' && (a.kind !== 'masks' || options.resolution.kind !== 'base'));
 }

@@ -3,7 +3,7 @@ import type { Resolution } from '../geometry/types.js';
 import type { LanePolicy } from '../transfer/types.js';
 
 /** The artifact kinds `bcss download` can produce. */
-export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts';
+export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts' | 'wsis';
 /**
  * Every component, in the order `--components all` fetches them.
  *
@@ -14,6 +14,12 @@ export type Component = 'images' | 'masks' | 'annotations' | 'wsi-scripts';
  * ```
  */
 export const ALL_COMPONENTS: readonly Component[] = ['images', 'masks', 'annotations', 'wsi-scripts'];
+
+/**
+ * Every component `--components` accepts: `all` plus `wsis`, the slides themselves (~150 GB for
+ * the whole dataset), which are only fetched when named.
+ */
+export const SELECTABLE_COMPONENTS: readonly Component[] = [...ALL_COMPONENTS, 'wsis'];
 
 /**
  * The lane of the object-store hop behind figshare's `ndownloader` redirect (another service:
@@ -83,6 +89,10 @@ export interface DownloadOptions {
   masksVia?: MasksVia;
   /** Names of environment variables the generated WSI scripts read the key from. */
   wsiKeyEnvVar: string;
+  /** Where `wsis` puts the slides (`--wsi-dir`); default `<outDir>/wsis`. */
+  wsiDir?: string;
+  /** Slides downloaded from the GDC at once (`--gdc-concurrency`, default 2). */
+  gdcConcurrency?: number;
 }
 
 export type ArtifactStatus = 'done' | 'skipped' | 'failed' | 'planned';

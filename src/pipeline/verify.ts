@@ -15,6 +15,8 @@ import { decodeGreyPng } from '../image/label-png.js';
 import type { VerifyIssue, VerifyReport } from './types.js';
 import { readHead } from './read-head.js';
 import { datasetIssues } from './verify-dataset.js';
+import { fileOnDisk } from './wsi-artifacts.js';
+import { isResumablePartName } from '../transfer/resumable-download.js';
 
 export interface RunVerifyOptions {
   /** The folder a download wrote (the one holding `bcss.lock.json`). */
@@ -130,7 +132,7 @@ async function checkHashes(outDir: string, entries: readonly LockEntry[], issues
   const intact = new Map<string, LockEntry>();
   let bytesHashed = 0;
   for (const e of entries) {
-    const abs = join(outDir, e.path);
+    const abs = fileOnDisk(outDir, e);
     let size: number;
     try {
       const info = await stat(abs);
@@ -164,7 +166,16 @@ async function checkExtraFiles(outDir: string, entries: readonly LockEntry[], is
   for (const rel of await listFiles(outDir)) {
     if (listed.has(rel)) continue;
     const temp = /(^|\/)\.[^/]+\.[0-9a-f]{16}\.part$/.test(rel);
-    issues.push({ path: rel, problem: 'extra', detail: temp ? 'temp file left by an interrupted run (the next download removes it)' : 'not in the lock file: move or delete it (a rerun does not remove it)' });
+    const slidePart = !temp && rel.startsWith('wsis/') && isResumablePartName(rel.slice(rel.lastIndexOf('/') + 1));
+    issues.push({
+      path: rel,
+      problem: 'extra',
+      detail: temp
+        ? 'temp file left by an interrupted run (the next download removes it)'
+        : slidePart
+          ? 'an incomplete slide kept for resume: the next download with --components wsis continues it'
+          : 'not in the lock file: move or delete it (a rerun does not remove it)',
+    });
   }
 }
 

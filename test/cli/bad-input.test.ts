@@ -99,7 +99,7 @@ describe('numeric settings: one table of ranges for flags, environment and confi
     const flagOf: Record<string, string> = {
       '--mpp': 'mpp', '--mag': 'mag', '--concurrency': 'concurrency', '--render-concurrency': 'renderConcurrency',
       '--figshare-interval': 'figshareInterval', '--figshare-concurrency': 'figshareConcurrency', '--retries': 'retries', '--timeout': 'timeout',
-      '--max-json-mb': 'maxJsonMb',
+      '--max-json-mb': 'maxJsonMb', '--gdc-concurrency': 'gdcConcurrency',
     };
     for (const s of Object.values(NUMERIC_SETTINGS)) {
       const tooBig = s.max * 2 + 1;

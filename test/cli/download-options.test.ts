@@ -82,7 +82,14 @@ describe('download options', () => {
     await assert.rejects(resolveDownloadOptions({ mpp: '-1' }, {}, noConfig, cwd), /--mpp must be a number greater than 0 and at most 100/);
     await assert.rejects(resolveDownloadOptions({ mpp: 'abc' }, {}, noConfig, cwd), UsageError);
     await assert.rejects(resolveDownloadOptions({ concurrency: '0' }, {}, noConfig, cwd), /--concurrency/);
-    await assert.rejects(resolveDownloadOptions({ components: 'images,wsis' }, {}, noConfig, cwd), /unknown component "wsis"/);
+    await assert.rejects(resolveDownloadOptions({ components: 'images,slides' }, {}, noConfig, cwd), /unknown component "slides"/);
+    // `all` is every component but the ~150 GB of slides; `wsis` is asked for by name.
+    assert.deepEqual((await resolveDownloadOptions({ components: 'all' }, {}, noConfig, cwd)).options.components, ['images', 'masks', 'annotations', 'wsi-scripts']);
+    assert.deepEqual((await resolveDownloadOptions({ components: 'all,wsis' }, {}, noConfig, cwd)).options.components, ['images', 'masks', 'annotations', 'wsi-scripts', 'wsis']);
+    const wsi = (await resolveDownloadOptions({ components: 'wsis', wsiDir: 'slides', gdcConcurrency: '3' }, {}, noConfig, cwd)).options;
+    assert.equal(wsi.wsiDir, join(cwd, 'slides'));
+    assert.equal(wsi.gdcConcurrency, 3);
+    await assert.rejects(resolveDownloadOptions({ gdcConcurrency: '0' }, {}, noConfig, cwd), /--gdc-concurrency/);
     await assert.rejects(resolveDownloadOptions({ apiUrl: 'ftp://x' }, {}, noConfig, cwd), /http/);
     await assert.rejects(resolveDownloadOptions({ apiUrl: 'https://u:p@x/api' }, {}, noConfig, cwd), /password/);
     await assert.rejects(resolveDownloadOptions({ encoding: 'webp' }, {}, noConfig, cwd), /png or jpeg/);

@@ -182,9 +182,10 @@ describe('run planning helpers', () => {
   const catalogId = (i: number): string => findSlideForRoi(rois[i]!, builtinSlides())!.dsaItemId;
 
   test('kind caps leave every lane a queued task: 2 per render slot, masks 2 per figshare slot + 2', () => {
-    assert.deepEqual(kindCaps(opts()), { images: 8, masks: 10, annotations: 4, 'wsi-scripts': 1 });
+    assert.deepEqual(kindCaps(opts()), { images: 8, masks: 10, annotations: 4, 'wsi-scripts': 1, wsis: 2 });
     const polite = opts({ lanes: { ...base.lanes, figshare: { concurrency: 1, minIntervalMs: 1000 }, 'dsa-render': { concurrency: 2, minIntervalMs: 0 } } });
-    assert.deepEqual(kindCaps(polite), { images: 4, masks: 4, annotations: 4, 'wsi-scripts': 1 });
+    assert.deepEqual(kindCaps(polite), { images: 4, masks: 4, annotations: 4, 'wsi-scripts': 1, wsis: 2 });
+    assert.equal(kindCaps(opts({ gdcConcurrency: 5 })).wsis, 5, '--gdc-concurrency slides at once');
   });
 
   test('early /tiles lookups: the first slides the fetch list needs, one slot fewer than the dsa lane, only for the catalog folder', () => {

@@ -33,6 +33,8 @@ function buildConfigSchema(z: typeof Zod) {
       renderConcurrency: z.number(),
       figshareIntervalMs: z.number(),
       figshareConcurrency: z.number(),
+      gdcConcurrency: z.number(),
+      wsiDir: z.string().min(1),
       retries: z.number(),
       timeoutSeconds: z.number(),
       idleTimeoutSeconds: z.number(),

@@ -5,7 +5,7 @@ import { ensureOutDir } from '../../pipeline/out-dir.js';
 import { builtinRois, parseRoiTable } from '../../catalog/index.js';
 import { defaultLanes, DOWNLOAD_DEFAULTS } from '../../pipeline/defaults.js';
 import type { Resolution } from '../../geometry/types.js';
-import { ALL_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
+import { ALL_COMPONENTS, SELECTABLE_COMPONENTS, type Component, type Credentials, type DownloadOptions } from '../../pipeline/types.js';
 import type { ConfigFile } from './config-file.js';
 import { filterRois, parseSlideList } from './slide-filter.js';
 import { checkNumber, NUMERIC_SETTINGS, resolveNumber, sourceName, type NumericKey, type NumericLayer } from './numeric-settings.js';
@@ -28,6 +28,8 @@ export interface DownloadFlags {
   renderConcurrency?: string;
   figshareInterval?: string;
   figshareConcurrency?: string;
+  gdcConcurrency?: string;
+  wsiDir?: string;
   retries?: string;
   timeout?: string;
   maxJsonMb?: string;
@@ -81,16 +83,19 @@ function parseUrl(text: string, what: string): string {
 
 function parseComponents(value: string | readonly string[], from: string): Component[] {
   const items = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`${from}: no components given`, { hint: `Choose from ${ALL_COMPONENTS.join(', ')}.` });
+  if (items.length === 0) throw new UsageError(`${from}: no components given`, { hint: `Choose from ${SELECTABLE_COMPONENTS.join(', ')}.` });
   const out: Component[] = [];
   for (const item of items) {
-    if (item === 'all') return [...ALL_COMPONENTS];
-    if (!(ALL_COMPONENTS as readonly string[]).includes(item)) {
-      throw new UsageError(`${from}: unknown component ${JSON.stringify(item)}`, {
-        hint: `Choose from ${ALL_COMPONENTS.join(', ')} (comma-separated), or all.`,
-      });
+    // `all` is every component but the slides (~150 GB): `all,wsis` asks for them too.
+    const named = item === 'all' ? ALL_COMPONENTS : [item];
+    for (const c of named) {
+      if (!(SELECTABLE_COMPONENTS as readonly string[]).includes(c)) {
+        throw new UsageError(`${from}: unknown component ${JSON.stringify(c)}`, {
+          hint: `Choose from ${SELECTABLE_COMPONENTS.join(', ')} (comma-separated), or all (every one but wsis).`,
+        });
+      }
+      if (!out.includes(c as Component)) out.push(c as Component);
     }
-    if (!out.includes(item as Component)) out.push(item as Component);
   }
   return out;
 }
@@ -260,7 +265,7 @@ function resolveNumbers(
   flags: DownloadFlags,
   env: Env,
   loaded: { path: string | null; config: ConfigFile },
-): Pick<DownloadOptions, 'concurrency' | 'maxRetries' | 'headersTimeoutMs' | 'idleTimeoutMs' | 'figshareArticleId' | 'lanes'> & { maxJsonBytes: number } {
+): Pick<DownloadOptions, 'concurrency' | 'maxRetries' | 'headersTimeoutMs' | 'idleTimeoutMs' | 'figshareArticleId' | 'lanes'> & { maxJsonBytes: number; gdcConcurrency: number } {
   const d = DOWNLOAD_DEFAULTS;
   const num = (key: NumericKey, flag: string | undefined, def: number): number =>
     resolveNumber(NUMERIC_SETTINGS[key], flag, env, loaded.config, loaded.path) ?? def;
@@ -270,6 +275,7 @@ function resolveNumbers(
     headersTimeoutMs: num('timeoutSeconds', flags.timeout, d.timeoutSeconds) * 1000,
     idleTimeoutMs: num('idleTimeoutSeconds', undefined, d.idleTimeoutSeconds) * 1000,
     figshareArticleId: num('figshareArticleId', undefined, d.figshareArticleId),
+    gdcConcurrency: num('gdcConcurrency', flags.gdcConcurrency, d.gdcConcurrency),
     maxJsonBytes: num('maxJsonMb', flags.maxJsonMb, d.maxJsonMb) * 1024 * 1024,
     lanes: defaultLanes({
       renderConcurrency: num('renderConcurrency', flags.renderConcurrency, d.renderConcurrency),
@@ -323,6 +329,7 @@ export async function resolveDownloadOptions(
   const maskAlign = resolveChoice('maskAlign', flags.maskAlign, env, config);
   const masksVia = resolveChoice('masksVia', flags.masksVia, env, config);
   const secrets = resolveSecrets(env, config);
+  const wsiDirText = pick<string>([flags.wsiDir, '--wsi-dir'], [nonEmpty(env.BCSS_WSI_DIR), 'BCSS_WSI_DIR'], [config.wsiDir, 'config wsiDir']).value;
   const dryRun = flags.dryRun === true;
   await checkOutDir(outDir, dryRun);
   return {
@@ -343,6 +350,7 @@ export async function resolveDownloadOptions(
       dryRun,
       failFast: flags.failFast === true || config.failFast === true,
       wsiKeyEnvVar: DOWNLOAD_DEFAULTS.wsiKeyEnvVar,
+      ...(wsiDirText === undefined ? {} : { wsiDir: resolve(cwd, wsiDirText) }),
     },
     json: flags.json === true,
     progress: flags.progress ?? config.progress ?? true,

@@ -33,6 +33,9 @@ export const NUMERIC_SETTINGS = {
   figshareConcurrency: setting({
     key: 'figshareConcurrency', flag: '--figshare-concurrency', env: 'BCSS_FIGSHARE_CONCURRENCY', min: 1, max: 64, integer: true, unit: 'requests',
   }),
+  gdcConcurrency: setting({
+    key: 'gdcConcurrency', flag: '--gdc-concurrency', env: 'BCSS_GDC_CONCURRENCY', min: 1, max: 16, integer: true, unit: 'slides',
+  }),
   retries: setting({ key: 'retries', flag: '--retries', env: 'BCSS_RETRIES', min: 0, max: 50, integer: true, unit: 'retries' }),
   timeoutSeconds: setting({ key: 'timeoutSeconds', flag: '--timeout', env: 'BCSS_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),
   idleTimeoutSeconds: setting({ key: 'idleTimeoutSeconds', flag: null, env: 'BCSS_IDLE_TIMEOUT', min: 0, minExclusive: true, max: 86400, integer: false, unit: 's' }),

@@ -1,3 +1,5 @@
+import type { PipelineEvent } from '../types.js';
+import type { TransferOptions } from '../../transfer/types.js';
 import type { OpenedRemote, RemoteContext } from '../remote-context.js';
 import type { DownloadOptions } from '../types.js';
 import type { MaskZipSource } from './masks-zip.js';
@@ -24,4 +26,8 @@ export interface RunStepContext extends StepContext {
   connected: Promise<unknown>;
   /** A line for the run log. */
   log: (message: string) => void;
+  /** The run's events (steps that report their own progress, e.g. slide bytes). */
+  emit: (event: PipelineEvent) => void;
+  /** The run's engine overrides (tests: backoff, sleep) and Ctrl-C, for steps with their own transfers. */
+  transferOverrides: Partial<TransferOptions>;
 }

@@ -11,6 +11,7 @@ import { imageStep } from './images.js';
 import { fetchMask } from './masks.js';
 import type { RunStepContext } from './step-context.js';
 import { writeWsiScript } from './wsi-scripts.js';
+import { fetchWsi } from './wsis.js';
 
 /** A step's result: the lock entry (null: nothing to store, counted as skipped) and a warning to show. */
 export interface StepOutcome {
@@ -49,6 +50,11 @@ export const DOWNLOAD_STEPS: Record<Component, DownloadStep> = {
     // The scripts list every ROI the folder holds, not only this run's.
     run: (ctx, a) => writeWsiScript({ ...ctx, options: ctx.folderOptions }, a, toolVersion()),
     cap: () => 1,
+  },
+  wsis: {
+    run: async (ctx, a) => ({ entry: await fetchWsi(ctx, a, { emit: ctx.emit, overrides: ctx.transferOverrides }) }),
+    // Whole slides, like gdc-client: a few at a time saturate a link without flooding the GDC.
+    cap: (o) => o.gdcConcurrency ?? 2,
   },
 };
 
