@@ -273,13 +273,15 @@ function addEdgeEvents(
   const from = Math.max(lo, bounds.minc + 1);
   const to = Math.min(hi + 1, bounds.maxc);
   const data = events.data;
+  let count = events.count;
   for (let c = from; c <= to; c++) {
     const v = valueAt(c);
     if (v !== prev) {
-      data[events.count++] = c * 2 + sense;
+      data[count++] = c * 2 + sense;
       prev = v;
     }
   }
+  events.count = count;
 }
 
 /** Turns the row's sorted parity events into `[start, end)` pairs in `spans` (cleared first). */
