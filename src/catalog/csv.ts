@@ -30,76 +30,21 @@ export function parseDelimitedRows(text: string, options: DelimitedOptions): Del
   const { delimiter, source } = options;
   const input = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const rows: DelimitedRow[] = [];
-  const n = input.length;
-  let i = 0;
-  let line = 1;
+  const c: Cursor = { input, n: input.length, delimiter, source, i: 0, line: 1 };
 
-  const fail = (at: number, message: string): never => {
-    throw new UsageError(`${source} line ${at}: ${message}`);
-  };
-
-  while (i < n) {
-    const rowLine = line;
+  while (c.i < c.n) {
+    const rowLine = c.line;
     // An empty line: skip it without producing a record.
-    if (input[i] === '\n' || input[i] === '\r') {
-      i += input[i] === '\r' && input[i + 1] === '\n' ? 2 : 1;
-      line += 1;
+    if (input[c.i] === '\n' || input[c.i] === '\r') {
+      c.i += input[c.i] === '\r' && input[c.i + 1] === '\n' ? 2 : 1;
+      c.line += 1;
       continue;
     }
-    const fields: string[] = [];
-    // Parse fields until the end of the record.
-    while (true) {
-      let value = '';
-      if (input[i] === '"') {
-        const openedAt = line;
-        i += 1;
-        while (true) {
-          if (i >= n) fail(openedAt, 'unterminated quoted field (a `"` is never closed)');
-          const ch = input[i] as string;
-          if (ch === '"') {
-            if (input[i + 1] === '"') {
-              value += '"';
-              i += 2;
-              continue;
-            }
-            i += 1;
-            break;
-          }
-          if (ch === '\n' || (ch === '\r' && input[i + 1] !== '\n')) line += 1;
-          value += ch;
-          i += 1;
-        }
-        const next = input[i];
-        if (i < n && next !== delimiter && next !== '\n' && next !== '\r') {
-          fail(line, `unexpected ${JSON.stringify(next)} after a closing quote (a quote inside a quoted field must be doubled: "")`);
-        }
-      } else {
-        const start = i;
-        while (i < n) {
-          const ch = input[i];
-          if (ch === delimiter || ch === '\n' || ch === '\r') break;
-          if (ch === '"') {
-            fail(line, 'a `"` inside an unquoted field (quote the whole field and double the inner quote)');
-          }
-          i += 1;
-        }
-        value = input.slice(start, i);
-      }
-      fields.push(value);
-      if (i < n && input[i] === delimiter) {
-        i += 1;
-        continue;
-      }
-      // End of record: consume the line break, if any.
-      if (i < n) {
-        i += input[i] === '\r' && input[i + 1] === '\n' ? 2 : 1;
-        line += 1;
-      }
-      break;
-    }
+    const fields = readRecord(c);
     const header = rows[0];
     if (header !== undefined && fields.length !== header.fields.length) {
       fail(
+        c,
         rowLine,
         `expected ${header.fields.length} fields (as in the header on line ${header.line}) but found ${fields.length}`,
       );
@@ -107,6 +52,81 @@ export function parseDelimitedRows(text: string, options: DelimitedOptions): Del
     rows.push({ line: rowLine, fields });
   }
   return rows;
+}
+
+/** Reading position in the text; `line` is the 1-based physical line of `i`. */
+interface Cursor {
+  readonly input: string;
+  readonly n: number;
+  readonly delimiter: string;
+  readonly source: string;
+  i: number;
+  line: number;
+}
+
+function fail(c: Cursor, at: number, message: string): never {
+  throw new UsageError(`${c.source} line ${at}: ${message}`);
+}
+
+/** Parses fields until the end of the record, and consumes its line break, if any. */
+function readRecord(c: Cursor): string[] {
+  const { input, n, delimiter } = c;
+  const fields: string[] = [];
+  while (true) {
+    fields.push(input[c.i] === '"' ? readQuoted(c) : readPlain(c));
+    if (c.i < n && input[c.i] === delimiter) {
+      c.i += 1;
+      continue;
+    }
+    // End of record: consume the line break, if any.
+    if (c.i < n) {
+      c.i += input[c.i] === '\r' && input[c.i + 1] === '\n' ? 2 : 1;
+      c.line += 1;
+    }
+    return fields;
+  }
+}
+
+function readQuoted(c: Cursor): string {
+  const { input, n, delimiter } = c;
+  let value = '';
+  const openedAt = c.line;
+  c.i += 1;
+  while (true) {
+    if (c.i >= n) fail(c, openedAt, 'unterminated quoted field (a `"` is never closed)');
+    const ch = input[c.i] as string;
+    if (ch === '"') {
+      if (input[c.i + 1] === '"') {
+        value += '"';
+        c.i += 2;
+        continue;
+      }
+      c.i += 1;
+      break;
+    }
+    if (ch === '\n' || (ch === '\r' && input[c.i + 1] !== '\n')) c.line += 1;
+    value += ch;
+    c.i += 1;
+  }
+  const next = input[c.i];
+  if (c.i < n && next !== delimiter && next !== '\n' && next !== '\r') {
+    fail(c, c.line, `unexpected ${JSON.stringify(next)} after a closing quote (a quote inside a quoted field must be doubled: "")`);
+  }
+  return value;
+}
+
+function readPlain(c: Cursor): string {
+  const { input, n, delimiter } = c;
+  const start = c.i;
+  while (c.i < n) {
+    const ch = input[c.i];
+    if (ch === delimiter || ch === '\n' || ch === '\r') break;
+    if (ch === '"') {
+      fail(c, c.line, 'a `"` inside an unquoted field (quote the whole field and double the inner quote)');
+    }
+    c.i += 1;
+  }
+  return input.slice(start, c.i);
 }
 
 /** The records of a CSV/TSV text, header first; see parseDelimitedRows for the rules. */

@@ -1,11 +1,11 @@
 import { IntegrityError, UsageError } from '../errors.js';
 import { scaleElement } from './element-scale.js';
 import { pyInt } from './element-geometry.js';
-import { prepareElements, selectRoiMembers, shapelyCanBuild } from './rasterise-members.js';
+import { prepareElements, selectRoiMembers, shapelyCanBuild, type PreparedElement } from './rasterise-members.js';
 import type { OutlineMode } from './pillow-polygon.js';
 import { drawingOrder } from './rasterise-order.js';
-import { emitPlacement, placeElement, placementRuns } from './rasterise-place.js';
-import { prepareGtTable } from './rasterise-table.js';
+import { emitPlacement, placeElement, placementRuns, type RowRuns } from './rasterise-place.js';
+import { prepareGtTable, type GtTable } from './rasterise-table.js';
 import type { AnnotationElement, GtCode, LabelMask } from './types.js';
 
 export interface RasteriseOptions {
@@ -52,35 +52,11 @@ export type RasterisedRoi = LabelMask & { skipped: string[] };
 export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOptions): RasterisedRoi {
   if (!Array.isArray(elements)) throw new UsageError('rasteriseRoi: elements must be an array of annotation elements');
   const table = prepareGtTable(options.gtCodes);
-  const scale = options.scale ?? 1;
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) {
-    throw new UsageError(`rasteriseRoi: scale must be a finite number > 0, got ${scale}`);
-  }
-  const outline = options.outline ?? 'drawn';
-  if (outline !== 'drawn' && outline !== 'skipped') {
-    throw new UsageError(`rasteriseRoi: outline must be 'drawn' or 'skipped', got ${JSON.stringify(outline)}`);
-  }
-  const roiIndex = options.roiIndex ?? 0;
-  if (!Number.isInteger(roiIndex) || roiIndex < 0) {
-    throw new UsageError(`rasteriseRoi: roiIndex must be an integer >= 0, got ${roiIndex}`);
-  }
+  const { scale, outline, roiIndex } = checkedOptions(options);
 
   const scaled = scale === 1 ? elements : elements.map((el) => scaleElement(el, scale));
   const { prepared, skipped } = prepareElements(scaled, table);
-  const rois = prepared.filter((el) => el.cls !== null && table.byGroup.get(el.cls)?.isRoi === true);
-  if (rois.length === 0) {
-    const roiGroups = [...table.byGroup].filter(([, row]) => row.isRoi).map(([group]) => group);
-    throw new IntegrityError(
-      `no ROI element among ${elements.length} annotation elements (ROI groups: ${roiGroups.join(', ') || 'none in the GT table'})`,
-    );
-  }
-  const roi = rois[roiIndex];
-  if (roi === undefined) {
-    throw new UsageError(`rasteriseRoi: roiIndex ${roiIndex} is out of range (${rois.length} ROI element(s))`);
-  }
-  if (!shapelyCanBuild(roi.polygon)) {
-    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3 distinct ones (4 with the closing vertex)`);
-  }
+  const roi = pickRoi(prepared, table, roiIndex, elements.length);
   const roiPlacement = placeElement(roi.polygon, roi.bbox);
   if (roiPlacement === null) {
     throw new IntegrityError(`ROI ${roi.name}: its raster does not fit its bounding box (negative coordinates?)`);
@@ -88,22 +64,7 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
 
   // Step 7's crop window, from the ROI support alone (see the equivalence note above).
   const runs = placementRuns(roiPlacement, outline);
-  let firstRow = -1;
-  let lastRow = -1;
-  let firstCol = Infinity;
-  let lastCol = -Infinity;
-  runs.rows.forEach((row, k) => {
-    if (row.length === 0) return;
-    if (firstRow < 0) firstRow = runs.top + k;
-    lastRow = runs.top + k;
-    firstCol = Math.min(firstCol, row[0] as number);
-    lastCol = Math.max(lastCol, (row[row.length - 1] as number) - 1);
-  });
-  const height = lastRow - firstRow;
-  const width = lastCol - firstCol;
-  if (firstRow < 0 || height <= 0 || width <= 0) {
-    throw new IntegrityError(`ROI ${roi.name} covers too few pixels to make a mask (bbox ${JSON.stringify(roi.bbox)})`);
-  }
+  const { firstRow, firstCol, width, height } = cropWindow(runs, roi);
 
   const data = new Uint8Array(width * height);
   const paint =
@@ -132,7 +93,78 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
     emitPlacement(placement, outline, paint(row.code));
   }
 
-  // Step 6: zero everything outside the ROI raster.
+  zeroOutsideRoi(data, runs, { firstRow, firstCol, width, height });
+  const xmin = scale === 1 ? firstCol : pyInt(firstCol / scale);
+  const ymin = scale === 1 ? firstRow : pyInt(firstRow / scale);
+  return { data, width, height, xmin, ymin, skipped };
+}
+
+function checkedOptions(options: RasteriseOptions): { scale: number; outline: OutlineMode; roiIndex: number } {
+  const scale = options.scale ?? 1;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) {
+    throw new UsageError(`rasteriseRoi: scale must be a finite number > 0, got ${scale}`);
+  }
+  const outline = options.outline ?? 'drawn';
+  if (outline !== 'drawn' && outline !== 'skipped') {
+    throw new UsageError(`rasteriseRoi: outline must be 'drawn' or 'skipped', got ${JSON.stringify(outline)}`);
+  }
+  const roiIndex = options.roiIndex ?? 0;
+  if (!Number.isInteger(roiIndex) || roiIndex < 0) {
+    throw new UsageError(`rasteriseRoi: roiIndex must be an integer >= 0, got ${roiIndex}`);
+  }
+  return { scale, outline, roiIndex };
+}
+
+/** The `roiIndex`-th ROI-group element, refused when absent or not a buildable polygon. */
+function pickRoi(prepared: PreparedElement[], table: GtTable, roiIndex: number, elementCount: number): PreparedElement {
+  const rois = prepared.filter((el) => el.cls !== null && table.byGroup.get(el.cls)?.isRoi === true);
+  if (rois.length === 0) {
+    const roiGroups = [...table.byGroup].filter(([, row]) => row.isRoi).map(([group]) => group);
+    throw new IntegrityError(
+      `no ROI element among ${elementCount} annotation elements (ROI groups: ${roiGroups.join(', ') || 'none in the GT table'})`,
+    );
+  }
+  const roi = rois[roiIndex];
+  if (roi === undefined) {
+    throw new UsageError(`rasteriseRoi: roiIndex ${roiIndex} is out of range (${rois.length} ROI element(s))`);
+  }
+  if (!shapelyCanBuild(roi.polygon)) {
+    throw new IntegrityError(`ROI ${roi.name} has ${roi.polygon.length} vertices; a polygon needs at least 3 distinct ones (4 with the closing vertex)`);
+  }
+  return roi;
+}
+
+/** The mask's window in slide pixels: HistomicsTK's end-exclusive crop of the ROI raster. */
+interface CropWindow {
+  firstRow: number;
+  firstCol: number;
+  width: number;
+  height: number;
+}
+
+function cropWindow(runs: RowRuns, roi: PreparedElement): CropWindow {
+  let firstRow = -1;
+  let lastRow = -1;
+  let firstCol = Infinity;
+  let lastCol = -Infinity;
+  runs.rows.forEach((row, k) => {
+    if (row.length === 0) return;
+    if (firstRow < 0) firstRow = runs.top + k;
+    lastRow = runs.top + k;
+    firstCol = Math.min(firstCol, row[0] as number);
+    lastCol = Math.max(lastCol, (row[row.length - 1] as number) - 1);
+  });
+  const height = lastRow - firstRow;
+  const width = lastCol - firstCol;
+  if (firstRow < 0 || height <= 0 || width <= 0) {
+    throw new IntegrityError(`ROI ${roi.name} covers too few pixels to make a mask (bbox ${JSON.stringify(roi.bbox)})`);
+  }
+  return { firstRow, firstCol, width, height };
+}
+
+/** Step 6: zero everything outside the ROI raster. */
+function zeroOutsideRoi(data: Uint8Array, runs: RowRuns, win: CropWindow): void {
+  const { firstRow, firstCol, width, height } = win;
   for (let r = 0; r < height; r++) {
     const row = runs.rows[firstRow + r - runs.top] as number[];
     let cursor = 0;
@@ -143,8 +175,4 @@ export function rasteriseRoi(elements: AnnotationElement[], options: RasteriseOp
     }
     if (cursor < width) data.fill(0, r * width + cursor, (r + 1) * width);
   }
-
-  const xmin = scale === 1 ? firstCol : pyInt(firstCol / scale);
-  const ymin = scale === 1 ? firstRow : pyInt(firstRow / scale);
-  return { data, width, height, xmin, ymin, skipped };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ServedDataset } from './dataset-types.js';
 import { FaultInjector, type FaultKind, type FaultOptions, type ServiceName } from './faults.js';
@@ -148,6 +148,147 @@ function answerStatusFault(fault: FaultKind, service: ServiceName, res: ServerRe
   }
 }
 
+/** What the request handler shares across requests of one server. */
+interface ServeContext {
+  readonly faults: FaultInjector;
+  readonly log: RequestLog;
+  /** The fault drawn for a request, for handlers that act on it mid-body (Girder's file reads). */
+  readonly faultOfRequest: WeakMap<IncomingMessage, FaultKind>;
+  readonly handlers: Map<ServiceName, ServiceHandler>;
+  readonly maxBody: number;
+  readonly onRequest: ((entry: RequestLogEntry) => void) | undefined;
+  /** `http://host:port`, known once the server listens. */
+  origin: string;
+}
+
+/** A log entry for the request, completed and recorded when the response closes. */
+function trackRequest(sc: ServeContext, req: IncomingMessage, res: ServerResponse, rawTarget: string, service: ServiceName | 'none', started: number): RequestLogEntry {
+  const entry: RequestLogEntry = {
+    service,
+    method: req.method ?? 'GET',
+    path: redactTarget(rawTarget),
+    status: 0,
+    bytes: 0,
+    ms: 0,
+  };
+  res.once('close', () => {
+    entry.status = res.statusCode;
+    entry.ms = Math.round((performance.now() - started) * 10) / 10;
+    if (!res.writableFinished) entry.aborted = true;
+    sc.log.add(entry);
+    sc.onRequest?.(entry);
+  });
+  return entry;
+}
+
+/** One request: route to a service, draw its fault and latency, read the body, shape and answer. */
+async function handleRequest(sc: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const rawTarget = req.url ?? '/';
+  const q = rawTarget.indexOf('?');
+  const rawPath = q < 0 ? rawTarget : rawTarget.slice(0, q);
+  const path = collapseSlashes(rawPath);
+  const matched = BASES.map((b) => ({ ...b, rel: relativeTo(path, b.base) })).find((b) => b.rel !== null);
+  const entry = trackRequest(sc, req, res, rawTarget, matched?.service ?? 'none', started);
+  const note = (text: string): void => {
+    (entry.notes ??= []).push(text);
+  };
+
+  if (!matched) {
+    shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
+    sendText(res, 404, 'text/html;charset=utf-8', cherryPyErrorPage('404 Not Found', `The path '${rawPath}' was not found.`));
+    return;
+  }
+  const { faults, maxBody } = sc;
+  const service = matched.service;
+  const rel = matched.rel as string;
+  const fault = faults.decide(service, { path: rel, hasRange: req.headers.range !== undefined });
+  if (fault) {
+    entry.fault = fault;
+    sc.faultOfRequest.set(req, fault);
+  }
+  // Drawn now, in arrival order like the fault, so that a seed gives every request the same
+  // latency however long its body takes to arrive.
+  const delay = faults.latency(service);
+  if (delay > 0) entry.latencyMs = Math.round(delay * 10) / 10;
+
+  let body: Buffer;
+  try {
+    body = await readBody(req, maxBody);
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
+    sendText(res, 413, 'text/plain', `Request body larger than ${maxBody} bytes.\n`, { Connection: 'close' });
+    return;
+  }
+  if (delay > 0) await realClock.sleep(delay);
+  if (res.destroyed) return;
+
+  shapeResponse(res, {
+    bucket: faults.bucket(service),
+    cut: fault ? (BODY_CUTS[fault] ?? null) : null,
+    onBytes: (n) => (entry.bytes += n),
+  });
+  if (fault && answerStatusFault(fault, service, res, faults)) return;
+  if (fault === 'ignoreRange') delete req.headers.range;
+
+  const url = new URL(path + (q < 0 ? '' : rawTarget.slice(q)), sc.origin);
+  const handler = sc.handlers.get(service) as ServiceHandler;
+  try {
+    await handler(req, res, { path: rel, url, body, log: note });
+  } catch (err) {
+    // A handler that throws is a bug of the test server: answer 500 and keep it in the log.
+    note(`handler error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (!res.headersSent) sendText(res, 500, 'text/plain', 'Internal Server Error\n');
+    else res.destroy();
+  }
+}
+
+/** The node HTTP server over `handleRequest`, tracking sockets so that close() can end them. */
+function createHttpServer(sc: ServeContext, sockets: Set<Socket>): Server {
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handleRequest(sc, req, res).catch(() => {
+      // Only reading the request body can fail here (client gone): nothing left to answer.
+      res.destroy();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** Listens and returns the bound port. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('bcss serve: no TCP address after listen');
+  return address.port;
+}
+
+/** Adds the figshare and GDC handlers, which need the origin for the URLs they hand out. */
+function addOriginBoundHandlers(sc: ServeContext, options: ServerOptions, privateMode: boolean): void {
+  const origin = sc.origin;
+  // Private mode guards all three services, each with a credential in its own form.
+  const priv = privateMode ? (options.apiKey as string) : undefined;
+  const open = new Set(options.openServices ?? []);
+  const figshareToken = priv === undefined || open.has('figshare') ? undefined : options.figshareToken || priv;
+  const gdcToken = priv === undefined || open.has('gdc') ? undefined : options.gdcToken || priv;
+  sc.handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare`, privateToken: figshareToken }));
+  sc.handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc`, privateToken: gdcToken }));
+}
+
 /**
  * Start `bcss serve`: one HTTP server with the Girder/DSA API under `/api/v1`, figshare under
  * `/figshare` and GDC under `/gdc`, over one dataset, with seeded fault injection and a log.
@@ -162,130 +303,32 @@ function answerStatusFault(fault: FaultKind, service: ServiceName, res: ServerRe
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const faults = new FaultInjector(options.faults ?? {}, realClock);
   const store = new GirderStore(options.dataset, { maxOpenSlides: options.maxOpenSlides });
   const auth = new GirderAuth({ users: options.users, apiKey: options.apiKey, password: options.password, now: options.now });
   const budget = new RenderBudget({ capacityBytes: (options.renderMemoryMb ?? DEFAULT_RENDER_MEMORY_MB) * 1024 * 1024 });
   const regions = new RegionService(store, faults, { ...DEFAULT_REGION_LIMITS, ...options.regionLimits }, budget);
   const log = new RequestLog();
-  const faultOfRequest = new WeakMap<IncomingMessage, FaultKind>();
-  const handlers = new Map<ServiceName, ServiceHandler>();
-  const sockets = new Set<Socket>();
-  let origin = '';
-
-  const girder = createGirderHandler({ store, auth, faults, regions, faultOf: (req) => faultOfRequest.get(req) ?? null });
-  handlers.set('girder', girder);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = performance.now();
-    const rawTarget = req.url ?? '/';
-    const q = rawTarget.indexOf('?');
-    const rawPath = q < 0 ? rawTarget : rawTarget.slice(0, q);
-    const path = collapseSlashes(rawPath);
-    const matched = BASES.map((b) => ({ ...b, rel: relativeTo(path, b.base) })).find((b) => b.rel !== null);
-    const entry: RequestLogEntry = {
-      service: matched?.service ?? 'none',
-      method: req.method ?? 'GET',
-      path: redactTarget(rawTarget),
-      status: 0,
-      bytes: 0,
-      ms: 0,
-    };
-    res.once('close', () => {
-      entry.status = res.statusCode;
-      entry.ms = Math.round((performance.now() - started) * 10) / 10;
-      if (!res.writableFinished) entry.aborted = true;
-      log.add(entry);
-      options.onRequest?.(entry);
-    });
-    const note = (text: string): void => {
-      (entry.notes ??= []).push(text);
-    };
-
-    if (!matched) {
-      shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
-      sendText(res, 404, 'text/html;charset=utf-8', cherryPyErrorPage('404 Not Found', `The path '${rawPath}' was not found.`));
-      return;
-    }
-    const service = matched.service;
-    const rel = matched.rel as string;
-    const fault = faults.decide(service, { path: rel, hasRange: req.headers.range !== undefined });
-    if (fault) {
-      entry.fault = fault;
-      faultOfRequest.set(req, fault);
-    }
-    // Drawn now, in arrival order like the fault, so that a seed gives every request the same
-    // latency however long its body takes to arrive.
-    const delay = faults.latency(service);
-    if (delay > 0) entry.latencyMs = Math.round(delay * 10) / 10;
-
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      shapeResponse(res, { onBytes: (n) => (entry.bytes += n) });
-      sendText(res, 413, 'text/plain', `Request body larger than ${maxBody} bytes.\n`, { Connection: 'close' });
-      return;
-    }
-    if (delay > 0) await realClock.sleep(delay);
-    if (res.destroyed) return;
-
-    shapeResponse(res, {
-      bucket: faults.bucket(service),
-      cut: fault ? (BODY_CUTS[fault] ?? null) : null,
-      onBytes: (n) => (entry.bytes += n),
-    });
-    if (fault && answerStatusFault(fault, service, res, faults)) return;
-    if (fault === 'ignoreRange') delete req.headers.range;
-
-    const url = new URL(path + (q < 0 ? '' : rawTarget.slice(q)), origin);
-    const handler = handlers.get(service) as ServiceHandler;
-    try {
-      await handler(req, res, { path: rel, url, body, log: note });
-    } catch (err) {
-      // A handler that throws is a bug of the test server: answer 500 and keep it in the log.
-      note(`handler error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      if (!res.headersSent) sendText(res, 500, 'text/plain', 'Internal Server Error\n');
-      else res.destroy();
-    }
+  const sc: ServeContext = {
+    faults,
+    log,
+    faultOfRequest: new WeakMap<IncomingMessage, FaultKind>(),
+    handlers: new Map<ServiceName, ServiceHandler>(),
+    maxBody: options.maxBodyBytes ?? 8 * 1024 * 1024,
+    onRequest: options.onRequest,
+    origin: '',
   };
+  const sockets = new Set<Socket>();
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => {
-      // Only reading the request body can fail here (client gone): nothing left to answer.
-      res.destroy();
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_err, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  const girder = createGirderHandler({ store, auth, faults, regions, faultOf: (req) => sc.faultOfRequest.get(req) ?? null });
+  sc.handlers.set('girder', girder);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('bcss serve: no TCP address after listen');
-  const port = address.port;
+  const server = createHttpServer(sc, sockets);
+  const port = await listen(server, options.port ?? 0, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  origin = `http://${shownHost}:${port}`;
-  // Private mode guards all three services, each with a credential in its own form.
-  const priv = auth.privateMode ? (options.apiKey as string) : undefined;
-  const open = new Set(options.openServices ?? []);
-  const figshareToken = priv === undefined || open.has('figshare') ? undefined : options.figshareToken || priv;
-  const gdcToken = priv === undefined || open.has('gdc') ? undefined : options.gdcToken || priv;
-  handlers.set('figshare', createFigshareHandler(options.dataset, { baseUrl: `${origin}/figshare`, privateToken: figshareToken }));
-  handlers.set('gdc', createGdcHandler(options.dataset, { baseUrl: `${origin}/gdc`, privateToken: gdcToken }));
+  const origin = `http://${shownHost}:${port}`;
+  sc.origin = origin;
+  addOriginBoundHandlers(sc, options, auth.privateMode);
 
   let closing: Promise<void> | null = null;
   return {
@@ -305,4 +348,3 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   };
 }
-

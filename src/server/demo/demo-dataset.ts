@@ -100,22 +100,11 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
   const { seed, scale } = checkOptions(options);
   const slides = builtinSlides();
   const rois = selectRois(builtinRois(), slides, options.slides);
-  const maskDir = demoMaskCacheDir(options.cacheDir, seed, scale);
   await mkdir(options.cacheDir, { recursive: true });
 
   const creatorId = deterministicObjectId(seed, 'user');
   const collection = { id: deterministicObjectId(seed, 'collection'), name: 'BCSS' };
-  const folder: ServedFolder = {
-    id: DSA_FOLDER_ID,
-    name: DEMO_FOLDER_NAME,
-    description: `Deterministic bcss demo (seed ${seed}, scale ${scale})`,
-    parentId: collection.id,
-    parentCollection: 'collection',
-    creatorId,
-    created: girderDate(DSA_FOLDER_ID, 540),
-    updated: girderDate(DSA_FOLDER_ID, 540),
-    public: true,
-  };
+  const folder = demoFolder(seed, scale, collection.id, creatorId);
 
   const items: ServedItem[] = [];
   const masks: FigshareFile[] = [];
@@ -123,65 +112,22 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
   const tableRows: (RoiRecord & { bounds: RoiBounds })[] = [];
 
   const { planned, realSlides } = planSlides(rois, slides, seed, scale, options.slideFiles);
-  const slideDir = demoSlideCacheDir(options.cacheDir, seed, scale);
-
-  for (const { roi, slide, bounds, spec } of planned) {
-    tableRows.push({ ...roi, bounds });
-
-    const itemId = slide.dsaItemId;
-    const fileId = deterministicObjectId(seed, 'file', slide.fileName);
-    const tiff = realSlides
-      ? demoSlideFile({
-          name: slide.fileName,
-          spec,
-          base: demoBasePixels,
-          cachePath: join(slideDir, slide.fileName),
-          ...(options.onSlideGenerate ? { onGenerate: options.onSlideGenerate } : {}),
-        })
-      : null;
-    const views = demoSlideViews({
-      bytes: tiff ?? standInSlideFile(seed, slide.fileName),
-      tiff,
-      fileName: slide.fileName,
-      itemId,
-      fileId,
-      gdcId: deterministicUuid(slide.fileName),
-    });
-
-    let document: AnnotationDocument | undefined;
-    const annotation = (): AnnotationDocument =>
-      (document ??= demoAnnotationDocument({ seed, scale, roiName: roi.name, bounds, itemId, creatorId }));
-    const elements = (): AnnotationElement[] => annotation().annotation.elements;
-
-    items.push({
-      id: itemId,
-      name: slide.fileName,
-      folderId: folder.id,
-      creatorId,
-      description: '',
-      created: girderDate(itemId, 250),
-      updated: girderDate(itemId, 250),
-      files: [views.file],
-      largeImage: { fileId, sourceName: 'openslide' },
-      slide: { ...demoSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
-      // A fresh copy per call: callers may annotate or filter what they get.
-      annotations: async () => [structuredClone(annotation())],
-    });
-
-    const maskName = demoMaskName(roi.name, bounds);
-    masks.push(
-      lazyMaskFile({
-        id: roi.maskFileId,
-        name: maskName,
-        cachePath: join(maskDir, maskName),
-        render: () => {
-          options.onMaskRender?.(roi.name);
-          return renderRoiMaskPng(roi.name, elements(), bounds);
-        },
-      }),
-    );
-
-    gdcFiles.push(views.gdc);
+  const dc: DemoContext = {
+    options,
+    seed,
+    scale,
+    creatorId,
+    folderId: folder.id,
+    maskDir: demoMaskCacheDir(options.cacheDir, seed, scale),
+    slideDir: demoSlideCacheDir(options.cacheDir, seed, scale),
+    realSlides,
+  };
+  for (const slidePlan of planned) {
+    tableRows.push({ ...slidePlan.roi, bounds: slidePlan.bounds });
+    const { item, mask, gdc } = demoSlideEntries(dc, slidePlan);
+    items.push(item);
+    masks.push(mask);
+    gdcFiles.push(gdc);
   }
 
   return {
@@ -192,6 +138,90 @@ export async function loadDemoDataset(options: DemoDatasetOptions): Promise<Serv
     gdc: { files: gdcFiles },
     roiTablePath: await writeRoiTable(options.cacheDir, scale, rois.length === builtinRois().length, tableRows),
   };
+}
+
+function demoFolder(seed: number, scale: number, collectionId: string, creatorId: string): ServedFolder {
+  return {
+    id: DSA_FOLDER_ID,
+    name: DEMO_FOLDER_NAME,
+    description: `Deterministic bcss demo (seed ${seed}, scale ${scale})`,
+    parentId: collectionId,
+    parentCollection: 'collection',
+    creatorId,
+    created: girderDate(DSA_FOLDER_ID, 540),
+    updated: girderDate(DSA_FOLDER_ID, 540),
+    public: true,
+  };
+}
+
+/** What every slide of one demo shares. */
+interface DemoContext {
+  readonly options: DemoDatasetOptions;
+  readonly seed: number;
+  readonly scale: number;
+  readonly creatorId: string;
+  readonly folderId: string;
+  readonly maskDir: string;
+  readonly slideDir: string;
+  readonly realSlides: boolean;
+}
+
+type PlannedSlide = ReturnType<typeof planSlides>['planned'][number];
+
+/** One planned slide as a Girder item, its lazily rendered figshare mask and its GDC record. */
+function demoSlideEntries(dc: DemoContext, { roi, slide, bounds, spec }: PlannedSlide): { item: ServedItem; mask: FigshareFile; gdc: GdcFile } {
+  const { options, seed, scale, creatorId } = dc;
+  const itemId = slide.dsaItemId;
+  const fileId = deterministicObjectId(seed, 'file', slide.fileName);
+  const tiff = dc.realSlides
+    ? demoSlideFile({
+        name: slide.fileName,
+        spec,
+        base: demoBasePixels,
+        cachePath: join(dc.slideDir, slide.fileName),
+        ...(options.onSlideGenerate ? { onGenerate: options.onSlideGenerate } : {}),
+      })
+    : null;
+  const views = demoSlideViews({
+    bytes: tiff ?? standInSlideFile(seed, slide.fileName),
+    tiff,
+    fileName: slide.fileName,
+    itemId,
+    fileId,
+    gdcId: deterministicUuid(slide.fileName),
+  });
+
+  let document: AnnotationDocument | undefined;
+  const annotation = (): AnnotationDocument =>
+    (document ??= demoAnnotationDocument({ seed, scale, roiName: roi.name, bounds, itemId, creatorId }));
+  const elements = (): AnnotationElement[] => annotation().annotation.elements;
+
+  const item: ServedItem = {
+    id: itemId,
+    name: slide.fileName,
+    folderId: dc.folderId,
+    creatorId,
+    description: '',
+    created: girderDate(itemId, 250),
+    updated: girderDate(itemId, 250),
+    files: [views.file],
+    largeImage: { fileId, sourceName: 'openslide' },
+    slide: { ...demoSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
+    // A fresh copy per call: callers may annotate or filter what they get.
+    annotations: async () => [structuredClone(annotation())],
+  };
+
+  const maskName = demoMaskName(roi.name, bounds);
+  const mask = lazyMaskFile({
+    id: roi.maskFileId,
+    name: maskName,
+    cachePath: join(dc.maskDir, maskName),
+    render: () => {
+      options.onMaskRender?.(roi.name);
+      return renderRoiMaskPng(roi.name, elements(), bounds);
+    },
+  });
+  return { item, mask, gdc: views.gdc };
 }
 
 /** Each ROI's slide, scaled bounds and virtual slide spec; and whether the slides get real files. */

@@ -69,143 +69,154 @@ async function publicFiles(files: FigshareFile[], baseUrl: string): Promise<Publ
   return out;
 }
 
-/**
- * figshare API v2 and its download hosts over a dataset's masks (remote-services.md Part B,
- * Part D items 16–17): article and file listing with the 10-file cap and strict pagination,
- * ETag/304, redirecting download routes, an expiring pre-signed blob store with Range, and the
- * blocked web route answering a 202 challenge.
- */
-export function createFigshareHandler(dataset: ServedDataset, options: FigshareHandlerOptions): TableServiceHandler {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const now = options.now ?? Date.now;
-  const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
-  const article = dataset.figshare;
-  const byId = new Map(article.files.map((f) => [f.id, f]));
-  const articleZip = articleZipRoutes(article, { signer, now });
+/** What every figshare route needs: the article, its files by id, the URL signer and the clock. */
+interface FigshareContext {
+  readonly baseUrl: string;
+  readonly now: () => number;
+  readonly signer: ReturnType<typeof blobSigner>;
+  readonly article: ServedDataset['figshare'];
+  readonly byId: ReadonlyMap<number, FigshareFile>;
+}
 
-  const fileFromSegment = (segment: string | undefined): FigshareFile | undefined =>
-    segment !== undefined && /^\d+$/.test(segment) ? byId.get(Number(segment)) : undefined;
+function fileFromSegment(fx: FigshareContext, segment: string | undefined): FigshareFile | undefined {
+  return segment !== undefined && /^\d+$/.test(segment) ? fx.byId.get(Number(segment)) : undefined;
+}
 
-  /** JSON with ETag/Last-Modified; 304 when the client already has it. */
-  const sendCachedJson = (req: IncomingMessage, res: ServerResponse, value: unknown): void => {
-    const body = JSON.stringify(value);
-    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-    const headers = { ETag: etag, 'Last-Modified': LAST_MODIFIED, 'Cache-Control': 'public, max-age=0' };
-    const ims = req.headers['if-modified-since'];
-    const notModified =
-      req.headers['if-none-match'] !== undefined
-        ? etagMatches(req.headers['if-none-match'], etag)
-        : ims !== undefined && Date.parse(ims) >= Date.parse(LAST_MODIFIED);
-    if (notModified) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    sendBody(req, res, 200, body, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
-  };
+/** JSON with ETag/Last-Modified; 304 when the client already has it. */
+function sendCachedJson(req: IncomingMessage, res: ServerResponse, value: unknown): void {
+  const body = JSON.stringify(value);
+  const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+  const headers = { ETag: etag, 'Last-Modified': LAST_MODIFIED, 'Cache-Control': 'public, max-age=0' };
+  const ims = req.headers['if-modified-since'];
+  const notModified =
+    req.headers['if-none-match'] !== undefined
+      ? etagMatches(req.headers['if-none-match'], etag)
+      : ims !== undefined && Date.parse(ims) >= Date.parse(LAST_MODIFIED);
+  if (notModified) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  sendBody(req, res, 200, body, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+}
 
-  const articleRoute = async (req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): Promise<void> => {
-    const [idText, sub, subId, ...extra] = rest;
-    if (idText === undefined || !/^\d+$/.test(idText) || Number(idText) !== article.articleId) {
-      figshareError(req, res, 404, 'Entity not found: article', 'EntityNotFound');
-      return;
-    }
-    if (sub === undefined) {
-      const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
-      sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
-      return;
-    }
-    if (sub === 'versions' && extra.length === 0) {
-      if (subId === undefined) {
-        sendCachedJson(req, res, [{ version: 1, url: `${baseUrl}/v2/articles/${article.articleId}/versions/1` }]);
-        return;
-      }
-      if (subId !== '1') {
-        figshareError(req, res, 404, 'Entity not found: article version', 'EntityNotFound');
-        return;
-      }
-      const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
-      sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
-      return;
-    }
-    if (sub === 'files' && extra.length === 0) {
-      if (subId !== undefined) {
-        const file = fileFromSegment(subId);
-        if (file === undefined) {
-          figshareError(req, res, 404, 'Entity not found: file', 'EntityNotFound');
-          return;
-        }
-        sendCachedJson(req, res, publicFile(file, await file.meta(), baseUrl));
-        return;
-      }
-      const window = pageWindow(query);
-      if (!window.ok) {
-        figshareError(req, res, 422, window.message, 'InvalidParameters');
-        return;
-      }
-      // No total-count header: clients page until a short page (remote-services.md B3).
-      const page = article.files.slice(window.offset, window.offset + window.limit);
-      sendCachedJson(req, res, await publicFiles(page, baseUrl));
-      return;
-    }
-    figshareError(req, res, 404, 'Entity not found', 'EntityNotFound');
-  };
+/** The article document, its version list and its file listing (`rest` is after `v2/articles`). */
+async function articleRoute(fx: FigshareContext, req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): Promise<void> {
+  const { article, baseUrl } = fx;
+  const [idText, sub, subId, ...extra] = rest;
+  if (idText === undefined || !/^\d+$/.test(idText) || Number(idText) !== article.articleId) {
+    figshareError(req, res, 404, 'Entity not found: article', 'EntityNotFound');
+    return;
+  }
+  if (sub === undefined) {
+    const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
+    sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
+    return;
+  }
+  if (sub === 'versions' && extra.length === 0) {
+    await versionsRoute(fx, req, res, subId);
+    return;
+  }
+  if (sub === 'files' && extra.length === 0) {
+    await filesRoute(fx, req, res, subId, query);
+    return;
+  }
+  figshareError(req, res, 404, 'Entity not found', 'EntityNotFound');
+}
 
-  const redirectToBlob = (req: IncomingMessage, res: ServerResponse, segment: string | undefined, log: (n: string) => void): void => {
-    const file = fileFromSegment(segment);
+async function versionsRoute(fx: FigshareContext, req: IncomingMessage, res: ServerResponse, subId: string | undefined): Promise<void> {
+  const { article, baseUrl } = fx;
+  if (subId === undefined) {
+    sendCachedJson(req, res, [{ version: 1, url: `${baseUrl}/v2/articles/${article.articleId}/versions/1` }]);
+    return;
+  }
+  if (subId !== '1') {
+    figshareError(req, res, 404, 'Entity not found: article version', 'EntityNotFound');
+    return;
+  }
+  const files = await publicFiles(article.files.slice(0, ARTICLE_FILES_CAP), baseUrl);
+  sendCachedJson(req, res, articleDocument(article, files, baseUrl, 1));
+}
+
+async function filesRoute(fx: FigshareContext, req: IncomingMessage, res: ServerResponse, subId: string | undefined, query: URLSearchParams): Promise<void> {
+  if (subId !== undefined) {
+    const file = fileFromSegment(fx, subId);
     if (file === undefined) {
       figshareError(req, res, 404, 'Entity not found: file', 'EntityNotFound');
       return;
     }
-    log(`figshare: file ${file.id} → pre-signed blob URL`);
-    res.writeHead(302, { Location: signer.sign(file.id, now()), 'Content-Length': 0 });
-    res.end();
-  };
+    sendCachedJson(req, res, publicFile(file, await file.meta(), fx.baseUrl));
+    return;
+  }
+  const window = pageWindow(query);
+  if (!window.ok) {
+    figshareError(req, res, 422, window.message, 'InvalidParameters');
+    return;
+  }
+  // No total-count header: clients page until a short page (remote-services.md B3).
+  const page = fx.article.files.slice(window.offset, window.offset + window.limit);
+  sendCachedJson(req, res, await publicFiles(page, fx.baseUrl));
+}
 
-  const blob = async (req: IncomingMessage, res: ServerResponse, segment: string | undefined, query: URLSearchParams, log: (n: string) => void): Promise<void> => {
-    const file = fileFromSegment(segment);
-    if (file === undefined) {
-      objectStoreError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
-      return;
-    }
-    const verdict = signer.check(file.id, query, now());
-    if (verdict === 'expired') {
-      log(`figshare: expired blob URL for ${file.id}`);
-      objectStoreError(req, res, 403, 'AccessDenied', 'Request has expired');
-      return;
-    }
-    if (verdict === 'bad-signature') {
-      objectStoreError(req, res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
-      return;
-    }
-    const bytes = await file.read();
-    const meta = await file.meta();
-    const headers = {
-      'Content-Type': file.mimetype === '' ? 'application/octet-stream' : file.mimetype,
-      'Accept-Ranges': 'bytes',
-      ETag: `"${meta.md5}"`,
-      'Last-Modified': LAST_MODIFIED,
-    };
-    const range = decideRange(req.headers.range, bytes.length);
-    if (range.kind === 'unsatisfiable') {
-      objectStoreError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', { 'Content-Range': `bytes */${bytes.length}` });
-      return;
-    }
-    if (range.kind === 'partial') {
-      sendBody(req, res, 206, bytes.subarray(range.first, range.last + 1), {
-        ...headers,
-        'Content-Range': `bytes ${range.first}-${range.last}/${bytes.length}`,
-      });
-      return;
-    }
-    sendBody(req, res, 200, bytes, headers);
-  };
+function redirectToBlob(fx: FigshareContext, req: IncomingMessage, res: ServerResponse, segment: string | undefined, log: (n: string) => void): void {
+  const file = fileFromSegment(fx, segment);
+  if (file === undefined) {
+    figshareError(req, res, 404, 'Entity not found: file', 'EntityNotFound');
+    return;
+  }
+  log(`figshare: file ${file.id} → pre-signed blob URL`);
+  res.writeHead(302, { Location: fx.signer.sign(file.id, fx.now()), 'Content-Length': 0 });
+  res.end();
+}
 
-  type Ctx = Parameters<ServiceHandler>[2];
-  type FigshareRoute = (req: IncomingMessage, res: ServerResponse, segments: string[], args: Record<string, string>, ctx: Ctx) => Promise<void>;
-  const articleR: FigshareRoute = (req, res, segments, _args, ctx) => articleRoute(req, res, segments.slice(2), ctx.url.searchParams);
-  const toBlob: FigshareRoute = async (req, res, _segments, args, ctx) => redirectToBlob(req, res, args.fileId, ctx.log);
-  const routes: Array<TableRoute<FigshareRoute> & { capability?: boolean }> = [
+/** The object store: checks the pre-signed URL, then serves the file with Range support. */
+async function blobRoute(fx: FigshareContext, req: IncomingMessage, res: ServerResponse, segment: string | undefined, query: URLSearchParams, log: (n: string) => void): Promise<void> {
+  const file = fileFromSegment(fx, segment);
+  if (file === undefined) {
+    objectStoreError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
+    return;
+  }
+  const verdict = fx.signer.check(file.id, query, fx.now());
+  if (verdict === 'expired') {
+    log(`figshare: expired blob URL for ${file.id}`);
+    objectStoreError(req, res, 403, 'AccessDenied', 'Request has expired');
+    return;
+  }
+  if (verdict === 'bad-signature') {
+    objectStoreError(req, res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    return;
+  }
+  const bytes = await file.read();
+  const meta = await file.meta();
+  const headers = {
+    'Content-Type': file.mimetype === '' ? 'application/octet-stream' : file.mimetype,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${meta.md5}"`,
+    'Last-Modified': LAST_MODIFIED,
+  };
+  const range = decideRange(req.headers.range, bytes.length);
+  if (range.kind === 'unsatisfiable') {
+    objectStoreError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable', { 'Content-Range': `bytes */${bytes.length}` });
+    return;
+  }
+  if (range.kind === 'partial') {
+    sendBody(req, res, 206, bytes.subarray(range.first, range.last + 1), {
+      ...headers,
+      'Content-Range': `bytes ${range.first}-${range.last}/${bytes.length}`,
+    });
+    return;
+  }
+  sendBody(req, res, 200, bytes, headers);
+}
+
+type Ctx = Parameters<ServiceHandler>[2];
+type FigshareRoute = (req: IncomingMessage, res: ServerResponse, segments: string[], args: Record<string, string>, ctx: Ctx) => Promise<void>;
+type FigshareTableRoute = TableRoute<FigshareRoute> & { capability?: boolean };
+
+function figshareRoutes(fx: FigshareContext, articleZip: ReturnType<typeof articleZipRoutes>): FigshareTableRoute[] {
+  const articleR: FigshareRoute = (req, res, segments, _args, ctx) => articleRoute(fx, req, res, segments.slice(2), ctx.url.searchParams);
+  const toBlob: FigshareRoute = async (req, res, _segments, args, ctx) => redirectToBlob(fx, req, res, args.fileId, ctx.log);
+  return [
     { methods: GET, path: ['v2', 'articles', ':id'], handler: articleR },
     { methods: GET, path: ['v2', 'articles', ':id', 'versions'], handler: articleR },
     { methods: GET, path: ['v2', 'articles', ':id', 'versions', ':version'], handler: articleR },
@@ -222,7 +233,7 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
       handler: (req, res, _s, args, ctx) =>
         articleZip.isArchiveKey(args.fileId)
           ? articleZip.blob(req, res, args.fileId as string, ctx.url.searchParams, ctx.log)
-          : blob(req, res, args.fileId, ctx.url.searchParams, ctx.log),
+          : blobRoute(fx, req, res, args.fileId, ctx.url.searchParams, ctx.log),
       capability: true,
     },
     {
@@ -235,6 +246,21 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
       },
     },
   ];
+}
+
+/**
+ * figshare API v2 and its download hosts over a dataset's masks (remote-services.md Part B,
+ * Part D items 16–17): article and file listing with the 10-file cap and strict pagination,
+ * ETag/304, redirecting download routes, an expiring pre-signed blob store with Range, and the
+ * blocked web route answering a 202 challenge.
+ */
+export function createFigshareHandler(dataset: ServedDataset, options: FigshareHandlerOptions): TableServiceHandler {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const now = options.now ?? Date.now;
+  const signer = blobSigner({ baseUrl, secret: options.secret ?? randomBytes(32), ttlMs: options.urlTtlMs ?? 60_000 });
+  const article = dataset.figshare;
+  const fx: FigshareContext = { baseUrl, now, signer, article, byId: new Map(article.files.map((f) => [f.id, f])) };
+  const routes = figshareRoutes(fx, articleZipRoutes(article, { signer, now }));
 
   const handler: ServiceHandler = async (req, res, ctx) => {
     const segments = ctx.path.split('/').filter((s) => s !== '');
@@ -253,7 +279,7 @@ export function createFigshareHandler(dataset: ServedDataset, options: FigshareH
       return;
     }
     if (match !== null) await match.route.handler(req, res, segments, match.args, ctx);
-    else if (segments[0] === 'v2' && segments[1] === 'articles') await articleRoute(req, res, segments.slice(2), ctx.url.searchParams);
+    else if (segments[0] === 'v2' && segments[1] === 'articles') await articleRoute(fx, req, res, segments.slice(2), ctx.url.searchParams);
     else figshareError(req, res, 404, 'Not found', 'NotFound');
   };
   return Object.assign(handler, { routes: routes.map(({ methods, path }) => ({ methods, path })) });

@@ -110,92 +110,92 @@ function tsv(hits: Record<string, unknown>[], fields: string[]): string {
   return [fields.join('\t'), ...hits.map((h) => fields.map((f) => cell(h[f])).join('\t'))].join('\r\n') + '\r\n';
 }
 
-/**
- * NCI GDC API over a dataset's slide files (remote-services.md Part C, Part D items 18–19): the
- * `files` search (POST JSON or GET query; `filters` object or string; `fields`, `size` default 10,
- * `from`, `sort`, `format` JSON/TSV) with its `data.hits`/`data.pagination`/`warnings` envelope,
- * `files/{id}`, and `data/{id}` downloads with hex Content-MD5 and inclusive Range. `/v0/…` aliases.
- */
-export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOptions): TableServiceHandler {
-  const files = dataset.gdc.files;
-  const byId = new Map(files.map((f) => [f.fileId.toLowerCase(), f]));
-  const privateToken = options.privateToken;
-  const acceptToken =
-    privateToken !== undefined ? (t: string) => secretEquals(t, privateToken) : (options.acceptToken ?? ((t: string) => t.trim() !== ''));
+/** What every GDC route needs: the files, by lower-case id, and the token check. */
+interface GdcContext {
+  readonly files: GdcFile[];
+  readonly byId: ReadonlyMap<string, GdcFile>;
+  readonly acceptToken: (token: string) => boolean;
+}
 
-  const search = async (req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): Promise<void> => {
-    const predicate = compileFilters(params.filters);
-    await filesReady(files); // filters, sorting and hits may read sizes and md5s
-    const size = intParam(params.size, 'size', DEFAULT_SIZE);
-    const from = intParam(params.from, 'from', 0);
-    const fields = fieldList(params.fields);
-    const format = String(params.format ?? 'JSON').toUpperCase();
-    if (format !== 'JSON' && format !== 'TSV') throw new GdcQueryError(`format ${format} is not supported here (use JSON or TSV)`);
-    const matched = sortFiles(files.filter(predicate), params.sort);
-    const hits = matched.slice(from, from + size).map((f) => hit(f, fields));
-    if (format === 'TSV') {
-      sendBody(req, res, 200, tsv(hits, fields), { 'Content-Type': 'text/tab-separated-values; charset=utf-8' });
-      return;
-    }
-    sendJson(req, res, 200, {
-      data: {
-        hits,
-        pagination: {
-          count: hits.length,
-          total: matched.length,
-          size,
-          from,
-          sort: params.sort === undefined ? '' : String(params.sort),
-          page: size > 0 ? Math.floor(from / size) + 1 : 1,
-          pages: size > 0 ? Math.ceil(matched.length / size) : 1,
-        },
+/** The `files` search over already merged query/body parameters. */
+async function search(gx: GdcContext, req: IncomingMessage, res: ServerResponse, params: Record<string, unknown>): Promise<void> {
+  const files = gx.files;
+  const predicate = compileFilters(params.filters);
+  await filesReady(files); // filters, sorting and hits may read sizes and md5s
+  const size = intParam(params.size, 'size', DEFAULT_SIZE);
+  const from = intParam(params.from, 'from', 0);
+  const fields = fieldList(params.fields);
+  const format = String(params.format ?? 'JSON').toUpperCase();
+  if (format !== 'JSON' && format !== 'TSV') throw new GdcQueryError(`format ${format} is not supported here (use JSON or TSV)`);
+  const matched = sortFiles(files.filter(predicate), params.sort);
+  const hits = matched.slice(from, from + size).map((f) => hit(f, fields));
+  if (format === 'TSV') {
+    sendBody(req, res, 200, tsv(hits, fields), { 'Content-Type': 'text/tab-separated-values; charset=utf-8' });
+    return;
+  }
+  sendJson(req, res, 200, {
+    data: {
+      hits,
+      pagination: {
+        count: hits.length,
+        total: matched.length,
+        size,
+        from,
+        sort: params.sort === undefined ? '' : String(params.sort),
+        page: size > 0 ? Math.floor(from / size) + 1 : 1,
+        pages: size > 0 ? Math.ceil(matched.length / size) : 1,
       },
-      warnings: {},
+    },
+    warnings: {},
+  });
+}
+
+/** `data/{id}`: one file's bytes, with the controlled-access check and inclusive Range. */
+async function download(gx: GdcContext, req: IncomingMessage, res: ServerResponse, idText: string): Promise<void> {
+  if (idText.includes(',')) {
+    gdcError(req, res, 400, 'bcss serve does not build archives of several files; request one id at a time');
+    return;
+  }
+  const file = gx.byId.get(idText.toLowerCase());
+  if (file === undefined) {
+    gdcError(req, res, 404, `File not found: ${idText}`);
+    return;
+  }
+  await file.ready?.();
+  if (file.access === 'controlled') {
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || !gx.acceptToken(token)) {
+      gdcError(req, res, 403, `You do not have access to controlled file ${file.fileId}; send a valid X-Auth-Token`);
+      return;
+    }
+  }
+  const headers = {
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': contentDisposition(file.fileName),
+    // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (remote-services.md C3).
+    'Content-MD5': file.md5,
+    'Accept-Ranges': 'bytes',
+  };
+  const range = decideRange(req.headers.range, file.size);
+  if (range.kind === 'unsatisfiable') {
+    sendJson(req, res, 416, { message: `Range not satisfiable for a ${file.size}-byte file` }, { 'Content-Range': `bytes */${file.size}` });
+    return;
+  }
+  if (range.kind === 'partial') {
+    await sendStream(req, res, 206, () => file.open({ start: range.first, end: range.last + 1 }), range.last - range.first + 1, {
+      ...headers,
+      'Content-Range': `bytes ${range.first}-${range.last}/${file.size}`,
     });
-  };
+    return;
+  }
+  await sendStream(req, res, 200, () => file.open(), file.size, headers);
+}
 
-  const download = async (req: IncomingMessage, res: ServerResponse, idText: string): Promise<void> => {
-    if (idText.includes(',')) {
-      gdcError(req, res, 400, 'bcss serve does not build archives of several files; request one id at a time');
-      return;
-    }
-    const file = byId.get(idText.toLowerCase());
-    if (file === undefined) {
-      gdcError(req, res, 404, `File not found: ${idText}`);
-      return;
-    }
-    await file.ready?.();
-    if (file.access === 'controlled') {
-      const token = req.headers['x-auth-token'];
-      if (typeof token !== 'string' || !acceptToken(token)) {
-        gdcError(req, res, 403, `You do not have access to controlled file ${file.fileId}; send a valid X-Auth-Token`);
-        return;
-      }
-    }
-    const headers = {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': contentDisposition(file.fileName),
-      // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (remote-services.md C3).
-      'Content-MD5': file.md5,
-      'Accept-Ranges': 'bytes',
-    };
-    const range = decideRange(req.headers.range, file.size);
-    if (range.kind === 'unsatisfiable') {
-      sendJson(req, res, 416, { message: `Range not satisfiable for a ${file.size}-byte file` }, { 'Content-Range': `bytes */${file.size}` });
-      return;
-    }
-    if (range.kind === 'partial') {
-      await sendStream(req, res, 206, () => file.open({ start: range.first, end: range.last + 1 }), range.last - range.first + 1, {
-        ...headers,
-        'Content-Range': `bytes ${range.first}-${range.last}/${file.size}`,
-      });
-      return;
-    }
-    await sendStream(req, res, 200, () => file.open(), file.size, headers);
-  };
+type Ctx = Parameters<ServiceHandler>[2];
+type GdcRoute = (req: IncomingMessage, res: ServerResponse, args: Record<string, string>, ctx: Ctx) => Promise<void>;
 
-  type Ctx = Parameters<ServiceHandler>[2];
-  type GdcRoute = (req: IncomingMessage, res: ServerResponse, args: Record<string, string>, ctx: Ctx) => Promise<void>;
+/** The route table, `/v0/…` aliases included. */
+function gdcRoutes(gx: GdcContext): TableRoute<GdcRoute>[] {
   const searchRoute: GdcRoute = async (req, res, _args, ctx) => {
     const params: Record<string, unknown> = Object.fromEntries(ctx.url.searchParams);
     if (req.method === 'POST' && ctx.body.length > 0) {
@@ -208,11 +208,11 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GdcQueryError('request body must be a JSON object');
       Object.assign(params, body);
     }
-    await search(req, res, params);
+    await search(gx, req, res, params);
   };
   const fileRoute: GdcRoute = async (req, res, args, ctx) => {
     const id = args.id as string;
-    const file = byId.get(id.toLowerCase());
+    const file = gx.byId.get(id.toLowerCase());
     if (file === undefined) {
       gdcError(req, res, 404, `${id} not found`);
       return;
@@ -223,10 +223,25 @@ export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOpti
   const base: TableRoute<GdcRoute>[] = [
     { methods: ['GET', 'HEAD', 'POST'], path: ['files'], handler: searchRoute },
     { methods: ['GET', 'HEAD'], path: ['files', ':id'], handler: fileRoute },
-    { methods: ['GET', 'HEAD'], path: ['data', ':id'], handler: (req, res, args) => download(req, res, args.id as string) },
+    { methods: ['GET', 'HEAD'], path: ['data', ':id'], handler: (req, res, args) => download(gx, req, res, args.id as string) },
   ];
   // `/v0/…` pins API version 0 (gdc-client's paths); same answers.
-  const routes = [...base, ...base.map((r) => ({ ...r, path: ['v0', ...r.path] }))];
+  return [...base, ...base.map((r) => ({ ...r, path: ['v0', ...r.path] }))];
+}
+
+/**
+ * NCI GDC API over a dataset's slide files (remote-services.md Part C, Part D items 18–19): the
+ * `files` search (POST JSON or GET query; `filters` object or string; `fields`, `size` default 10,
+ * `from`, `sort`, `format` JSON/TSV) with its `data.hits`/`data.pagination`/`warnings` envelope,
+ * `files/{id}`, and `data/{id}` downloads with hex Content-MD5 and inclusive Range. `/v0/…` aliases.
+ */
+export function createGdcHandler(dataset: ServedDataset, options: GdcHandlerOptions): TableServiceHandler {
+  const files = dataset.gdc.files;
+  const privateToken = options.privateToken;
+  const acceptToken =
+    privateToken !== undefined ? (t: string) => secretEquals(t, privateToken) : (options.acceptToken ?? ((t: string) => t.trim() !== ''));
+  const gx: GdcContext = { files, byId: new Map(files.map((f) => [f.fileId.toLowerCase(), f])), acceptToken };
+  const routes = gdcRoutes(gx);
 
   const handler: ServiceHandler = async (req, res, ctx) => {
     const segments = ctx.path.split('/').filter((s) => s !== '');

@@ -42,118 +42,23 @@ export function shapeResponse(res: ServerResponse, options: ShapeOptions): void 
   const { bucket, cut, onBytes } = options;
 
   if (!bucket && !cut) {
-    (res as unknown as { write: LooseWrite }).write = (chunk, encoding, cb) => {
-      const buf = toBuffer(chunk, typeof encoding === 'function' ? undefined : encoding);
-      onBytes(buf.length);
-      return origWrite(buf, cb ?? (typeof encoding === 'function' ? encoding : undefined));
-    };
-    (res as unknown as { end: LooseEnd }).end = (chunk, encoding, cb) => {
-      if (typeof chunk === 'function') return origEnd(chunk);
-      if (chunk !== undefined && chunk !== null) {
-        const { enc, cb: done } = splitArgs(encoding, cb);
-        const buf = toBuffer(chunk, enc);
-        onBytes(buf.length);
-        return origEnd(buf, done);
-      }
-      return origEnd(typeof encoding === 'function' ? encoding : cb);
-    };
+    countBytesOnly(res, origWrite, origEnd, onBytes);
     return;
   }
-
-  // Headers given to writeHead() must land in the header map so Content-Length is readable.
-  const origWriteHead = res.writeHead.bind(res) as LooseWriteHead;
-  (res as unknown as { writeHead: LooseWriteHead }).writeHead = (status, a, b) => {
-    const headers = (typeof a === 'string' ? b : a) as OutgoingHttpHeaders | unknown[] | undefined;
-    if (Array.isArray(headers)) {
-      for (let i = 0; i + 1 < headers.length; i += 2) res.setHeader(String(headers[i]), headers[i + 1] as string);
-    } else if (headers) {
-      for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
-    }
-    return typeof a === 'string' ? origWriteHead(status, a) : origWriteHead(status);
-  };
-
-  let forwarded = 0;
-  let cutAt: number | null = null;
-  let cutDone = false;
-  let lastFlush: Promise<void> = Promise.resolve();
-  const piece = bucket ? Math.min(bucket.capacity, 64 * 1024) : Number.MAX_SAFE_INTEGER;
-
-  const waitDrain = (): Promise<void> =>
-    new Promise((resolve) => {
-      const check = (): void => {
-        if (res.writableNeedDrain && !res.destroyed) return;
-        res.off('drain', check);
-        res.off('close', check);
-        resolve();
-      };
-      res.on('drain', check);
-      res.on('close', check);
-    });
-
-  const send = async (data: Buffer): Promise<void> => {
-    for (let i = 0; i < data.length; i += piece) {
-      const part = data.subarray(i, i + piece);
-      if (bucket) await bucket.take(part.length);
-      if (res.destroyed) return;
-      forwarded += part.length;
-      onBytes(part.length);
-      let ok = true;
-      if (cut) {
-        // Remember when the last byte before a cut reached the socket.
-        lastFlush = new Promise((resolve) => {
-          res.once('close', resolve);
-          ok = origWrite(part, () => {
-            res.off('close', resolve);
-            resolve();
-          });
-        });
-      } else {
-        ok = origWrite(part);
-      }
-      if (!ok) await waitDrain();
-    }
-  };
-
-  const doCut = async (): Promise<void> => {
-    cutDone = true;
-    if (!res.headersSent) res.flushHeaders();
-    const socket = res.socket;
-    if (!socket || cut === 'stall') return; // hold the connection until the client gives up
-    // Let what was written reach the socket before cutting it.
-    await lastFlush;
-    if (cut === 'reset') socket.resetAndDestroy();
-    else socket.end();
-  };
-
-  let received = 0;
-  const processChunk = async (chunk: Buffer): Promise<void> => {
-    received += chunk.length;
-    if (cutDone) return; // after the cut, the rest of the body is dropped
-    if (cut) {
-      if (cutAt === null) {
-        const declared = Number(res.getHeader('content-length'));
-        cutAt = Number.isFinite(declared) ? Math.floor(declared / 2) : Math.floor(chunk.length / 2);
-      }
-      if (forwarded + chunk.length > cutAt) {
-        await send(chunk.subarray(0, Math.max(0, cutAt - forwarded)));
-        await doCut();
-        return;
-      }
-    }
-    await send(chunk);
-  };
+  headersIntoMap(res);
+  const shaper = new BodyShaper(res, origWrite, bucket ?? null, cut ?? null, onBytes);
 
   const sink = new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      processChunk(chunk).then(() => cb(), cb);
+      shaper.processChunk(chunk).then(() => cb(), cb);
     },
     final(cb) {
       const finish = async (): Promise<void> => {
         // A body fault needs a body: an empty answer (a redirect, a 0-byte region) is sent
         // whole, otherwise a "stall" would hold a finished exchange open until a client timeout.
-        if (cut && !cutDone && received > 0) await doCut();
-        if (!cutDone) origEnd();
+        if (cut && !shaper.cutDone && shaper.received > 0) await shaper.doCut();
+        if (!shaper.cutDone) origEnd();
       };
       finish().then(() => cb(), cb);
     },
@@ -177,4 +82,125 @@ export function shapeResponse(res: ServerResponse, options: ShapeOptions): void 
     sink.end(done);
     return res;
   };
+}
+
+/** No throttle and no cut: write straight through, only counting the bytes. */
+function countBytesOnly(res: ServerResponse, origWrite: LooseWrite, origEnd: LooseEnd, onBytes: (bytes: number) => void): void {
+  (res as unknown as { write: LooseWrite }).write = (chunk, encoding, cb) => {
+    const buf = toBuffer(chunk, typeof encoding === 'function' ? undefined : encoding);
+    onBytes(buf.length);
+    return origWrite(buf, cb ?? (typeof encoding === 'function' ? encoding : undefined));
+  };
+  (res as unknown as { end: LooseEnd }).end = (chunk, encoding, cb) => {
+    if (typeof chunk === 'function') return origEnd(chunk);
+    if (chunk !== undefined && chunk !== null) {
+      const { enc, cb: done } = splitArgs(encoding, cb);
+      const buf = toBuffer(chunk, enc);
+      onBytes(buf.length);
+      return origEnd(buf, done);
+    }
+    return origEnd(typeof encoding === 'function' ? encoding : cb);
+  };
+}
+
+/** Headers given to writeHead() must land in the header map so Content-Length is readable. */
+function headersIntoMap(res: ServerResponse): void {
+  const origWriteHead = res.writeHead.bind(res) as LooseWriteHead;
+  (res as unknown as { writeHead: LooseWriteHead }).writeHead = (status, a, b) => {
+    const headers = (typeof a === 'string' ? b : a) as OutgoingHttpHeaders | unknown[] | undefined;
+    if (Array.isArray(headers)) {
+      for (let i = 0; i + 1 < headers.length; i += 2) res.setHeader(String(headers[i]), headers[i + 1] as string);
+    } else if (headers) {
+      for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
+    }
+    return typeof a === 'string' ? origWriteHead(status, a) : origWriteHead(status);
+  };
+}
+
+/** Forwards body chunks to the socket through the bucket, and cuts the body half-way if asked. */
+class BodyShaper {
+  private forwarded = 0;
+  private cutAt: number | null = null;
+  cutDone = false;
+  received = 0;
+  private lastFlush: Promise<void> = Promise.resolve();
+  private readonly piece: number;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly origWrite: LooseWrite,
+    private readonly bucket: TokenBucket | null,
+    private readonly cut: BodyCut | null,
+    private readonly onBytes: (bytes: number) => void,
+  ) {
+    this.piece = bucket ? Math.min(bucket.capacity, 64 * 1024) : Number.MAX_SAFE_INTEGER;
+  }
+
+  private waitDrain(): Promise<void> {
+    const res = this.res;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (res.writableNeedDrain && !res.destroyed) return;
+        res.off('drain', check);
+        res.off('close', check);
+        resolve();
+      };
+      res.on('drain', check);
+      res.on('close', check);
+    });
+  }
+
+  private async send(data: Buffer): Promise<void> {
+    const { res, bucket, piece } = this;
+    for (let i = 0; i < data.length; i += piece) {
+      const part = data.subarray(i, i + piece);
+      if (bucket) await bucket.take(part.length);
+      if (res.destroyed) return;
+      this.forwarded += part.length;
+      this.onBytes(part.length);
+      let ok = true;
+      if (this.cut) {
+        // Remember when the last byte before a cut reached the socket.
+        this.lastFlush = new Promise((resolve) => {
+          res.once('close', resolve);
+          ok = this.origWrite(part, () => {
+            res.off('close', resolve);
+            resolve();
+          });
+        });
+      } else {
+        ok = this.origWrite(part);
+      }
+      if (!ok) await this.waitDrain();
+    }
+  }
+
+  async doCut(): Promise<void> {
+    this.cutDone = true;
+    const res = this.res;
+    if (!res.headersSent) res.flushHeaders();
+    const socket = res.socket;
+    if (!socket || this.cut === 'stall') return; // hold the connection until the client gives up
+    // Let what was written reach the socket before cutting it.
+    await this.lastFlush;
+    if (this.cut === 'reset') socket.resetAndDestroy();
+    else socket.end();
+  }
+
+  async processChunk(chunk: Buffer): Promise<void> {
+    this.received += chunk.length;
+    if (this.cutDone) return; // after the cut, the rest of the body is dropped
+    if (this.cut) {
+      if (this.cutAt === null) {
+        const declared = Number(this.res.getHeader('content-length'));
+        this.cutAt = Number.isFinite(declared) ? Math.floor(declared / 2) : Math.floor(chunk.length / 2);
+      }
+      if (this.forwarded + chunk.length > this.cutAt) {
+        await this.send(chunk.subarray(0, Math.max(0, this.cutAt - this.forwarded)));
+        await this.doCut();
+        return;
+      }
+    }
+    await this.send(chunk);
+  }
 }

@@ -46,25 +46,8 @@ export async function* zipStream(entries: ZipEntrySource[], options: { forceZip6
     const name = Buffer.from(entry.name, 'utf8');
     const zip64 = force || entry.size >= MAX32;
     const { time, date } = dosDateTime(entry.modified ?? new Date());
-    const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
-    if (zip64) {
-      extra.writeUInt16LE(0x0001, 0);
-      extra.writeUInt16LE(16, 2); // sizes are zero here; the data descriptor has the real ones
-    }
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(zip64 ? 45 : 20, 4);
-    header.writeUInt16LE(FLAGS, 6);
-    header.writeUInt16LE(0, 8); // stored
-    header.writeUInt16LE(time, 10);
-    header.writeUInt16LE(date, 12);
-    header.writeUInt32LE(0, 14);
-    header.writeUInt32LE(zip64 ? MAX32 : 0, 18);
-    header.writeUInt32LE(zip64 ? MAX32 : 0, 22);
-    header.writeUInt16LE(name.length, 26);
-    header.writeUInt16LE(extra.length, 28);
     const offset = position;
-    const head = Buffer.concat([header, name, extra]);
+    const head = localHeader(name, zip64, time, date);
     position += head.length;
     yield head;
 
@@ -78,16 +61,7 @@ export async function* zipStream(entries: ZipEntrySource[], options: { forceZip6
     }
     if (size !== entry.size) throw new Error(`zip entry ${entry.name}: expected ${entry.size} bytes but read ${size}`);
 
-    const descriptor = Buffer.alloc(zip64 ? 24 : 16);
-    descriptor.writeUInt32LE(0x08074b50, 0);
-    descriptor.writeUInt32LE(crc, 4);
-    if (zip64) {
-      descriptor.writeBigUInt64LE(BigInt(size), 8);
-      descriptor.writeBigUInt64LE(BigInt(size), 16);
-    } else {
-      descriptor.writeUInt32LE(size, 8);
-      descriptor.writeUInt32LE(size, 12);
-    }
+    const descriptor = dataDescriptor(crc, size, zip64);
     position += descriptor.length;
     yield descriptor;
     written.push({ name, crc, size, offset, zip64, time, date });
@@ -95,61 +69,109 @@ export async function* zipStream(entries: ZipEntrySource[], options: { forceZip6
 
   const cdStart = position;
   for (const w of written) {
-    const bigSize = force || w.size >= MAX32;
-    const bigOffset = force || w.offset >= MAX32;
-    const fields: bigint[] = [];
-    if (bigSize) fields.push(BigInt(w.size), BigInt(w.size));
-    if (bigOffset) fields.push(BigInt(w.offset));
-    const extra = Buffer.alloc(fields.length > 0 ? 4 + 8 * fields.length : 0);
-    if (fields.length > 0) {
-      extra.writeUInt16LE(0x0001, 0);
-      extra.writeUInt16LE(8 * fields.length, 2);
-      fields.forEach((v, i) => extra.writeBigUInt64LE(v, 4 + 8 * i));
-    }
-    const needs64 = w.zip64 || fields.length > 0;
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE((3 << 8) | 45, 4); // made by: Unix, spec 4.5
-    cd.writeUInt16LE(needs64 ? 45 : 20, 6);
-    cd.writeUInt16LE(FLAGS, 8);
-    cd.writeUInt16LE(0, 10);
-    cd.writeUInt16LE(w.time, 12);
-    cd.writeUInt16LE(w.date, 14);
-    cd.writeUInt32LE(w.crc, 16);
-    cd.writeUInt32LE(bigSize ? MAX32 : w.size, 20);
-    cd.writeUInt32LE(bigSize ? MAX32 : w.size, 24);
-    cd.writeUInt16LE(w.name.length, 28);
-    cd.writeUInt16LE(extra.length, 30);
-    cd.writeUInt32LE((0o100644 << 16) >>> 0, 38); // regular file, rw-r--r--
-    cd.writeUInt32LE(bigOffset ? MAX32 : w.offset, 42);
-    const record = Buffer.concat([cd, w.name, extra]);
+    const record = centralRecord(w, force);
     position += record.length;
     yield record;
   }
   const cdSize = position - cdStart;
 
   const n = written.length;
-  if (force || n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32) {
-    const eocd64 = Buffer.alloc(56);
-    eocd64.writeUInt32LE(0x06064b50, 0);
-    eocd64.writeBigUInt64LE(44n, 4);
-    eocd64.writeUInt16LE((3 << 8) | 45, 12);
-    eocd64.writeUInt16LE(45, 14);
-    eocd64.writeBigUInt64LE(BigInt(n), 24);
-    eocd64.writeBigUInt64LE(BigInt(n), 32);
-    eocd64.writeBigUInt64LE(BigInt(cdSize), 40);
-    eocd64.writeBigUInt64LE(BigInt(cdStart), 48);
-    const locator = Buffer.alloc(20);
-    locator.writeUInt32LE(0x07064b50, 0);
-    locator.writeBigUInt64LE(BigInt(position), 8);
-    locator.writeUInt32LE(1, 16);
-    yield Buffer.concat([eocd64, locator]);
+  if (force || n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32) yield zip64End(n, cdStart, cdSize, position);
+  yield endOfCentralDirectory(n, cdStart, cdSize);
+}
+
+/** A local file header (with the name and, for ZIP64, a zero-size extra field). */
+function localHeader(name: Buffer, zip64: boolean, time: number, date: number): Buffer {
+  const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
+  if (zip64) {
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(16, 2); // sizes are zero here; the data descriptor has the real ones
   }
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(zip64 ? 45 : 20, 4);
+  header.writeUInt16LE(FLAGS, 6);
+  header.writeUInt16LE(0, 8); // stored
+  header.writeUInt16LE(time, 10);
+  header.writeUInt16LE(date, 12);
+  header.writeUInt32LE(0, 14);
+  header.writeUInt32LE(zip64 ? MAX32 : 0, 18);
+  header.writeUInt32LE(zip64 ? MAX32 : 0, 22);
+  header.writeUInt16LE(name.length, 26);
+  header.writeUInt16LE(extra.length, 28);
+  return Buffer.concat([header, name, extra]);
+}
+
+function dataDescriptor(crc: number, size: number, zip64: boolean): Buffer {
+  const descriptor = Buffer.alloc(zip64 ? 24 : 16);
+  descriptor.writeUInt32LE(0x08074b50, 0);
+  descriptor.writeUInt32LE(crc, 4);
+  if (zip64) {
+    descriptor.writeBigUInt64LE(BigInt(size), 8);
+    descriptor.writeBigUInt64LE(BigInt(size), 16);
+  } else {
+    descriptor.writeUInt32LE(size, 8);
+    descriptor.writeUInt32LE(size, 12);
+  }
+  return descriptor;
+}
+
+/** The central-directory record of one written entry, with a ZIP64 extra where needed. */
+function centralRecord(w: Written, force: boolean): Buffer {
+  const bigSize = force || w.size >= MAX32;
+  const bigOffset = force || w.offset >= MAX32;
+  const fields: bigint[] = [];
+  if (bigSize) fields.push(BigInt(w.size), BigInt(w.size));
+  if (bigOffset) fields.push(BigInt(w.offset));
+  const extra = Buffer.alloc(fields.length > 0 ? 4 + 8 * fields.length : 0);
+  if (fields.length > 0) {
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(8 * fields.length, 2);
+    fields.forEach((v, i) => extra.writeBigUInt64LE(v, 4 + 8 * i));
+  }
+  const needs64 = w.zip64 || fields.length > 0;
+  const cd = Buffer.alloc(46);
+  cd.writeUInt32LE(0x02014b50, 0);
+  cd.writeUInt16LE((3 << 8) | 45, 4); // made by: Unix, spec 4.5
+  cd.writeUInt16LE(needs64 ? 45 : 20, 6);
+  cd.writeUInt16LE(FLAGS, 8);
+  cd.writeUInt16LE(0, 10);
+  cd.writeUInt16LE(w.time, 12);
+  cd.writeUInt16LE(w.date, 14);
+  cd.writeUInt32LE(w.crc, 16);
+  cd.writeUInt32LE(bigSize ? MAX32 : w.size, 20);
+  cd.writeUInt32LE(bigSize ? MAX32 : w.size, 24);
+  cd.writeUInt16LE(w.name.length, 28);
+  cd.writeUInt16LE(extra.length, 30);
+  cd.writeUInt32LE((0o100644 << 16) >>> 0, 38); // regular file, rw-r--r--
+  cd.writeUInt32LE(bigOffset ? MAX32 : w.offset, 42);
+  return Buffer.concat([cd, w.name, extra]);
+}
+
+/** The ZIP64 end-of-central-directory record and its locator (`position` is where it starts). */
+function zip64End(n: number, cdStart: number, cdSize: number, position: number): Buffer {
+  const eocd64 = Buffer.alloc(56);
+  eocd64.writeUInt32LE(0x06064b50, 0);
+  eocd64.writeBigUInt64LE(44n, 4);
+  eocd64.writeUInt16LE((3 << 8) | 45, 12);
+  eocd64.writeUInt16LE(45, 14);
+  eocd64.writeBigUInt64LE(BigInt(n), 24);
+  eocd64.writeBigUInt64LE(BigInt(n), 32);
+  eocd64.writeBigUInt64LE(BigInt(cdSize), 40);
+  eocd64.writeBigUInt64LE(BigInt(cdStart), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(position), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([eocd64, locator]);
+}
+
+function endOfCentralDirectory(n: number, cdStart: number, cdSize: number): Buffer {
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
   eocd.writeUInt16LE(Math.min(n, 0xffff), 8);
   eocd.writeUInt16LE(Math.min(n, 0xffff), 10);
   eocd.writeUInt32LE(Math.min(cdSize, MAX32), 12);
   eocd.writeUInt32LE(Math.min(cdStart, MAX32), 16);
-  yield eocd;
+  return eocd;
 }
