@@ -14,7 +14,7 @@ import { planRoi, renderPlanToFile } from '../render/render-roi.js';
 import { readSlideFolder, slideFileFor, type SlideFolder } from '../render/slide-files.js';
 import { openSlide, type FileSlideSource } from '../slides/open-slide.js';
 import { slideGeometry } from '../slides/slide-geometry.js';
-import { ensureDir } from '../storage/atomic-file.js';
+import { ensureDir, removeStaleTempFiles } from '../storage/atomic-file.js';
 import { acquireLease } from '../storage/run-lease.js';
 import { canonicalJson, imageFileName } from './artifacts.js';
 import { checkedOutputSize } from './geometry-sanity.js';
@@ -27,6 +27,8 @@ export interface ExtractOptions {
   wsiDir: string;
   rois: RoiRecord[];
   resolution: Resolution;
+  /** Ctrl-C: stops between strips; the image in progress leaves no file behind. */
+  signal?: AbortSignal;
   /** Bound on the pixels of one strip (default the reader's 2 Mi px). */
   maxStripPixels?: number;
   now?: () => Date;
@@ -122,6 +124,7 @@ async function extractRoi(roi: RoiRecord, ctx: RoiContext): Promise<ExtractedIma
   }
   const file = await renderPlanToFile(opened.source, opened.geometry, plan, dest, {
     syncDir: false, // the lock syncs the folder before it records the file (lock-file.ts)
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels }),
   });
   await store.set({
@@ -176,14 +179,17 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
     summary.lockPath = store.path;
     try {
       if (read.journal === true) await store.compact();
+      // Under the lease nobody else writes here: any temp file is an interrupted run's.
+      await removeStaleTempFiles(join(outDir, 'images'), 0);
       const ctx: RoiContext = { options: { ...options, outDir }, store, folder, slides, now };
       for (const roi of groupBySlide(options.rois)) {
+        options.signal?.throwIfAborted();
         try {
           const image = await extractRoi(roi, ctx);
           summary.images.push(image);
           options.onImage?.(image);
         } catch (err) {
-          if (!isPerRoi(err)) throw err;
+          if (!isPerRoi(err) || options.signal?.aborted === true) throw err;
           const failure = { roi: roi.name, reason: (err as Error).message };
           summary.failures.push(failure);
           options.onFailure?.(failure);

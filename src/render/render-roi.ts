@@ -67,7 +67,7 @@ export async function renderPlanToFile(
   geometry: SlideGeometry,
   plan: FullPlan,
   destPath: string,
-  options: { maxStripPixels?: number; syncDir?: boolean } = {},
+  options: { maxStripPixels?: number; syncDir?: boolean; signal?: AbortSignal } = {},
 ): Promise<RenderedFile> {
   const channels = isResampled(plan) ? 4 : 3;
   const strips = readRegionStrips(source, geometry, plan, options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels });
@@ -84,6 +84,7 @@ export async function renderPlanToFile(
   try {
     try {
       for await (const chunk of pngStream({ width: plan.width, height: plan.height, channels }, strips)) {
+        options.signal?.throwIfAborted();
         hash.update(chunk);
         bytes += chunk.length;
         try {

@@ -11,6 +11,7 @@ import type { RoiRecord } from '../../src/catalog/types.js';
 import { roiFileName } from '../../src/geometry/naming.js';
 import type { Resolution } from '../../src/geometry/types.js';
 import { readLock } from '../../src/pipeline/lock-file.js';
+import { runExtract } from '../../src/pipeline/run-extract.js';
 import { slideKeyOfItemName } from '../../src/pipeline/slide-match.js';
 import { planRoi, renderPlanToFile } from '../../src/render/render-roi.js';
 import type { ServedDataset, ServedItem } from '../../src/server/dataset-types.js';
@@ -228,6 +229,26 @@ describe('bcss extract: ROI images from local slides, offline', () => {
     for (const image of summary.images) assert.equal(image.slideFile, good);
     const v = fakeContext();
     assert.equal(await main(['node', 'bcss', 'verify', '--out', out, '--json'], v.ctx), EXIT.ok, v.stdout());
+  });
+
+  test('Ctrl-C after the first image: the run stops, no temp file or partial image is left, and what was done verifies', async () => {
+    const out = join(work, 'interrupted');
+    const controller = new AbortController();
+    const run = runExtract({
+      outDir: out,
+      wsiDir,
+      rois,
+      resolution: { kind: 'mpp', mpp: 0.25 },
+      signal: controller.signal,
+      onImage: () => controller.abort(),
+    });
+    await assert.rejects(run, (err: Error) => err.name === 'AbortError');
+    const left = await readdir(join(out, 'images'));
+    assert.equal(left.length, 1, `one image and nothing else: ${left.join(', ')}`);
+    const v = fakeContext();
+    assert.equal(await main(['node', 'bcss', 'verify', '--out', out, '--json'], v.ctx), EXIT.ok, v.stdout());
+    const f = fakeContext({}, { signal: AbortSignal.abort() });
+    assert.equal(await main(['node', 'bcss', 'extract', '--wsi-dir', wsiDir, '--out', out, '--rois', roiTable], f.ctx), EXIT.interrupted);
   });
 
   test('--wsi-dir is required and must exist', async () => {

@@ -92,6 +92,7 @@ export function registerExtract(program: Command, ctx: CliContext, setResult: (r
         wsiDir: resolve(ctx.cwd, flags.wsiDir ?? ''),
         rois,
         resolution,
+        signal: ctx.signal,
         // Plain progress lines on stderr (stdout stays for the summary / the JSON object).
         onImage: (image) => {
           if (!quiet) ctx.stderr.write(`ok     ${basename(image.path)} ${image.width}x${image.height}${image.status === 'skipped' ? ' (unchanged)' : ''}\n`);
