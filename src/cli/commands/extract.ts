@@ -17,7 +17,7 @@ OUT/wsis/download_wsis_gdc.sh) with large_image's size math and level choice. Th
 names and pixel sizes \`bcss download --components images\` gives, as lossless PNG (RGBA when
 resampled, RGB at --base, as the DSA answers), written atomically and recorded in
 OUT/bcss.lock.json with source wsi:<file>, so \`bcss verify\` checks them and a rerun skips them.
-Pixels match the DSA's within rounding (mean difference under one grey level; docs/local-render.md).
+Pixels match a DSA rendering the same slide file up to 8-bit rounding (docs/local-render.md).
 
 Examples:
   bcss extract --wsi-dir /data/wsis --out BCSS                 all 151 ROIs at 0.25 um/px
