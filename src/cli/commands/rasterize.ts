@@ -47,7 +47,7 @@ interface RasterizeFlags {
   json?: boolean;
 }
 
-export function positive(text: string, flag: string): number {
+function positive(text: string, flag: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(text)}`);
   return n;
