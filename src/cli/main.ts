@@ -8,6 +8,7 @@ import { registerDownload } from './commands/download.js';
 import { registerVerify } from './commands/verify.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerRasterize } from './commands/rasterize.js';
+import { registerExtract } from './commands/extract.js';
 import { toolVersion } from '../pipeline/tool-version.js';
 import { guardOutput, INTERRUPTED_LINE } from './safe-output.js';
 
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext, setResult: (r: CommandResult) => v
   registerPrepare(program, ctx, setResult);
   registerServe(program, ctx, setResult);
   registerRasterize(program, ctx, setResult);
+  registerExtract(program, ctx, setResult);
   program.addHelpText(
     'after',
     '\nExamples:\n' +

@@ -53,7 +53,7 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-function resolutionOf(flags: RasterizeFlags): Resolution {
+export function resolutionOf(flags: Pick<RasterizeFlags, 'mpp' | 'mag' | 'base'>): Resolution {
   const given = [flags.mpp !== undefined, flags.mag !== undefined, flags.base === true].filter(Boolean).length;
   if (given > 1) throw new UsageError('--mpp, --mag and --base exclude each other', { hint: 'Pick one resolution.' });
   if (flags.mpp !== undefined) return { kind: 'mpp', mpp: positive(flags.mpp, '--mpp') };

@@ -1,0 +1,141 @@
+/**
+ * Issue 10 §4 on the demo: `bcss extract` from the demo's slide files against `bcss download
+ * --components images` from the demo DSA, for every ROI at --mpp 0.25, --mag 20 and --base.
+ *
+ *   node --import tsx bench/extract-agreement.ts [--scale 0.05] [--slides A1-A0SK,...] [--json]
+ *
+ * Prints per resolution: images compared, names/sizes identical, mean and worst per-image mean
+ * absolute difference over the colour samples, and the largest single-sample difference; then the
+ * same for the extract rendering applied to the demo DSA's own (lossless) pixels, which isolates
+ * the rendering from the demo files' JPEG loss. Exit 1
+ * when any name or size differs. (The demo DSA renders from lossless pixels and the files hold
+ * JPEG q95 tiles of them, so the figures include that JPEG loss; docs/local-render.md.)
+ */
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { parseRoiTable } from '../src/catalog/rois.js';
+import { main as cli } from '../src/cli/main.js';
+import { roiFileName } from '../src/geometry/naming.js';
+import type { Resolution } from '../src/geometry/types.js';
+import { slideKeyOfItemName } from '../src/pipeline/slide-match.js';
+import { planRoi, renderPlanToFile } from '../src/render/render-roi.js';
+import type { ServedDataset } from '../src/server/dataset-types.js';
+import { loadDemoDataset } from '../src/server/demo/demo-dataset.js';
+import { startServer } from '../src/server/start-server.js';
+import { fakeContext } from '../test/helpers/cli-context.js';
+
+const RESOLUTIONS = [['--mpp', '0.25'], ['--mag', '20'], ['--base']];
+
+function resolutionOf(flags: string[]): Resolution {
+  if (flags[0] === '--mpp') return { kind: 'mpp', mpp: Number(flags[1]) };
+  if (flags[0] === '--mag') return { kind: 'mag', magnification: Number(flags[1]) };
+  return { kind: 'base' };
+}
+
+/**
+ * The extract rendering applied to the pixels the demo DSA renders from (its in-memory slides), so
+ * that the demo files' JPEG loss drops out: file name → rendered PNG path.
+ */
+async function renderDemoPixels(dataset: ServedDataset, res: Resolution, dir: string): Promise<Map<string, string>> {
+  await mkdir(dir, { recursive: true });
+  const out = new Map<string, string>();
+  const rois = parseRoiTable(await readFile(dataset.roiTablePath ?? '', 'utf8'), 'demo ROI table');
+  for (const roi of rois) {
+    const slide = dataset.items.find((i) => slideKeyOfItemName(i.name) === roi.name)?.slide;
+    if (!slide) continue;
+    const source = await slide.open();
+    const name = roiFileName(roi.name, roi.xmin, roi.ymin, res);
+    try {
+      await renderPlanToFile(source, slide.geometry, planRoi(slide.geometry, roi, res), join(dir, name));
+    } finally {
+      await source.close();
+    }
+    out.set(name, join(dir, name));
+  }
+  return out;
+}
+
+async function colourDifference(a: string, b: string): Promise<{ mean: number; max: number; same: boolean }> {
+  const [x, y] = await Promise.all([a, b].map((p) => sharp(p).raw().toBuffer({ resolveWithObject: true })));
+  if (x === undefined || y === undefined) throw new Error('decode failed');
+  const same = x.info.width === y.info.width && x.info.height === y.info.height && x.info.channels === y.info.channels;
+  if (!same) return { mean: Infinity, max: Infinity, same };
+  const ch = x.info.channels;
+  let sum = 0;
+  let max = 0;
+  let n = 0;
+  for (let i = 0; i < x.data.length; i++) {
+    if (i % ch === 3) continue;
+    const d = Math.abs((x.data[i] as number) - (y.data[i] as number));
+    sum += d;
+    n += 1;
+    if (d > max) max = d;
+  }
+  return { mean: sum / n, max, same };
+}
+
+async function run(): Promise<void> {
+  const { values } = parseArgs({ options: { scale: { type: 'string', default: '0.05' }, slides: { type: 'string' }, json: { type: 'boolean' } } });
+  const work = await mkdtemp(join(tmpdir(), 'bcss-extract-agree-'));
+  const dataset = await loadDemoDataset({ scale: Number(values.scale), cacheDir: join(work, 'cache'), slideFiles: 'tiff', ...(values.slides ? { slides: values.slides.split(',') } : {}) });
+  const server = await startServer({ dataset, port: 0 });
+  const rows = [];
+  try {
+    const wsiDir = join(work, 'wsis');
+    await mkdir(wsiDir);
+    for (const file of dataset.gdc.files) {
+      const body = Buffer.from(await (await fetch(`${server.urls.gdc}/data/${file.fileId}`)).arrayBuffer());
+      await writeFile(join(wsiDir, file.fileName), body);
+    }
+    const common = ['--rois', dataset.roiTablePath ?? '', '--json'];
+    for (const res of RESOLUTIONS) {
+      const dsa = join(work, `dsa${res.join('')}`);
+      const wsi = join(work, `wsi${res.join('')}`);
+      const d = fakeContext();
+      const urls = ['--api-url', server.urls.girder, '--figshare-url', server.urls.figshare, '--gdc-url', server.urls.gdc];
+      const dc = await cli(['node', 'bcss', 'download', '--out', dsa, ...urls, '--components', 'images', '--no-progress', ...common, ...res], d.ctx);
+      const e = fakeContext();
+      const ec = await cli(['node', 'bcss', 'extract', '--wsi-dir', wsiDir, '--out', wsi, ...common, ...res], e.ctx);
+      if (dc !== 0 || ec !== 0) throw new Error(`download exit ${dc}, extract exit ${ec}: ${d.stderr()} ${e.stderr()}`);
+      const names = (await readdir(join(dsa, 'images'))).filter((n) => n.endsWith('.png')).sort();
+      const mine = (await readdir(join(wsi, 'images'))).filter((n) => n.endsWith('.png')).sort();
+      let sameNames = names.length === mine.length && names.every((n, i) => n === mine[i]);
+      let sum = 0;
+      let worst = 0;
+      let max = 0;
+      const demo = await renderDemoPixels(dataset, resolutionOf(res), join(work, `demo${res.join('')}`));
+      let codeWorst = 0;
+      let codeMax = 0;
+      for (const name of names) {
+        const pixels = demo.get(name);
+        if (pixels === undefined) throw new Error(`no demo-pixel render for ${name}`);
+        const code = await colourDifference(join(dsa, 'images', name), pixels);
+        codeWorst = Math.max(codeWorst, code.mean);
+        codeMax = Math.max(codeMax, code.max);
+        const diff = await colourDifference(join(dsa, 'images', name), join(wsi, 'images', name));
+        sameNames &&= diff.same;
+        sum += diff.mean;
+        worst = Math.max(worst, diff.mean);
+        max = Math.max(max, diff.max);
+      }
+      rows.push({ resolution: res.join(' '), images: names.length, namesAndSizesIdentical: sameNames, meanOfMeans: sum / names.length, worstMean: worst, maxSample: max, renderingOnlyWorstMean: codeWorst, renderingOnlyMax: codeMax });
+    }
+  } finally {
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+  if (values.json === true) console.log(JSON.stringify(rows));
+  else {
+    console.log('| resolution | images | names & sizes | mean of per-image means | worst per-image mean | max sample diff | rendering only: worst mean / max |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(`| ${r.resolution} | ${r.images} | ${r.namesAndSizesIdentical ? 'identical' : 'DIFFER'} | ${r.meanOfMeans.toFixed(3)} | ${r.worstMean.toFixed(3)} | ${r.maxSample} | ${r.renderingOnlyWorstMean.toFixed(3)} / ${r.renderingOnlyMax} |`);
+    }
+  }
+  if (rows.some((r) => !r.namesAndSizesIdentical)) process.exitCode = 1;
+}
+
+await run();
