@@ -22,12 +22,14 @@ export interface GtTable {
  * non-zero (HistomicsTK asserts GT_code > 0 as well). Throws UsageError with the offending row.
  */
 export function prepareGtTable(gtCodes: ReadonlyArray<GtCode>): GtTable {
+  // Kept apart from the Array.isArray check below, which would widen the rows to `any`.
+  const rows: ReadonlyArray<GtCode> = gtCodes;
   if (!Array.isArray(gtCodes) || gtCodes.length === 0) {
     throw new UsageError('GT-codes table is empty: expected rows with group, code, overlayOrder, isRoi, isBackground');
   }
   const byGroup = new Map<string, GtRow>();
   let backgroundCode: number | undefined;
-  gtCodes.forEach((row, rowIndex) => {
+  rows.forEach((row, rowIndex) => {
     const where = `GT-codes row ${rowIndex} (${JSON.stringify(row?.group)})`;
     if (typeof row?.group !== 'string' || row.group === '') throw new UsageError(`${where}: group must be a non-empty string`);
     if (byGroup.has(row.group)) throw new UsageError(`${where}: group appears twice in the GT-codes table`);

@@ -322,7 +322,7 @@ export class DownloadRun {
 
   /** The run's summary, or its run-wide failure. An abort (Ctrl-C) is not thrown: the caller sees its signal. */
   summary(): DownloadSummary {
-    if (this.fatal !== null) throw this.fatal;
+    if (this.fatal !== null) throw this.fatal instanceof Error ? this.fatal : new Error(JSON.stringify(this.fatal));
     const stats = this.stats();
     return {
       requests: stats.requests,

@@ -57,7 +57,7 @@ export async function existingAncestor(path: string, fs: OutDirFs = realFs): Pro
       return { ancestor: dir, missing };
     } catch (err) {
       const parent = dirname(dir);
-      if (errorCode(err) !== 'ENOENT' || parent === dir) throw Object.assign(err as object, { failedAt: dir });
+      if (errorCode(err) !== 'ENOENT' || parent === dir) throw Object.assign(err instanceof Error ? err : new Error(String(err)), { failedAt: dir });
       missing.unshift(dir);
       dir = parent;
     }

@@ -37,8 +37,8 @@ function specIssues(lock: LockFile): VerifyIssue[] {
     if (p.resolution !== undefined && canonicalJson(p.resolution) !== canonicalJson(spec.resolution)) {
       add(`${e.kind} at ${resolutionText(p.resolution)}, but the folder's dataset is at ${describeResolution(spec.resolution)}`, e.path);
     }
-    if (e.kind === 'images' && p.encoding !== undefined && p.encoding !== spec.encoding) add(`images encoded as ${String(p.encoding)}, not ${spec.encoding}`, e.path);
-    if (e.kind === 'masks' && p.maskAlign !== undefined && p.maskAlign !== spec.maskAlign) add(`masks aligned by ${String(p.maskAlign)}, not ${spec.maskAlign}`, e.path);
+    if (e.kind === 'images' && p.encoding !== undefined && p.encoding !== spec.encoding) add(`images encoded as ${JSON.stringify(p.encoding)}, not ${spec.encoding}`, e.path);
+    if (e.kind === 'masks' && p.maskAlign !== undefined && p.maskAlign !== spec.maskAlign) add(`masks aligned by ${JSON.stringify(p.maskAlign)}, not ${spec.maskAlign}`, e.path);
   }
   return [...groups].map(([what, paths]) => ({ path: paths[0] as string, problem: 'spec-mismatch' as const, detail: `${examples(paths)}: ${what}` }));
 }

@@ -46,7 +46,7 @@ export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promi
           try {
             p = task.run();
           } catch (err) {
-            p = Promise.reject(err);
+            p = Promise.reject(err instanceof Error ? err : new Error(String(err), { cause: err }));
           }
           p.catch(() => undefined).finally(() => {
             active--;

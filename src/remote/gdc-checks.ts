@@ -50,7 +50,7 @@ export const GDC_STATES: ReadonlySet<string> = new Set([
 export type GdcHitCheck = { ok: true; hit: GdcFileHit } | { ok: false; fileName: string | null; issue: string };
 
 function shown(v: unknown): string {
-  return v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)).slice(0, 80);
+  return v === undefined ? 'nothing' : (JSON.stringify(v) ?? typeof v).slice(0, 80);
 }
 
 /** Checks one hit; on failure names the first bad field and its (quoted, shortened) value. */

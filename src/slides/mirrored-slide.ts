@@ -90,7 +90,7 @@ function fillRow(src: LevelSource, sy: number, left: number, width: number, out:
 
 function positiveInteger(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new RangeError(`createMirroredSlide: ${name} must be a positive integer, got ${String(v)}`);
+    throw new RangeError(`createMirroredSlide: ${name} must be a positive integer, got ${JSON.stringify(v) ?? typeof v}`);
   }
   return v;
 }
@@ -98,7 +98,7 @@ function positiveInteger(name: string, v: unknown): number {
 function positiveOrNull(name: string, v: unknown): number | null {
   if (v === null) return null;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new RangeError(`createMirroredSlide: ${name} must be a positive number or null, got ${String(v)}`);
+    throw new RangeError(`createMirroredSlide: ${name} must be a positive number or null, got ${JSON.stringify(v) ?? typeof v}`);
   }
   return v;
 }

@@ -37,8 +37,11 @@ export const realSleep: Sleep = (ms, signal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+export function abortReason(signal: AbortSignal): Error {
+  // A caller may abort with any value; waiters always reject with an Error so stacks survive.
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return reason === undefined ? new DOMException('The operation was aborted.', 'AbortError') : new Error(JSON.stringify(reason) ?? typeof reason, { cause: reason });
 }
 
 export class LaneLimiter {

@@ -86,7 +86,7 @@ function ttyReporter(ctx: CliContext): Reporter {
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
-      stream: ctx.stderr as NodeJS.WritableStream as NodeJS.WriteStream,
+      stream: ctx.stderr,
       format: ' {bar} {value}/{total} items | {bytesText} | {rateText} | ETA {eta_formatted} | {retries} retries, {failed} failed',
       barsize: 28,
       hideCursor: true,

@@ -57,9 +57,16 @@ function gdcError(req: IncomingMessage, res: ServerResponse, status: number, mes
   sendJson(req, res, status, { message });
 }
 
+/** A parameter as text: query values are strings; a JSON body may hold numbers or arrays (read as lists). */
+function asText(raw: unknown): string {
+  if (Array.isArray(raw)) return raw.map(asText).join(',');
+  if (typeof raw === 'object' && raw !== null) return JSON.stringify(raw);
+  return String(raw);
+}
+
 function fieldList(raw: unknown): string[] {
-  if (raw === undefined || raw === null || String(raw).trim() === '') return DEFAULT_FIELDS;
-  const wanted = String(raw)
+  if (raw === undefined || raw === null || asText(raw).trim() === '') return DEFAULT_FIELDS;
+  const wanted = asText(raw)
     .split(',')
     .map((f) => f.trim().replace(/^files\./, ''))
     .filter((f) => f !== '');
@@ -78,14 +85,14 @@ function hit(file: GdcFile, fields: string[]): Record<string, unknown> {
 
 function intParam(raw: unknown, name: string, fallback: number): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
-  const text = String(raw).trim();
+  const text = asText(raw).trim();
   if (!/^\d+$/.test(text)) throw new GdcQueryError(`${name} must be a non-negative integer (got ${JSON.stringify(raw)})`);
   return Number(text);
 }
 
 function sortFiles(files: GdcFile[], raw: unknown): GdcFile[] {
-  if (raw === undefined || raw === null || String(raw).trim() === '') return files;
-  const keys = String(raw)
+  if (raw === undefined || raw === null || asText(raw).trim() === '') return files;
+  const keys = asText(raw)
     .split(',')
     .map((s) => {
       const [field = '', dir = 'asc'] = s.trim().split(':');
@@ -106,7 +113,7 @@ function sortFiles(files: GdcFile[], raw: unknown): GdcFile[] {
 }
 
 function tsv(hits: Record<string, unknown>[], fields: string[]): string {
-  const cell = (v: unknown): string => (v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  const cell = (v: unknown): string => (v === undefined ? '' : Array.isArray(v) ? v.join(',') : asText(v));
   return [fields.join('\t'), ...hits.map((h) => fields.map((f) => cell(h[f])).join('\t'))].join('\r\n') + '\r\n';
 }
 
@@ -125,7 +132,7 @@ async function search(gx: GdcContext, req: IncomingMessage, res: ServerResponse,
   const size = intParam(params.size, 'size', DEFAULT_SIZE);
   const from = intParam(params.from, 'from', 0);
   const fields = fieldList(params.fields);
-  const format = String(params.format ?? 'JSON').toUpperCase();
+  const format = asText(params.format ?? 'JSON').toUpperCase();
   if (format !== 'JSON' && format !== 'TSV') throw new GdcQueryError(`format ${format} is not supported here (use JSON or TSV)`);
   const matched = sortFiles(files.filter(predicate), params.sort);
   const hits = matched.slice(from, from + size).map((f) => hit(f, fields));
@@ -141,7 +148,7 @@ async function search(gx: GdcContext, req: IncomingMessage, res: ServerResponse,
         total: matched.length,
         size,
         from,
-        sort: params.sort === undefined ? '' : String(params.sort),
+        sort: params.sort === undefined ? '' : asText(params.sort),
         page: size > 0 ? Math.floor(from / size) + 1 : 1,
         pages: size > 0 ? Math.ceil(matched.length / size) : 1,
       },

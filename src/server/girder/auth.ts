@@ -86,7 +86,7 @@ export class GirderAuth {
     }));
     this.privateMode = privateMode;
     if (this.privateMode) {
-      this.addKey(this.owner, { key: options.apiKey as string, name: 'bcss serve', scope: null, tokenDuration: null, active: true });
+      this.addKey(this.owner, { key: options.apiKey, name: 'bcss serve', scope: null, tokenDuration: null, active: true });
     }
   }
 

@@ -115,8 +115,8 @@ function unitScale(units: string, p: RegionParams, g: SlideGeometry): [number, n
     if (p.width === undefined && p.height === undefined) {
       if (p.magnification && g.magnification) return [g.magnification / p.magnification, g.magnification / p.magnification];
       if ((p.mmX || p.mmY) && g.mmX && g.mmY) {
-        const mx = p.mmX || (p.mmY as number);
-        const my = p.mmY || (p.mmX as number);
+        const mx = p.mmX || p.mmY || 0; // one of them is set (checked above)
+        const my = p.mmY || p.mmX || 0;
         return [mx / g.mmX, my / g.mmY];
       }
     }

@@ -28,7 +28,7 @@ const createKey: GirderHandler = async (r) => {
     if (parsed !== null && !(Array.isArray(parsed) && parsed.every((s) => typeof s === 'string'))) {
       throw restError('Parameter scope must be a JSON list of strings.');
     }
-    scope = parsed as string[] | null;
+    scope = parsed;
   }
   const tokenDuration = numberParam(r, 'tokenDuration');
   const active = r.params.active === undefined ? true : girderBool(r.params.active);

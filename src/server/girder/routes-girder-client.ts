@@ -140,7 +140,7 @@ function describeRoute(resources: Record<string, Route[]>): GirderHandler {
         const key = `/${[name, ...segments].join('/')}`;
         const params = route.path.filter((s) => s.startsWith(':')).map((s) => ({ in: 'path', name: s.slice(1), required: true, type: 'string' }));
         paths[key] ??= {};
-        (paths[key] as Record<string, unknown>)[route.method.toLowerCase()] = {
+        (paths[key])[route.method.toLowerCase()] = {
           operationId: `${name}_${segments.join('_') || 'root'}_${route.method.toLowerCase()}`,
           parameters: params,
           responses: { '200': { description: 'Success' } },
