@@ -1,12 +1,12 @@
 /**
  * The reference client for S1-ref: how the authors' `download_crowdsource_dataset.py` works
- * (bcss-dataset.md §7, remote-services.md A15), so bcss is compared with the original's way on
+ * (docs/dataset.md#the-original-script, docs/protocols.md#the-original-script-on-the-wire), so bcss is compared with the original's way on
  * the same server:
  *   - strictly one request at a time, no retry, no resume;
  *   - the slide list from `GET /item?folderId=…&limit=1000000`, keyed by the first 12 characters;
  *   - each region WITHOUT `encoding` (so the server's default JPEG), decoded and re-encoded as PNG;
  *   - each mask from its figshare `download_url` (redirect followed), decoded, nearest-neighbour
- *     resized to the image size (the scikit-image map, bcss-dataset.md §8) and saved as a PNG.
+ *     resized to the image size (the scikit-image map, docs/imaging.md#nearest-neighbour-map) and saved as a PNG.
  * One deliberate difference: it asks for `mm_x=mm_y=<mpp/1000>` at full precision instead of the
  * original's `%.4f` (which turns 0.25 µm/px into 0.3), so both clients produce the same pixel
  * counts and the comparison measures the method, not a smaller image.
@@ -56,7 +56,7 @@ async function get(url: string): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
 }
 
-/** scikit-image's order-0 resize index map along one axis (bcss-dataset.md §8). */
+/** scikit-image's order-0 resize index map along one axis (docs/imaging.md#nearest-neighbour-map). */
 function nearestMap(inLen: number, outLen: number): Int32Array {
   const s = inLen / outLen;
   const map = new Int32Array(outLen);

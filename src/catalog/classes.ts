@@ -13,7 +13,7 @@ interface ClassMapping {
 }
 
 /**
- * What gtruth_codes.tsv does not say (bcss-dataset.md §4): the group name the DSA
+ * What gtruth_codes.tsv does not say (docs/dataset.md#class-codes): the group name the DSA
  * annotations use (HistomicsTK's sample_GTcodes.csv), the overlay order, and the
  * baseline grouping. `exclude` (7) and `undetermined` (15) follow the literal
  * "other = the rest" reading; classGroups() can send them to ignore instead.
@@ -98,7 +98,7 @@ export function builtinClasses(): ClassRecord[] {
 }
 
 /**
- * HistomicsTK's GT-codes table for the rasteriser (bcss-dataset.md §9): one row
+ * HistomicsTK's GT-codes table for the rasteriser (docs/dataset.md#annotations-to-masks): one row
  * per class 1..21, stroma as the background (default fill inside an ROI), and
  * the two ROI groups.
  */
@@ -129,7 +129,7 @@ export interface ClassGroupOptions {
   undetermined?: UndocumentedClassTreatment;
 }
 
-/** Code → baseline group for codes 0..21 (bcss-dataset.md §4), with 7 and 15 configurable. */
+/** Code → baseline group for codes 0..21 (docs/dataset.md#baseline-grouping), with 7 and 15 configurable. */
 export function classGroups(options: ClassGroupOptions = {}): Map<number, ClassGroup> {
   const exclude = checkTreatment(options.exclude ?? 'other', 'exclude');
   const undetermined = checkTreatment(options.undetermined ?? 'other', 'undetermined');

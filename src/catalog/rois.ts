@@ -127,7 +127,7 @@ function parseBound(raw: string, col: BoundColumn, where: string): number {
 }
 
 /**
- * The base mask is (max − min − 1) pixels wide (bcss-dataset.md §3), so max must
+ * The base mask is (max − min − 1) pixels wide (docs/dataset.md#roi-bounds-and-mask-size), so max must
  * exceed min + 1 for a non-empty mask.
  */
 function checkExtent(min: number, max: number, axis: 'x' | 'y', where: string): void {

@@ -1,7 +1,7 @@
 import type { BaselineSplit, EvaSplit, RoiRecord } from './types.js';
 
 /**
- * Test sites of the grand-challenge Baseline split (bcss-dataset.md §5): 45 ROIs.
+ * Test sites of the grand-challenge Baseline split (docs/dataset.md#splits): 45 ROIs.
  * There is no official split file; these sites are what the Baseline page, eva
  * and DHUnet's maintainer all state.
  */

@@ -5,7 +5,7 @@ export interface RoiRecord {
   caseId: string;
   /** Tissue-source site, `A1`. */
   site: string;
-  /** Base-resolution bounds; xmax/ymax are the ROI polygon's maximum vertex (bcss-dataset.md §3). */
+  /** Base-resolution bounds; xmax/ymax are the ROI polygon's maximum vertex (docs/dataset.md#roi-bounds-and-mask-size). */
   xmin: number;
   ymin: number;
   xmax: number;
@@ -33,7 +33,7 @@ export interface ClassRecord {
   name: string;
   /** Group name used in DSA annotations, e.g. `mostly_lymphocytic_infiltrate`; null for code 0. */
   dsaGroup: string | null;
-  /** HistomicsTK overlay order (bcss-dataset.md §4); null for code 0. */
+  /** HistomicsTK overlay order (docs/dataset.md#class-codes); null for code 0. */
   overlayOrder: number | null;
   /** Baseline 5-group mapping. */
   group: ClassGroup;

@@ -3,7 +3,7 @@ import type { AnnotationElement } from './types.js';
 /** A polygon vertex `[x, y]` in slide pixels (base resolution unless scaled). */
 export type Vertex = [number, number];
 
-/** HistomicsTK's element bbox: `int()` of the vertex min/max per axis (bcss-dataset.md §9 step 1). */
+/** HistomicsTK's element bbox: `int()` of the vertex min/max per axis (docs/dataset.md#annotations-to-masks step 1). */
 export interface ElementBbox {
   xmin: number;
   ymin: number;

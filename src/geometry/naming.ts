@@ -1,5 +1,5 @@
 /**
- * BCSS file names and the numbers that go into requests (bcss-dataset.md §6 and §7).
+ * BCSS file names and the numbers that go into requests (docs/dataset.md#file-names, #resolution-rules).
  *
  * Names follow the original script, `"%s_xmin%d_ymin%d_%s.png" % (roi, xmin, ymin, suffix)`, so
  * existing copies and consumers keep working. Requests, however, must NOT copy its `%.4f` of
@@ -120,7 +120,7 @@ export function formatMm(mm: number): string {
   return digits.padEnd(exp + 1, '0');
 }
 
-/** Every BCSS name variant of §6 (Drive, script, MMSeg-truncated, BCSS-WSSS patches). */
+/** Every BCSS name variant of docs/dataset.md#file-names (Drive, script, MMSeg-truncated, BCSS-WSSS patches). */
 const ROI_FILE =
   /^(?<roi>TCGA-(?<site>[0-9A-Z]{2})-(?<case>[0-9A-Z]{4})-DX1)_xmin(?<xmin>\d+)_ymin(?<ymin>\d+)_(?<res>MPP-\d+(?:\.\d{4})?|MAG-\d+(?:\.\d{2})?)(?:\+(?<patch>\d+)(?:\[(?<tags>[01]{4})\])?)?\.png$/;
 

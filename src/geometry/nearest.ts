@@ -1,6 +1,6 @@
 /**
  * Nearest-neighbour resize that matches `skimage.transform.resize(order=0, anti_aliasing=False)`
- * bit for bit (bcss-dataset.md §8): that is what the original script used to bring figshare masks
+ * bit for bit (docs/imaging.md#nearest-neighbour-map): that is what the original script used to bring figshare masks
  * to the RGB's size, and label images must never be interpolated. Library "nearest" kernels
  * (sharp, canvas) sample differently and are not used for masks.
  */

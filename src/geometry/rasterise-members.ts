@@ -53,7 +53,7 @@ export function prepareElements(
 }
 
 /**
- * The elements drawn into one ROI's mask (bcss-dataset.md §9 step 2), in input order: not an ROI
+ * The elements drawn into one ROI's mask (docs/dataset.md#annotations-to-masks step 2), in input order: not an ROI
  * class themselves, bbox IoU with the ROI > 0 (HistomicsTK's inclusive `+1` box arithmetic), and
  * polygon within {@link MEMBERSHIP_DISTANCE} px of the ROI polygon (shapely distance).
  *

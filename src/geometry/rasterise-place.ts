@@ -3,7 +3,7 @@ import { polygonExtent } from './element-geometry.js';
 import { pillowPolygonSpans } from './pillow-polygon.js';
 import type { OutlineMode, RowSpanSink } from './pillow-polygon.js';
 
-/** Where one element's own raster lands in slide coordinates (bcss-dataset.md §9 step 5). */
+/** Where one element's own raster lands in slide coordinates (docs/dataset.md#annotations-to-masks step 5). */
 export interface Placement {
   /** Slide coordinates of the element raster's pixel [0, 0]. */
   originX: number;

@@ -17,7 +17,7 @@ export interface GtTable {
 }
 
 /**
- * Validates a GT-codes table (bcss-dataset.md §9) once, so drawing can trust it. Codes must be
+ * Validates a GT-codes table (docs/dataset.md#annotations-to-masks) once, so drawing can trust it. Codes must be
  * integers 1–255: 0 means "outside the ROI", and the rasteriser relies on every drawn code being
  * non-zero (HistomicsTK asserts GT_code > 0 as well). Throws UsageError with the offending row.
  */

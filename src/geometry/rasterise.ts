@@ -36,7 +36,7 @@ export interface RasteriseOptions {
 export type RasterisedRoi = LabelMask & { skipped: string[] };
 
 /**
- * One ROI's label mask with HistomicsTK's BCSS semantics (bcss-dataset.md §9, steps 1–7):
+ * One ROI's label mask with HistomicsTK's BCSS semantics (docs/dataset.md#annotations-to-masks, steps 1–7):
  * ROI first in the background code, then overlay levels ascending, largest bbox first within a
  * level (ties in pandas/numpy quicksort order, see rasterise-order.ts); every polygon drawn with
  * Pillow's rules (pillow-polygon.ts); everything outside the ROI raster zeroed;

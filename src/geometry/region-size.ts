@@ -1,12 +1,12 @@
 /**
- * The output size of large_image's `GET /item/{id}/tiles/region` (remote-services.md A11), ported
+ * The output size of large_image's `GET /item/{id}/tiles/region` (docs/imaging.md#region-size), ported
  * step by step in IEEE doubles and in large_image's operation order, so that `bcss` can predict
  * the exact pixel size of every RGB it asks for (and reject anything else), and `bcss serve` can
  * answer with the size a real DSA would.
  *
  * Why not just `floor(rw * mmNative / mmWanted)`: large_image rounds log2 ratios to 4 decimals,
  * so 0.252/0.25 = 1.008 becomes 2^0.0115 = 1.0080038 and the naive prediction is 1 px short for
- * some regions (A12 #16).
+ * some regions (docs/imaging.md#region-size-examples example 16).
  *
  * Known residual differences from CPython, all at the last-ulp level and only relevant when a
  * value sits within one ulp of an integer or of a 4-decimal tie: V8's `Math.log`/`**` vs libm's

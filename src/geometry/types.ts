@@ -1,4 +1,4 @@
-/** Slide facts that decide the size of a `tiles/region` answer (remote-services.md A9/A11). */
+/** Slide facts that decide the size of a `tiles/region` answer (docs/protocols.md#tiles-metadata, docs/imaging.md#region-size). */
 export interface SlideGeometry {
   /** Base (full-resolution) width and height in pixels. */
   sizeX: number;
@@ -72,7 +72,7 @@ export interface AnnotationElement {
   [key: string]: unknown;
 }
 
-/** One row of HistomicsTK's GT-codes table (bcss-dataset.md §9). */
+/** One row of HistomicsTK's GT-codes table (docs/dataset.md#annotations-to-masks). */
 export interface GtCode {
   group: string;
   overlayOrder: number;

@@ -1,5 +1,5 @@
 /**
- * A PNG's size and pixel format from its first 33 bytes (imaging-notes.md §4.3), without decoding:
+ * A PNG's size and pixel format from its first 33 bytes (docs/imaging.md#png-header-checks), without decoding:
  * used for the mask-size rule, for resume/skip checks, and to refuse palette or 16-bit masks and
  * HTML/JSON error pages saved under a .png name before anything is decoded.
  */

@@ -1,5 +1,5 @@
 /**
- * Byte estimates for --dry-run. Rough by nature; the constants come from imaging-notes.md §4.1
+ * Byte estimates for --dry-run. Rough by nature; the constants come from docs/imaging.md#size-estimates
  * (measured on tissue-like content):
  * - RGB PNG: sharp zlib 6 gave 1.2 B/px and level 1 1.34 B/px for 4000² RGB; the DSA encodes with
  *   PIL compress_level 2 and often as RGBA (alpha 255, compresses to little), so 1.5 B/px, the

@@ -1,5 +1,5 @@
 /**
- * Decides, before any request, whether an artifact's file is already done (style.md §5).
+ * Decides, before any request, whether an artifact's file is already done (docs/architecture.md#decisions-worth-knowing).
  *
  * Hash policy: an artifact is trusted without re-hashing only when the lock entry's parameters
  * match, the file has the locked size AND the same mtime the lock recorded right after writing or

@@ -1,5 +1,5 @@
 /**
- * `bcss.lock.json`: what each run wrote, its hash and where it came from (prior-art §5.1).
+ * `bcss.lock.json`: what each run wrote, its hash and where it came from (docs/architecture.md#decisions-worth-knowing).
  *
  * - Read with validation. A damaged lock is moved aside to `bcss.lock.json.corrupt-<timestamp>`
  *   (never deleted: it may be the only record of a long download); its valid entries are kept
@@ -73,7 +73,7 @@ const schemas = lazySchemas((z) => {
     sourceChecksum: z.object({ md5: z.string().regex(/^[0-9a-f]{32}$/).optional() }).optional(),
     width: z.number().int().positive().optional(),
     height: z.number().int().positive().optional(),
-    /** For masks: the base mask as downloaded, and which size convention it followed (bcss-dataset.md §3). */
+    /** For masks: the base mask as downloaded, and which size convention it followed (docs/dataset.md#roi-bounds-and-mask-size). */
     maskBase: z
       .object({ width: z.number().int().positive(), height: z.number().int().positive(), convention: z.enum(['minus-one', 'half-open']) })
       .optional(),

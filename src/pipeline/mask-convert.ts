@@ -3,8 +3,8 @@
  *
  * 1. The IHDR decides before any decoding: only 8-bit greyscale (colour type 0) label masks are
  *    accepted — a palette PNG decodes to colours, not labels, and 16-bit would be truncated
- *    (imaging-notes.md §2) — and the size must follow one of the two conventions of
- *    bcss-dataset.md §3, so the decoder is bounded by the expected pixel count (prior-art D15).
+ *    (docs/imaging.md#label-pngs) — and the size must follow one of the two conventions of
+ *    docs/dataset.md#roi-bounds-and-mask-size, so the decoder is bounded by the expected pixel count (docs/dataset.md#the-original-script).
  * 2. Values must be class codes (0..21); anything else is a corrupt or foreign mask.
  * 3. `resize`: the exact scikit-image nearest map to the target (the original's behaviour);
  *    `pad`: a zero row and column are appended to an (H−1)×(W−1) mask first (0 = outside ROI).

@@ -1,5 +1,5 @@
 /**
- * ROI → DSA item by name (prior-art D10): the original keyed slides by the first 12 characters
+ * ROI → DSA item by name (docs/dataset.md#slides-and-items): the original keyed slides by the first 12 characters
  * of the item name, so a second diagnostic slide of a patient silently replaced the first. Here
  * the key is the full prefix up to `DX<n>` (`TCGA-A1-A0SK-01Z-00-DX1…` → `TCGA-A1-A0SK-DX1`, the
  * ROI name), compared case-insensitively; two items with one key is an error, not a guess.

@@ -30,7 +30,7 @@ export const OBJECT_STORE_LANE = 'object-store';
 /** Where base masks come from (issue #11): figshare's article ZIP, one request per file, or the faster. */
 export type MasksVia = 'auto' | 'zip' | 'files';
 
-/** How a base mask of (H−1)×(W−1) is aligned with an H×W image (bcss-dataset.md §3). */
+/** How a base mask of (H−1)×(W−1) is aligned with an H×W image (docs/dataset.md#roi-bounds-and-mask-size). */
 export type MaskAlign = 'resize' | 'pad';
 
 /** Credentials, resolved by the CLI; never written anywhere. */

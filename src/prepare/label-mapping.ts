@@ -1,7 +1,7 @@
 /**
  * Class codes → the values written into tile masks: the raw codes 0..21, or the Baseline groups
- * (bcss-dataset.md §4) as tumor 1, stroma 2, inflammatory 3, necrosis 4, other 5 and ignore 0,
- * so 0 keeps meaning "don't care". Raw tumour (1) maps to tumor, which eva's mapping misses (§11).
+ * (docs/dataset.md#baseline-grouping) as tumor 1, stroma 2, inflammatory 3, necrosis 4, other 5 and ignore 0,
+ * so 0 keeps meaning "don't care". Raw tumour (1) maps to tumor, which eva's mapping misses (docs/dataset.md#consumer-pitfalls).
  */
 import { builtinClasses, classGroups } from '../catalog/classes.js';
 import type { ClassGroup } from '../catalog/types.js';

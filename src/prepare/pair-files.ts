@@ -1,7 +1,7 @@
 /**
  * Pair images with masks by the ROI name parsed from each file name, never by listing order:
  * torch-em pairs by sorted order, so one missing file shifts every later pair
- * (bcss-dataset.md §11). Pure: the caller lists the folders.
+ * (docs/dataset.md#consumer-pitfalls). Pure: the caller lists the folders.
  */
 import { parseRoiFileName } from '../geometry/naming.js';
 import type { ExpectedFiles } from './lock-expectations.js';

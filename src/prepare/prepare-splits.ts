@@ -1,6 +1,6 @@
 /**
- * `bcss prepare splits`: the split files nobody ships (bcss-dataset.md §5, §13) and, optionally,
- * the folder layouts consumers expect (§10), made of links to the downloaded files.
+ * `bcss prepare splits`: the split files nobody ships (docs/dataset.md#splits, #consumer-pitfalls) and, optionally,
+ * the folder layouts consumers expect (docs/dataset.md#output-layouts), made of links to the downloaded files.
  */
 import { join } from 'node:path';
 import { BASELINE_TEST_SITES, EVA_VAL_SITES } from '../catalog/splits.js';
@@ -20,7 +20,7 @@ export const SPLIT_SCHEMES: readonly SplitScheme[] = ['baseline', 'eva'];
 export const SPLIT_LAYOUTS: readonly SplitLayout[] = ['script', 'eva', 'folders'];
 export const LINK_MODES: readonly LinkMode[] = ['hard', 'copy', 'symlink'];
 
-/** eva's BCSS class looks for exactly this folder name (bcss-dataset.md §10). */
+/** eva's BCSS class looks for exactly this folder name (docs/dataset.md#output-layouts). */
 export const EVA_IMAGE_FOLDER = 'rgbs_colorNormalized';
 /** Where `--layout eva` puts eva's root (apart from `prepared/eva/`, the eva split as folders). */
 export const EVA_ROOT = 'prepared/eva-root';

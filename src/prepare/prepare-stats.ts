@@ -1,6 +1,6 @@
 /**
  * `bcss prepare stats`: pixels per class per ROI and in total, code 0 left out because it is
- * "outside the ROI", not a class (bcss-dataset.md §4). Reads masks only.
+ * "outside the ROI", not a class (docs/dataset.md#class-codes). Reads masks only.
  */
 import { join } from 'node:path';
 import { builtinClasses } from '../catalog/classes.js';

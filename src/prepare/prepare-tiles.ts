@@ -184,7 +184,7 @@ export function noTilesReason(r: PrepareTilesResult, pairs: readonly RoiPair[], 
   return `${parts.join('; ')}: lower --min-roi-fraction or --size`;
 }
 
-/** The explicit class map next to the tiles (bcss-dataset.md §11): what each mask value means. */
+/** The explicit class map next to the tiles (docs/dataset.md#consumer-pitfalls): what each mask value means. */
 function tileClassMap(o: PrepareTilesOptions, mapping: LabelMapping): object {
   return {
     note: 'Mask value 0 means outside the ROI / "don\'t care" (and, with --exclude ignore, exclude): give it zero weight in training; it is not a class.',

@@ -1,7 +1,7 @@
 /**
- * figshare API v2 (remote-services.md Part B): the file list of an article. Only the paged
+ * figshare API v2 (docs/protocols.md, figshare sections): the file list of an article. Only the paged
  * `/articles/{id}/files` endpoint is used, because the article endpoint silently caps its `files`
- * at 10 (B2) — the trap pooch falls into. No total is reported, so page until a short page.
+ * at 10 (docs/protocols.md#figshare-article) — the trap pooch falls into. No total is reported, so page until a short page.
  */
 import { HttpError } from '../errors.js';
 import type { Transfer } from '../transfer/types.js';

@@ -1,5 +1,5 @@
 /**
- * figshare's whole-article ZIP (remote-services.md B5): the article version from the article
+ * figshare's whole-article ZIP (docs/protocols.md, "figshare article ZIP"): the article version from the article
  * record, the archive's URL on the download host, and reading single members of a downloaded
  * archive with yauzl. The archive carries no checksums of its own that bcss trusts: every member
  * is checked against the paged file listing's size and `computed_md5` by the caller.
@@ -14,7 +14,7 @@ export interface ArticleRecord {
   downloadDisabled: boolean;
 }
 
-/** `GET /articles/{id}`: the current version, which the ZIP request then pins (B2). */
+/** `GET /articles/{id}`: the current version, which the ZIP request then pins (docs/protocols.md, "figshare article"). */
 export async function readArticleRecord(
   transfer: Transfer,
   baseUrl: string,

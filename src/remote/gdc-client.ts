@@ -1,5 +1,5 @@
 /**
- * GDC API (remote-services.md Part C): map slide file names to GDC files in ONE batched
+ * GDC API (docs/protocols.md, GDC sections): map slide file names to GDC files in ONE batched
  * `POST /files`. `size` defaults to 10 on the server, so it is always set to the number of names
  * and `pagination.total` is checked; each name must have exactly one hit.
  */

@@ -1,8 +1,8 @@
 /**
- * A typed client for the Girder / Digital Slide Archive API (remote-services.md Part A) over the
+ * A typed client for the Girder / Digital Slide Archive API (docs/protocols.md, Girder sections) over the
  * transfer engine. It only builds requests and reads answers; it never writes files.
  *
- * Secret hygiene (prior-art D3–D5): an API key travels in a form body (never the query string,
+ * Secret hygiene (docs/protocols.md#secrets): an API key travels in a form body (never the query string,
  * which is what girder-client does), a password only in the Basic header of the login request,
  * and the resulting token only in the `Girder-Token` header, which is declared secret. Every
  * credential is reported through `onSecret` so the engine redacts it from errors and events.
@@ -15,7 +15,7 @@ import { checkItem, checkItems, checkLoginToken, checkTiles, type ItemDocument }
 import type { GirderCredentials, GirderItem, TilesInfo } from './types.js';
 
 /**
- * Items asked for per listing page. girder_client pages by 50 (A4), which costs BCSS's 151-item
+ * Items asked for per listing page. girder_client pages by 50 (docs/protocols.md#girder-item-listing), which costs BCSS's 151-item
  * folder 4 sequential round trips before the first region can start; Girder has no upper limit
  * (the authors' script asks for 1000000), so one page of 1000 normally holds the whole folder.
  */
@@ -45,7 +45,7 @@ export interface GirderClientOptions {
   renderLane?: string;
 }
 
-/** The ROI box in base pixels; right/bottom are exclusive on the wire (A10). */
+/** The ROI box in base pixels; right/bottom are exclusive on the wire (docs/protocols.md#tiles-region). */
 export interface RegionBounds {
   left: number;
   top: number;
@@ -55,7 +55,7 @@ export interface RegionBounds {
 
 export type RegionEncoding = 'png' | 'jpeg';
 
-/** Girder answered "400 Invalid item id (…)" or similar: the id does not exist (A2). */
+/** Girder answered "400 Invalid item id (…)" or similar: the id does not exist (docs/protocols.md#girder-errors). */
 export class GirderNotFoundError extends HttpError {
   constructor(url: string, message: string) {
     super(400, url, message, {
@@ -64,7 +64,7 @@ export class GirderNotFoundError extends HttpError {
   }
 }
 
-/** "Invalid item id (…)", "Invalid ObjectId: …", "No such folder: …" (A2), also inside a longer message. */
+/** "Invalid item id (…)", "Invalid ObjectId: …", "No such folder: …" (docs/protocols.md#girder-errors), also inside a longer message. */
 function isMissingIdMessage(message: string): boolean {
   return /Invalid \w+ id\b|Invalid ObjectId\b|No such \w+:/i.test(message);
 }
@@ -161,7 +161,7 @@ export class GirderClient {
   }
 
   /**
-   * Every item of a folder, paged with limit/offset (A4). A full page asks for the next one; a short
+   * Every item of a folder, paged with limit/offset (docs/protocols.md#girder-item-listing). A full page asks for the next one; a short
    * or empty page ends the listing, except that a server capping every page at the same size (≥
    * MIN_SERVER_PAGE_CAP) is followed while its `Girder-Total-Count` says more items exist (the next
    * offset is the count received). A server that repeats a page, or would have the client page past
@@ -215,7 +215,7 @@ export class GirderClient {
     return toItem(parsed.value);
   }
 
-  /** Slide metadata (A9); unknown mm/magnification are null, as the server reports them. */
+  /** Slide metadata (docs/protocols.md#tiles-metadata); unknown mm/magnification are null, as the server reports them. */
   async getTilesInfo(itemId: string): Promise<TilesInfo> {
     requireObjectId(itemId, 'item');
     const url = `${this.apiUrl}/item/${itemId}/tiles`;
@@ -238,10 +238,10 @@ export class GirderClient {
   }
 
   /**
-   * `/item/{id}/tiles/region` for an ROI (A10): bounds in base pixels, then `mm_x`/`mm_y` written
+   * `/item/{id}/tiles/region` for an ROI (docs/protocols.md#tiles-region): bounds in base pixels, then `mm_x`/`mm_y` written
    * with enough digits to round-trip (0.25 µm/px → 0.00025, not the original's `%.4f` 0.0003,
-   * prior-art D1), or `magnification`, or nothing for base; `encoding=PNG` unless JPEG is asked
-   * for, since the server's default is lossy JPEG (D2).
+   * docs/dataset.md#the-four-decimal-quirk), or `magnification`, or nothing for base; `encoding=PNG` unless JPEG is asked
+   * for, since the server's default is lossy JPEG (docs/dataset.md#the-original-script).
    */
   regionUrl(itemId: string, bounds: RegionBounds, resolution: Resolution, encoding: RegionEncoding = 'png'): string {
     requireObjectId(itemId, 'item');
@@ -267,7 +267,7 @@ export class GirderClient {
     return `${this.apiUrl}/item/${itemId}/tiles/region?${new URLSearchParams(params).toString()}`;
   }
 
-  /** All annotation documents of an item, with their elements (A13). */
+  /** All annotation documents of an item, with their elements (docs/protocols.md#annotations). */
   annotationsUrl(itemId: string): string {
     requireObjectId(itemId, 'item');
     return `${this.apiUrl}/annotation/item/${itemId}`;

@@ -82,7 +82,7 @@ function item(raw: unknown, path: string): ItemDocument {
   };
 }
 
-/** A Girder item document (A4). */
+/** A Girder item document (docs/protocols.md#girder-item-listing). */
 export function checkItem(raw: unknown): Checked<ItemDocument> {
   return run(() => item(raw, ''));
 }
@@ -103,7 +103,7 @@ export interface TilesDocument {
   tileHeight: number;
 }
 
-/** `/item/{id}/tiles` (A9): sizes and levels must be positive integers; mm and magnification positive or null. */
+/** `/item/{id}/tiles` (docs/protocols.md#tiles-metadata): sizes and levels must be positive integers; mm and magnification positive or null. */
 export function checkTiles(raw: unknown): Checked<TilesDocument> {
   return run(() => {
     const o = objectAt(raw, '');
@@ -134,7 +134,7 @@ export interface FigshareFileDocument {
   mimetype: string | null;
 }
 
-/** figshare's `/articles/{id}/files` page (B4). */
+/** figshare's `/articles/{id}/files` page (docs/protocols.md#figshare-file-fields). */
 export function checkFigshareFiles(raw: unknown): Checked<FigshareFileDocument[]> {
   return run(() =>
     each(raw, (one, path) => {
@@ -155,7 +155,7 @@ export function checkFigshareFiles(raw: unknown): Checked<FigshareFileDocument[]
   );
 }
 
-/** The login answer (A2): `{ authToken: { token } }` with a non-empty token. */
+/** The login answer (docs/protocols.md, "Girder authentication"): `{ authToken: { token } }` with a non-empty token. */
 export function checkLoginToken(raw: unknown): Checked<string> {
   return run(() => {
     const auth = objectAt(objectAt(raw, '').authToken, 'authToken');
@@ -163,7 +163,7 @@ export function checkLoginToken(raw: unknown): Checked<string> {
   });
 }
 
-/** GDC `/files` (C1): `data.hits` an array (each hit checked on its own), `data.pagination.total` a count. */
+/** GDC `/files` (docs/protocols.md, "GDC files query"): `data.hits` an array (each hit checked on its own), `data.pagination.total` a count. */
 export function checkGdcAnswer(raw: unknown): Checked<{ hits: unknown[]; total: number }> {
   return run(() => {
     const data = objectAt(objectAt(raw, '').data, 'data');

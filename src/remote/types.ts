@@ -1,6 +1,6 @@
 /**
  * Shapes the remote clients hand to the pipeline: the few fields of each service's answers that
- * bcss relies on, already validated (remote-services.md A4, A9, B4, C2).
+ * bcss relies on, already validated (docs/protocols.md#girder-item-listing, #tiles-metadata, #figshare-file-fields, #gdc-files-query).
  */
 
 /** How to log in to Girder; structurally the same as the pipeline's `Credentials`. */
@@ -9,7 +9,7 @@ export type GirderCredentials =
   | { kind: 'api-key'; apiKey: string }
   | { kind: 'login'; username: string; password: string };
 
-/** A Girder item document (A4), reduced to what bcss uses. */
+/** A Girder item document (docs/protocols.md#girder-item-listing), reduced to what bcss uses. */
 export interface GirderItem {
   id: string;
   name: string;
@@ -20,7 +20,7 @@ export interface GirderItem {
   largeImage: boolean;
 }
 
-/** `GET /item/{id}/tiles` (A9): everything the region-size algorithm needs, plus tile sizes. */
+/** `GET /item/{id}/tiles` (docs/protocols.md#tiles-metadata): everything the region-size algorithm needs, plus tile sizes. */
 export interface TilesInfo {
   sizeX: number;
   sizeY: number;
@@ -32,7 +32,7 @@ export interface TilesInfo {
   tileHeight: number;
 }
 
-/** A figshare `PublicFile` (B4). */
+/** A figshare `PublicFile` (docs/protocols.md#figshare-file-fields). */
 export interface FigshareFileInfo {
   id: number;
   name: string;
@@ -45,7 +45,7 @@ export interface FigshareFileInfo {
   mimetype: string;
 }
 
-/** One GDC `files` hit (C2). */
+/** One GDC `files` hit (docs/protocols.md#gdc-files-query). */
 export interface GdcFileHit {
   fileId: string;
   fileName: string;

@@ -1,5 +1,5 @@
 /**
- * Parser for the Aperio ImageDescription tag (imaging-notes.md §1.4).
+ * Parser for the Aperio ImageDescription tag (docs/imaging.md#aperio-description).
  *
  * Shape: a header (one or more CR LF / LF separated lines, e.g.
  * `Aperio Image Library v11.2.1 \r\n46000x32914 [42673,5576 2220x2967] (240x240) JPEG/RGB Q=30`)

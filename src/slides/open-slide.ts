@@ -1,7 +1,7 @@
 /**
  * A SlideSource over a real SVS / tiled TIFF file: geotiff.js for structure and metadata,
  * sharp (libtiff) for pixels, because sharp decodes Aperio's abbreviated RGB JPEG tiles with the
- * right colours and about 10x faster than geotiff.js (imaging-notes §1.3, §2, §3).
+ * right colours and about 10x faster than geotiff.js (docs/imaging.md#aperio-jpeg-tiles, #slide-reading).
  */
 import { basename } from 'node:path';
 import sharp from 'sharp';
@@ -103,7 +103,7 @@ export async function openSlide(path: string): Promise<FileSlideSource> {
       validateReadRect(levels, levelIndex, rect, `${name} readRaw`);
       const page = levelIfds[levelIndex] as number;
       // limitInputPixels: false because large levels exceed sharp's 16383² default even for
-      // metadata (imaging-notes §2). toColourspace('srgb') is a no-op for RGB and expands grey.
+      // metadata (docs/imaging.md#what-cannot-be-read). toColourspace('srgb') is a no-op for RGB and expands grey.
       const { data, info } = await sharp(path, { page, limitInputPixels: false })
         .extract({ left: rect.left, top: rect.top, width: rect.width, height: rect.height })
         .removeAlpha()

@@ -1,5 +1,5 @@
 /**
- * Region pixels the way large_image's `tiles/region` makes them (remote-services.md A11 step 5):
+ * Region pixels the way large_image's `tiles/region` makes them (docs/imaging.md#level-choice-and-resampling):
  * plan the size with planRegion, read the plan's region from the stored level it names, and
  * resample to the planned size (Lanczos when the width shrinks, bicubic when it grows).
  */

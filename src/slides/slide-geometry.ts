@@ -1,5 +1,5 @@
 /**
- * The large_image view of a slide (remote-services.md A9/A11): `levels` from the tile size, and
+ * The large_image view of a slide (docs/protocols.md#tiles-metadata, docs/imaging.md#region-size): `levels` from the tile size, and
  * which of those power-of-two levels the file physically stores.
  */
 import { levelCount } from '../geometry/region-size.js';

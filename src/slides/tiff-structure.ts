@@ -1,6 +1,6 @@
 /**
  * TIFF/SVS structure: the image file directories (IFDs) of a file and their roles
- * (imaging-notes.md §1.1). geotiff.js reads the tags; pixels are sharp's job (open-slide.ts).
+ * (docs/imaging.md#ifd-roles). geotiff.js reads the tags; pixels are sharp's job (open-slide.ts).
  */
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -63,7 +63,7 @@ function descriptionWord(description: string | null): string | null {
 }
 
 /**
- * Assign roles from all signals together (imaging-notes §1.1): tiled → pyramid level;
+ * Assign roles from all signals together (docs/imaging.md#ifd-roles): tiled → pyramid level;
  * stripped + (NewSubfileType 1 or a `label` line) → label; stripped + (NewSubfileType 9 or `macro`)
  * → macro; any other stripped IFD 1 → thumbnail. NewSubfileType alone is not enough: Aperio
  * thumbnails carry 0 like level 0, and pyramids written by libvips mark reduced levels with 1
@@ -150,7 +150,7 @@ async function readIfd(image: GeoTIFFImage, index: number): Promise<IfdInfo> {
 /**
  * List and classify the IFDs of a TIFF/SVS file.
  * Throws a UsageError for non-TIFF content, for files without a tiled image, and for JPEG 2000
- * pyramids (sharp's prebuilt libvips has no OpenJPEG, imaging-notes §1.5).
+ * pyramids (sharp's prebuilt libvips has no OpenJPEG, docs/imaging.md#what-cannot-be-read).
  */
 export async function readTiffStructure(path: string): Promise<TiffStructure> {
   await assertTiffMagic(path);

@@ -18,7 +18,7 @@ export const retryAfterOf = new WeakMap<object, number>();
 
 function isSuccess(req: PreparedRequest, status: number): boolean {
   if (req.acceptStatus.has(status)) return true;
-  // figshare answers scripts with 202 + an HTML bot challenge: not content (remote-services B5).
+  // figshare answers scripts with 202 + an HTML bot challenge: not content (docs/protocols.md#figshare-downloads).
   return status >= 200 && status <= 299 && status !== 202;
 }
 

@@ -4,7 +4,7 @@
  *
  * - `EmptyBodyError`: a success answer with no bytes at all. Sometimes transient (an overloaded
  *   proxy, the demo server's fault injection), but for large_image's region endpoint it is the
- *   deterministic answer "nothing rendered" (remote-services.md A10) and for figshare's ndownloader
+ *   deterministic answer "nothing rendered" (docs/protocols.md#tiles-region) and for figshare's ndownloader
  *   a persistent bot block. Asking seven times only multiplies expensive renders, so it gets
  *   EMPTY_BODY_RETRIES retries at most.
  * - `WrongContentError`: a complete, well-formed body that is not what was asked for (a render of

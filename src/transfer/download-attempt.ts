@@ -3,7 +3,7 @@
  * (Range + If-Range), judge the answer's range and length, stream the body into the temp file
  * with the ceiling, the expected size and the content sniff applied on the way, then check what
  * was stored. A 200 answer to a Range request restarts from zero (Girder and others may ignore
- * Range: remote-services A6, C3).
+ * Range: docs/protocols.md#girder-file-download, #gdc-data-download).
  */
 import { readFile } from 'node:fs/promises';
 import { IntegrityError, NetworkError } from '../errors.js';

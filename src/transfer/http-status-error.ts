@@ -1,6 +1,6 @@
 /**
  * Turns a non-success HTTP answer into an HttpError whose message says what happened and what to
- * do, because a bare "403" is the most common dead end in download tools (prior-art §4). Pure.
+ * do, because a bare "403" is the most common dead end in download tools (docs/protocols.md#retries-and-status-codes). Pure.
  */
 import { HttpError } from '../errors.js';
 import { isRetryableStatus } from './retry-policy.js';

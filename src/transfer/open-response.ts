@@ -35,7 +35,7 @@ interface Hop {
 
 /**
  * Sends the request, following up to MAX_REDIRECTS redirects itself so it can drop credentials
- * when the origin changes and refuse https → http downgrades (prior-art §5.9). Every hop counts as
+ * when the origin changes and refuse https → http downgrades (docs/protocols.md#redirects). Every hop counts as
  * a request. `extraHeaders` (e.g. Range) are added for this attempt only.
  */
 export async function openResponse(

@@ -1,7 +1,7 @@
 /**
  * Secret hygiene: every URL or message that leaves the transfer engine (errors, events) passes
  * through a redactor. Besides the caller's known secrets, credential-looking query parameters and
- * header values are masked, because girder-client historically put `key=` in URLs (prior-art D5)
+ * header values are masked, because girder-client historically put `key=` in URLs (docs/protocols.md#secrets)
  * and pre-signed object-store URLs carry signatures.
  */
 

@@ -5,7 +5,7 @@
  * part's size. It restarts from zero only when the server's validators changed, when it ignored the
  * Range (200 instead of 206), or when the finished file fails its md5 (once; the second mismatch is
  * an IntegrityError). Meant for large files with a known size and md5 (GDC slides, remote-services
- * Part C), where throwing away gigabytes on every hiccup is not an option.
+ * docs/protocols.md, "GDC data download"), where throwing away gigabytes on every hiccup is not an option.
  *
  * The names deliberately do not match the engine's `.<name>.<16 hex>.part` temp files, so the
  * stale-temp cleanup at the start of a run leaves them alone.

@@ -9,7 +9,7 @@ import { EMPTY_BODY_RETRIES, EmptyBodyError, WrongContentError } from './content
 /** Statuses worth another try: timeouts, throttling and server-side trouble. */
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-/** Statuses that will not change by asking again: explain them instead (prior-art §5.4). */
+/** Statuses that will not change by asking again: explain them instead (docs/protocols.md#retries-and-status-codes). */
 const FATAL_STATUS = new Set([400, 401, 403, 404, 410, 422]);
 
 export function isRetryableStatus(status: number): boolean {

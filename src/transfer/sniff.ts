@@ -1,7 +1,7 @@
 /**
  * Content sniffing: decide from the first bytes (and the Content-Type) whether a body can be what
  * the caller asked for. HTML error pages, WAF/bot challenges (figshare 202 pages) and 0-byte bodies
- * are the classic "checksum error that is really an interstitial" (prior-art §4.7), so they are
+ * are the classic "checksum error that is really an interstitial" (docs/protocols.md#content-sniffing), so they are
  * rejected before anything is stored. Pure.
  */
 import type { Sniff } from './types.js';

@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { builtinClasses, classGroups, gtCodes, parseClassTable } from '../../src/catalog/classes.js';
 import { UsageError } from '../../src/errors.js';
 
-// bcss-dataset.md §4, in code order 0..21.
+// docs/dataset.md#class-codes, in code order 0..21.
 const NAMES = [
   'outside_roi', 'tumor', 'stroma', 'lymphocytic_infiltrate', 'necrosis_or_debris', 'glandular_secretions', 'blood',
   'exclude', 'metaplasia_NOS', 'fat', 'plasma_cells', 'other_immune_infiltrate', 'mucoid_material',
   'normal_acinus_or_duct', 'lymphatics', 'undetermined', 'nerve', 'skin_adnexa', 'blood_vessel', 'angioinvasion',
   'dcis', 'other',
 ];
-// The Baseline grouping table of §4; everything not listed is "other".
+// The Baseline grouping table of docs/dataset.md#baseline-grouping; everything not listed is "other".
 const BASELINE: Record<string, number[]> = {
   tumor: [1, 19, 20],
   stroma: [2],

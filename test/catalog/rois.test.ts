@@ -57,7 +57,7 @@ describe('builtinRois (the shipped roiBounds.csv)', () => {
     );
   });
 
-  test('the A2-A0YE bounds are the ones the mask-size rule was measured on (bcss-dataset.md §3)', () => {
+  test('the A2-A0YE bounds are the ones the mask-size rule was measured on (docs/dataset.md#roi-bounds-and-mask-size)', () => {
     const a0ye = rois.find((r) => r.name === 'TCGA-A2-A0YE-DX1');
     assert.deepEqual(a0ye && [a0ye.xmin, a0ye.ymin, a0ye.xmax, a0ye.ymax], [59206, 33505, 63749, 38100]);
   });

@@ -10,7 +10,7 @@ import {
 } from '../../src/catalog/slides.js';
 import { UsageError } from '../../src/errors.js';
 
-// bcss-dataset.md §1: every A8 and AO slide plus the single HN slide.
+// docs/dataset.md#what-the-dataset-is: every A8 and AO slide plus the single HN slide.
 const TWENTY_X = [
   'TCGA-A8-A07C', 'TCGA-A8-A07O', 'TCGA-A8-A08R', 'TCGA-A8-A09X', 'TCGA-AO-A03U', 'TCGA-AO-A0J2', 'TCGA-AO-A0J4',
   'TCGA-AO-A0J6', 'TCGA-AO-A124', 'TCGA-AO-A128', 'TCGA-AO-A129', 'TCGA-AO-A12F', 'TCGA-AO-A1KR', 'TCGA-HN-A2NL',

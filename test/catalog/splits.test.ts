@@ -10,7 +10,7 @@ import {
   evaSplit,
 } from '../../src/catalog/splits.js';
 
-// bcss-dataset.md §5: the ROIs of each Baseline test site and eva validation site.
+// docs/dataset.md#splits: the ROIs of each Baseline test site and eva validation site.
 const TEST_CASES: Record<string, string> = {
   OL: 'A5D6 A5D7 A5RW A66I A66P A6VO A97C',
   LL: 'A441 A5YO A73Y A740',
@@ -26,7 +26,7 @@ const VAL_CASES: Record<string, string> = {
   A1: 'A0SK A0SP',
   E9: 'A5FL',
 };
-// "ROIs per site across all 151" in §5.
+// "ROIs per site across all 151" in docs/dataset.md#splits.
 const PER_SITE =
   'A1 2, A2 18, A7 11, A8 4, AC 5, AN 5, AO 9, AQ 2, AR 12, BH 16, C8 7, D8 12, E2 16, E9 1, EW 10, GI 1, GM 6, HN 1, LL 4, OL 7, S3 2';
 
@@ -39,7 +39,7 @@ function roiNames(table: Record<string, string>): string[] {
 describe('site splits on the built-in ROIs', () => {
   const rois = builtinRois();
 
-  test('per-site counts are exactly those of bcss-dataset.md §5', () => {
+  test('per-site counts are exactly those of docs/dataset.md#splits', () => {
     const expected = new Map(PER_SITE.split(', ').map((p) => [p.slice(0, 2), Number(p.slice(3))]));
     assert.deepEqual(countSites(rois), expected);
     assert.equal(expected.size, 21);

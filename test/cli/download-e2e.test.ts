@@ -156,7 +156,7 @@ describe('bcss download / verify through the CLI', () => {
     const victim = rois.find((r) => r.name === 'TCGA-A1-A0SK-DX1');
     const itemId = victim === undefined ? undefined : findSlideForRoi(victim, builtinSlides())?.dsaItemId;
     assert.ok(victim && itemId);
-    // The DSA renders nothing for this one slide's region (A10), whatever is asked.
+    // The DSA renders nothing for this one slide's region (docs/protocols.md#tiles-region), whatever is asked.
     const flaky = await startServer({
       dataset,
       port: 0,

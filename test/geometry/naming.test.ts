@@ -141,7 +141,7 @@ describe('mmPerPixel and formatMm', () => {
 
 describe('parseRoiFileName', () => {
   const base = { roi: 'TCGA-A1-A0SK-DX1', site: 'A1', caseId: 'A0SK', xmin: 45749, ymin: 25055 };
-  test('every variant of bcss-dataset.md §6', () => {
+  test('every variant of docs/dataset.md#file-names', () => {
     const cases: [string, Record<string, unknown>][] = [
       ['TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png', { resolution: 'MPP-0.2500' }],
       ['TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2300.png', { resolution: 'MPP-0.2300' }],

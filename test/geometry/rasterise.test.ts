@@ -8,7 +8,7 @@ import type { AnnotationElement, GtCode } from '../../src/geometry/types.js';
 
 type V = [number, number];
 
-// GT table from bcss-dataset.md §4: ROI groups first, stroma is the background (overlay 2),
+// GT table from docs/dataset.md#class-codes: ROI groups first, stroma is the background (overlay 2),
 // exclude is drawn last (overlay 3), every other class at overlay 1.
 const CLASS_ROWS: Array<[string, number]> = [
   ['mostly_tumor', 1], ['mostly_stroma', 2], ['mostly_lymphocytic_infiltrate', 3], ['necrosis_or_debris', 4],
@@ -131,7 +131,7 @@ const ROTATED_CORNERS: V[] = [[63, 24], [166, 84], [136, 135], [33, 75]];
 
 describe('rasteriseRoi: ROI geometry and size', () => {
   test('axis-aligned rectangle ROI: (ymax−ymin−1) × (xmax−xmin−1) at (xmin, ymin), all stroma', () => {
-    // Vertex bbox x 50..70, y 35..45 → 9 rows × 19 columns (bcss-dataset.md §3).
+    // Vertex bbox x 50..70, y 35..45 → 9 rows × 19 columns (docs/dataset.md#roi-bounds-and-mask-size).
     const m = rasteriseRoi([{ type: 'rectangle', group: 'roi', center: [60, 40, 0], width: 20, height: 10 }], { gtCodes: GT });
     assert.deepEqual([m.width, m.height, m.xmin, m.ymin], [19, 9, 50, 35]);
     assert.deepEqual(m.data, new Uint8Array(19 * 9).fill(2));

@@ -74,7 +74,7 @@ function expectSize(plan: RegionPlan, width: number, height: number): Extract<Re
 }
 
 describe('levelCount', () => {
-  test('matches /tiles for the A12 slides and the bundled CMU-1-Small-Region', () => {
+  test('matches /tiles for the slides of docs/imaging.md#region-size-examples and the bundled CMU-1-Small-Region', () => {
     assert.equal(levelCount(120000, 90000, 240, 240), 10);
     assert.equal(levelCount(60000, 45000, 240, 240), 9);
     assert.equal(levelCount(2220, 2967, 240, 240), 5);
@@ -170,7 +170,7 @@ describe('round4 / formatFixedHalfEven (Python round(x, 4) and %.Nf)', () => {
   });
 });
 
-describe('planRegion: A12 worked examples, 40x slide 120000 x 90000, region of TCGA-A1-A0SK', () => {
+describe('planRegion: docs/imaging.md#region-size-examples, 40x slide 120000 x 90000, region of TCGA-A1-A0SK', () => {
   const at = (req: RegionRequest): RegionRequest => ({ ...A0SK, ...req });
   const region9 = { ...A0SK };
 
@@ -281,7 +281,7 @@ describe('planRegion: A12 worked examples, 40x slide 120000 x 90000, region of T
   });
 });
 
-describe('planRegion: A12 20x slide 60000 x 45000, region (10000,20000)-(12000,21500)', () => {
+describe('planRegion: docs/imaging.md#region-size-examples 20x slide 60000 x 45000, region (10000,20000)-(12000,21500)', () => {
   const slide20: SlideGeometry = {
     sizeX: 60000,
     sizeY: 45000,
@@ -423,7 +423,7 @@ describe('planRegion: exact, bounds and sizing rules', () => {
   });
 });
 
-describe('planRegion: property over random regions (A11 "Consequences")', () => {
+describe('planRegion: property over random regions (docs/imaging.md#region-size)', () => {
   test('for mm/magnification requests the size is floor(rw/scale) x floor(rh/scale)', () => {
     const r = rng(20190601);
     let checked = 0;

@@ -366,7 +366,7 @@ describe('bcss download: private data and faults', () => {
     }
   });
 
-  test('a region the DSA answers with 0 bytes ("nothing rendered", A10) fails that item after 3 tries with an explanation', async () => {
+  test('a region the DSA answers with 0 bytes ("nothing rendered", docs/protocols.md#tiles-region) fails that item after 3 tries with an explanation', async () => {
     const empty = await startServer({ dataset, port: 0, faults: { girder: { emptyBody200: 1, pathIncludes: '/tiles/region' } } });
     try {
       const outDir = await freshOut();

@@ -10,7 +10,7 @@ import { decodeGreyPng, encodeGreyPng } from '../../src/image/label-png.js';
 import { classifyBaseMaskSize, convertMask, mapRuns } from '../../src/pipeline/mask-convert.js';
 
 const CODES = Array.from({ length: 22 }, (_, i) => i);
-// An ROI 13 × 9 px at base: the figshare mask is 12 × 8 (bcss-dataset.md §3).
+// An ROI 13 × 9 px at base: the figshare mask is 12 × 8 (docs/dataset.md#roi-bounds-and-mask-size).
 const ROI = { name: 'TCGA-A1-A0SK-DX1', xmin: 100, ymin: 200, xmax: 113, ymax: 209 };
 
 /** Deterministic label pattern with every code 0..21 present. */

@@ -28,7 +28,7 @@ describe('slide matching', () => {
     assert.equal(slideKeyOfItemName('readme.txt'), null);
   });
 
-  test('a second diagnostic slide of the same patient does not replace the first (D10); duplicates are ambiguous', () => {
+  test('a second diagnostic slide of the same patient does not replace the first (docs/dataset.md#slides-and-items); duplicates are ambiguous', () => {
     const got = matchRoisToItems(
       [a!, b!],
       [

@@ -32,7 +32,7 @@ const CASES: Array<[name: string, text: string, verdict: RegExp | null]> = [
   ['elements not an array', JSON.stringify([{ annotation: { elements: { 0: 1 } }, _elementQuery: { returned: 1 } }]), /no element list/],
   ['an object, not an array', '{"message":"Access denied"}', /not a JSON array/],
   ['a document that is not an object', '[{"annotation":{}}, 5]', /annotation 1 is not an object/],
-  ['doubled separator (A13)', '[{"a": 1},\n,\n{"b": 2}]', /not valid JSON/],
+  ['doubled separator (docs/protocols.md, Annotations)', '[{"a": 1},\n,\n{"b": 2}]', /not valid JSON/],
   ['truncated', JSON.stringify([doc(3)]).slice(0, -10), /not valid JSON/],
   ['trailing garbage', '[] []', /not valid JSON/],
   ['empty body', '', /empty|not valid JSON/],

@@ -1,6 +1,6 @@
 /**
  * The original BCSS download script (PathologyDataScience/BCSS: download_crowdsource_dataset.py,
- * configs.py) replayed against `bcss serve` in the order it runs (remote-services.md A15): API-key
+ * configs.py) replayed against `bcss serve` in the order it runs (docs/protocols.md#the-original-script-on-the-wire): API-key
  * auth, one `limit=1000000` listing keyed by the first 12 characters of the slide name, per ROI a
  * `//item/<id>/tiles/region` render decoded as an image, the mask from its figshare link with a
  * plain HTTP client, `//annotation/item/<id>` parsed as JSON, and the WSI script's API key.
@@ -72,7 +72,7 @@ async function tilesGeometry(gc: GirderClientReplay, itemId: string): Promise<Sl
   return { sizeX: t.sizeX, sizeY: t.sizeY, levels: t.levels, magnification: t.magnification, mmX: t.mm_x, mmY: t.mm_y };
 }
 
-describe('the BCSS download script, replayed (A15)', () => {
+describe('the BCSS download script, replayed (docs/protocols.md#the-original-script-on-the-wire)', () => {
   let data: CompatDataset;
   let server: RunningServer;
   let apiUrl: string;
@@ -145,7 +145,7 @@ describe('the BCSS download script, replayed (A15)', () => {
         const rh = Number(row.ymax) - Number(row.ymin);
         if ('mpp' in scale) {
           assert.match(path, /&mm_x=0\.0003&mm_y=0\.0003$/, "Python's '%.4f' % 0.00025 is 0.0003");
-          // A11 closed form: floor(r / scale), scale = 2^-r4(log2(mm_native / mm_wanted)).
+          // closed form of docs/imaging.md#region-size: floor(r / scale), scale = 2^-r4(log2(mm_native / mm_wanted)).
           const s = 2 ** -Number(Math.log2((g.mmX as number) / 0.0003).toFixed(4));
           assert.deepEqual([meta.width, meta.height], [Math.floor(rw / s), Math.floor(rh / s)]);
         } else if ('mag' in scale) {

@@ -1,5 +1,5 @@
 /**
- * remote-services.md Part D, items 1–20: one test per item, asserting the wire behaviour of
+ * docs/protocols.md#server-checklist items D1–D20: one test per item, asserting the wire behaviour of
  * `startServer` through plain `fetch`, or `node:http` where fetch would hide it (raw request
  * targets, empty headers, GET bodies, HEAD, exact JSON text, chunked framing, bytes vs
  * Content-Length). Aspects other test files already pin down are named in
@@ -46,7 +46,7 @@ function valuesOf(doc: unknown, key: string): unknown[] {
   return [];
 }
 
-describe('Part D checklist, through startServer', () => {
+describe('docs/protocols.md#server-checklist, through startServer', () => {
   let fx: Fixture;
   let demo: CompatDataset;
   let dataset: ServedDataset;
@@ -161,7 +161,7 @@ describe('Part D checklist, through startServer', () => {
     }
   });
 
-  test('D2 an Accept header listing text/html first gets an HTML pretty-print, not JSON (A1)', async () => {
+  test('D2 an Accept header listing text/html first gets an HTML pretty-print, not JSON (docs/protocols.md#girder-transport)', async () => {
     // girder/api/rest.py _createResponse: the first of application/json or text/html among the
     // (quality-sorted) Accept elements decides; Python clients send `*/*` and get JSON.
     const browser = await raw('GET', `/api/v1/item/${IDS.docItem}`, [['Accept', 'text/html,application/xhtml+xml,application/json;q=0.9']]);
@@ -213,7 +213,7 @@ describe('Part D checklist, through startServer', () => {
     assert.deepEqual(new Set(burst), new Set([200]), 'no rate limiting');
   });
 
-  test('D4 item and file documents: the A4/A5 fields, int size = sum of files, created a string, largeImage.fileId, optional sha512', async () => {
+  test('D4 item and file documents: the fields of docs/protocols.md#girder-item-listing, #girder-files, int size = sum of files, created a string, largeImage.fileId, optional sha512', async () => {
     const item = (await (await fetch(`${api}/item/${IDS.slideItem}`)).json()) as Record<string, unknown>;
     for (const k of ['_id', '_modelType', 'baseParentId', 'baseParentType', 'created', 'creatorId', 'description', 'folderId', 'meta', 'name', 'size', 'updated']) {
       assert.ok(k in item, `item.${k}`);
@@ -269,7 +269,7 @@ describe('Part D checklist, through startServer', () => {
 
   // girder/api/rest.py getCurrentToken: `if 'token' in params … elif 'Girder-Token' in headers …
   // elif cookie …; if not tokenStr: return None` — an empty value present in an earlier place
-  // hides a valid token in a later one (remote-services.md A3: an empty token means anonymous).
+  // hides a valid token in a later one (docs/protocols.md#girder-authentication: an empty token means anonymous).
   test('D5 token source is chosen by presence: an empty `token=` parameter hides a valid Girder-Token header', async () => {
     const r = await raw('GET', `/api/v1/item/${IDS.privateItem}?token=`, [['Girder-Token', ownerToken]]);
     assert.equal(r.status, 401, 'Girder: anonymous');

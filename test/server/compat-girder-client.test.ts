@@ -1,6 +1,6 @@
 /**
  * `girder-client --api-url U [--api-key K] download <id> <dir>` and the girder_client library,
- * replayed request for request against `bcss serve` (remote-services.md A3, A4, A5, A8, A14).
+ * replayed request for request against `bcss serve` (docs/protocols.md#girder-authentication, #girder-item-listing, #girder-files, #girder-resource-path, #girder-client-behaviour).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
- * Faithful replays of the Python clients `bcss serve` must satisfy (remote-services.md A3, A14,
- * A15): `girder_client` (library and `girder-client` CLI, on top of python-requests) and the
+ * Faithful replays of the Python clients `bcss serve` must satisfy (docs/protocols.md#girder-authentication, #girder-client-behaviour,
+ * docs/protocols.md#the-original-script-on-the-wire): `girder_client` (library and `girder-client` CLI, on top of python-requests) and the
  * original BCSS download script. PyPI is unreachable here, so instead of running the Python code
  * these helpers send the same requests byte for byte (request target, header set, empty
  * `Girder-Token:` when anonymous, `Content-Length: 0` on body-less POSTs) and apply the same
@@ -124,7 +124,7 @@ export function pyJsonDumps(value: unknown): string {
 // girder_client replay
 // ---------------------------------------------------------------------------------------------
 
-/** Which responses count as success: girder_client < 3.1.6 accepts only 200 and 201 (A14). */
+/** Which responses count as success: girder_client < 3.1.6 accepts only 200 and 201 (docs/protocols.md#girder-client-behaviour). */
 export type Acceptance = 'old' | 'new';
 
 export class GirderHttpError extends Error {

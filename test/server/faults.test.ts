@@ -106,7 +106,7 @@ describe('fault injection: each fault is observable by a plain fetch', () => {
 
   test('body faults leave empty answers alone: a 0-byte region is not held open by a stall', async () => {
     await withServer(girder({ stallBody: 1 }), async (s) => {
-      // exact=true with a non-integral level is large_image's empty 200 (remote-services A11).
+      // exact=true with a non-integral level is large_image's empty 200 (docs/imaging.md#region-size).
       const url = `${s.urls.girder}/item/${IDS.slideItem}/tiles/region?left=0&top=0&right=100&bottom=100&magnification=7&exact=true`;
       // Several in a row: keep-alive reuses the connection, so an unfinished exchange would
       // block the next request until a timeout.

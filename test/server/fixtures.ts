@@ -1,7 +1,7 @@
 /**
  * A small ServedDataset for testing the Girder layer in isolation, built from the real
  * CMU-1-Small-Region.svs (one item with annotations), plus plain items for listings, downloads
- * and ZIPs, a private folder, and virtual slides with the geometry of remote-services.md A12.
+ * and ZIPs, a private folder, and virtual slides with the geometry of docs/imaging.md#region-size-examples.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -163,7 +163,7 @@ function virtualSlideItem(n: number, name: string, source: SlideSource): ServedI
   };
 }
 
-/** The virtual slides of remote-services.md A12, by name. */
+/** The virtual slides of docs/imaging.md#region-size-examples, by name. */
 export const A12_SLIDES = {
   svs40: 'svs-40x.svs',
   full40: 'full-40x.svs',

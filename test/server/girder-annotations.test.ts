@@ -8,7 +8,7 @@ type Doc = Record<string, unknown> & {
   _elementQuery: Record<string, unknown>;
 };
 
-describe('Girder annotations (A13, A14)', () => {
+describe('Girder annotations (docs/protocols.md#annotations, #girder-client-behaviour)', () => {
   let server: RunningServer;
   let api: string;
   before(async () => {

@@ -6,7 +6,7 @@ import { get, IDS, startFixtureServer } from './fixtures.js';
 const KEY = 'k'.repeat(40);
 const basic = (login: string, password: string): string => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 
-describe('Girder auth in private mode (A3)', () => {
+describe('Girder auth in private mode (docs/protocols.md#girder-authentication)', () => {
   let server: RunningServer;
   let api: string;
   let now = Date.UTC(2020, 0, 1);

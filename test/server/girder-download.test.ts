@@ -4,7 +4,7 @@ import type { RunningServer } from '../../src/server/start-server.js';
 import { get, IDS, startFixtureServer, type Fixture } from './fixtures.js';
 import { readZip } from './zip-reader.js';
 
-describe('Girder downloads (A6, A7)', () => {
+describe('Girder downloads (docs/protocols.md#girder-file-download, #girder-item-download)', () => {
   let server: RunningServer & { fx: Fixture };
   let api: string;
   let bytes: Buffer;
@@ -32,7 +32,7 @@ describe('Girder downloads (A6, A7)', () => {
     assert.equal(r.headers.get('etag'), null);
   });
 
-  test('Range cases of the A6 table', async () => {
+  test('Range cases of the table of docs/protocols.md#girder-file-download', async () => {
     const cases: Array<[string, number, number, string]> = [
       ['bytes=100-199', 100, 200, `bytes 100-199/${size}`],
       [`bytes=${size - 10}-`, size - 10, size, `bytes ${size - 10}-${size - 1}/${size}`],

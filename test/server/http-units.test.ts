@@ -57,7 +57,7 @@ describe('girderJson (Python json.dumps, sort_keys=True)', () => {
   });
 });
 
-describe('Girder content negotiation (rest.py _createResponse, A1)', () => {
+describe('Girder content negotiation (rest.py _createResponse, docs/protocols.md#girder-transport)', () => {
   test('girderPrettyJson is json.dumps(indent=4, sort_keys=True, separators=(",", ": "))', () => {
     // Python's documented indent layout: one member per line, empty containers stay `[]` / `{}`.
     const expected = '{\n    "a": {},\n    "b": [\n        1,\n        {\n            "c": [],\n            "d": 40.0\n        }\n    ],\n    "e": "\\u00e9"\n}';
@@ -93,7 +93,7 @@ describe('Girder content negotiation (rest.py _createResponse, A1)', () => {
   });
 });
 
-describe('Range header (CherryPy get_ranges + Girder download, A6)', () => {
+describe('Range header (CherryPy get_ranges + Girder download, docs/protocols.md#girder-file-download)', () => {
   const size = 100;
   test('parses single, open-ended, suffix and multiple ranges', () => {
     assert.deepEqual(parseRanges('bytes=10-19', size), [[10, 20]]);
@@ -113,7 +113,7 @@ describe('Range header (CherryPy get_ranges + Girder download, A6)', () => {
     for (const h of ['bytes', 'bytes=5', 'bytes=a-b', 'bytes=1-x']) assert.throws(() => parseRanges(h, size), MalformedRangeError, h);
   });
 
-  test('status and headers follow the A6 table', () => {
+  test('status and headers follow the table of docs/protocols.md#girder-file-download', () => {
     assert.deepEqual(downloadWindow(size, 0, null, undefined), { offset: 0, end: 100, status: 200, contentRange: null, contentLength: 100 });
     assert.equal(downloadWindow(size, 10, null, undefined).contentRange, 'bytes 10-99/100');
     assert.equal(downloadWindow(size, 0, 50, undefined).contentRange, 'bytes 0-49/100');

@@ -11,14 +11,14 @@ async function decode(bytes: Buffer): Promise<{ width: number; height: number; c
   return { width: info.width, height: info.height, channels: info.channels, data };
 }
 
-/** A11's closed form for mm requests: floor(rw / scale), scale = 2^-r4(log2(MX / mm)). */
+/** The closed form of docs/imaging.md#region-size for mm requests: floor(rw / scale), scale = 2^-r4(log2(MX / mm)). */
 function mmSize(rw: number, rh: number, slideMm: number, mm: number): [number, number] {
   const ratio = Number((Math.log(slideMm / mm) / Math.log(2)).toFixed(4));
   const scale = 2 ** -ratio;
   return [Math.floor(rw / scale), Math.floor(rh / scale)];
 }
 
-describe('tiles and tiles/region on a real slide (A9, A10)', () => {
+describe('tiles and tiles/region on a real slide (docs/protocols.md#tiles-metadata, #tiles-region)', () => {
   let server: RunningServer & { fx: Fixture };
   let region: string;
   before(async () => {
@@ -54,7 +54,7 @@ describe('tiles and tiles/region on a real slide (A9, A10)', () => {
     assert.ok(img.data.equals(ref.data));
   });
 
-  test('mm and magnification requests: sizes of A11, PNG RGBA when resampled', async () => {
+  test('mm and magnification requests: sizes of docs/imaging.md#region-size, PNG RGBA when resampled', async () => {
     const g = server.fx.slideGeometry;
     for (const [query, rw, rh] of [
       ['mm_x=0.00025&mm_y=0.00025', 1000, 800],
@@ -187,7 +187,7 @@ describe('tiles and tiles/region on a real slide (A9, A10)', () => {
   });
 });
 
-describe('A12 worked examples through the server', () => {
+describe('docs/imaging.md#region-size-examples through the server', () => {
   let server: RunningServer & { fx: Fixture };
   before(async () => {
     // Keep these renders buffered (the streaming path has its own tests).
@@ -204,7 +204,7 @@ describe('A12 worked examples through the server', () => {
   };
 
   const roi = 'left=45749&top=25055&right=49789&bottom=27991';
-  // remote-services.md A12, first table: [#, slide, request, expected output].
+  // docs/imaging.md#region-size-examples, first table: [#, slide, request, expected output].
   const table: Array<[number, string, string, [number, number] | 'empty']> = [
     [1, A12_SLIDES.svs40, '', [4040, 2936]],
     [2, A12_SLIDES.svs40, 'mm_x=0.00025&mm_y=0.00025', [4072, 2959]],
@@ -234,7 +234,7 @@ describe('A12 worked examples through the server', () => {
     assert.deepEqual(await size(A12_SLIDES.svs40, 'left=1000&top=1000&right=5999&bottom=5999&mm_x=0.00025&mm_y=0.00025'), [5039, 5039]);
   });
 
-  // remote-services.md A12, second table (20x slide).
+  // docs/imaging.md#region-size-examples, second table (20x slide).
   const roi20 = 'left=10000&top=20000&right=12000&bottom=21500';
   for (const [query, expected] of [
     ['', [2000, 1500]],

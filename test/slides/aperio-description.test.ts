@@ -5,7 +5,7 @@ import { readTiffStructure } from '../../src/slides/tiff-structure.js';
 import { CMU_SMALL } from './fixtures.js';
 
 describe('parseAperioDescription', () => {
-  test('parses the bundled slide: header, MPP, AppMag and every pair (imaging-notes §1.4)', async () => {
+  test('parses the bundled slide: header, MPP, AppMag and every pair (docs/imaging.md#aperio-description)', async () => {
     const structure = await readTiffStructure(CMU_SMALL);
     const desc = parseAperioDescription(structure.ifds[0]?.description);
     assert.equal(desc.isAperio, true);

@@ -48,7 +48,7 @@ describe('openSlide on the bundled Aperio slide', () => {
     const got = await slide.readRaw(0, rect);
     const full = await sharp(CMU_SMALL, { page: 0 }).raw().toBuffer({ resolveWithObject: true });
     assert.ok(got.data.equals(crop(full.data, full.info.width, rect)));
-    // Decoding these abbreviated RGB JPEG tiles as YCbCr would be off by up to 248 (imaging-notes §1.3);
+    // Decoding these abbreviated RGB JPEG tiles as YCbCr would be off by up to 248 (docs/imaging.md#aperio-jpeg-tiles);
     // geotiff.js honours Photometric=RGB and differs from libjpeg only by IDCT rounding.
     const tiff = await fromFile(CMU_SMALL);
     try {

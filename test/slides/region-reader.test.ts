@@ -125,7 +125,7 @@ describe('readRegion level choice on a multi-level TIFF', () => {
       assert.equal(e.readLevel, top - 3);
       assert.ok(eighth.pixels?.data.equals(await sharpExtract(path, slide.levelIfds[3] as number, e.readBounds)));
 
-      // A magnification request on a slide without one falls back to full resolution (A12 #14).
+      // A magnification request on a slide without one falls back to full resolution (docs/imaging.md#region-size-examples example 14).
       const mag = await readRegion(slide, g, { ...region, magnification: 5 });
       const m = fullPlan(mag.plan);
       assert.deepEqual([m.width, m.height, m.readLevel], [1300, 896, top]);
@@ -133,7 +133,7 @@ describe('readRegion level choice on a multi-level TIFF', () => {
     });
   });
 
-  test("remote-services A12 #6/#7 on the demo's mirrored 40x slide", async () => {
+  test("docs/imaging.md#region-size-examples examples 6 and 7 on the demo's mirrored 40x slide", async () => {
     const base: RawPixels = { data: Buffer.alloc(97 * 89 * 3), width: 97, height: 89, channels: 3 };
     for (let i = 0; i < base.data.length; i++) base.data[i] = (i * 37 + (i >> 7)) & 255;
     const slide = createMirroredSlide(base, { width: 120000, height: 90000, mm: 0.000252, magnification: 40 });

@@ -59,7 +59,7 @@ describe('slideGeometry', () => {
     assert.deepEqual(storedList(no), [L - 1]);
   });
 
-  test("the demo's mirrored 120000 x 90000 slide stores levels 9, 7, 5, 3 like remote-services A12's SVS", () => {
+  test("the demo's mirrored 120000 x 90000 slide stores levels 9, 7, 5, 3 like docs/imaging.md#region-size-examples's SVS", () => {
     const base = { data: Buffer.alloc(4 * 4 * 3), width: 4, height: 4, channels: 3 as const };
     const slide = createMirroredSlide(base, { width: 120000, height: 90000, mm: 0.000252, magnification: 40 });
     const g = slideGeometry(slide);

@@ -26,7 +26,7 @@ function patchShortTag(tiff: Buffer, ifdIndex: number, tag: number, value: numbe
 }
 
 describe('readTiffStructure', () => {
-  test('classifies the IFDs of the bundled Aperio slide (imaging-notes §1.2)', async () => {
+  test('classifies the IFDs of the bundled Aperio slide (docs/imaging.md#the-bundled-slide)', async () => {
     const s = await readTiffStructure(CMU_SMALL);
     assert.deepEqual(
       s.ifds.map((i) => i.role),

@@ -277,7 +277,7 @@ describe('transfer download', () => {
         return;
       }
       if (req.headers.range !== undefined) {
-        // Girder answers an odd range with the whole file but still 206 (remote-services A6).
+        // Girder answers an odd range with the whole file but still 206 (docs/protocols.md#girder-file-download).
         res.writeHead(206, { 'content-length': String(payload.length), 'content-range': `bytes 0-${payload.length - 1}/${payload.length}` });
         res.end(payload);
         return;

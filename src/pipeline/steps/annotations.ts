@@ -1,8 +1,8 @@
 /**
  * Annotations: `/annotation/item/{id}` streamed to `annotations/<slide>.json` and stored exactly
- * as received (prior-art D11: the original parsed and re-dumped them). While they stream in, the
+ * as received (docs/dataset.md#the-original-script: the original parsed and re-dumped them). While they stream in, the
  * bytes must parse as a JSON array whose documents carry as many elements as `_elementQuery`
- * says were returned (a streaming check, annotation-shape.ts, so memory stays flat); the server's doubled-separator quirk (A13) and truncations are
+ * says were returned (a streaming check, annotation-shape.ts, so memory stays flat); the server's doubled-separator quirk (docs/protocols.md#annotations) and truncations are
  * IntegrityErrors, which the engine retries.
  */
 import { join } from 'node:path';

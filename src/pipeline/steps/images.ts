@@ -1,7 +1,7 @@
 /**
  * Images: stream the DSA region render straight to a temp file in `images/`; before the rename,
  * read its header and compare its size with what large_image's algorithm predicts for the ROI
- * at this resolution (remote-services.md A11). The RGB is never decoded (architecture.md).
+ * at this resolution (docs/imaging.md#region-size). The RGB is never decoded (docs/architecture.md#decisions-worth-knowing).
  */
 import { join } from 'node:path';
 import { builtinSlides, DSA_FOLDER_ID, findSlideForRoi } from '../../catalog/index.js';
@@ -149,7 +149,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
     };
   } catch (err) {
     if (err instanceof EmptyBodyError) {
-      // Not a transport fault: large_image's way of saying "nothing to render" (A10).
+      // Not a transport fault: large_image's way of saying "nothing to render" (docs/protocols.md#tiles-region).
       throw new IntegrityError(
         `${what}: the DSA rendered nothing for this region (every answer was a 200 with an empty body, as large_image sends for a region outside the slide, of zero size, or at a resolution it cannot meet); check this ROI's bounds in the ROI table and the --mpp/--mag value. Last answer: ${err.message}`,
         { path, cause: err },

@@ -1,5 +1,5 @@
 /**
- * `meta/`: the facts a consumer needs next to the pixels (bcss-dataset.md §4, §5, §11, §13):
+ * `meta/`: the facts a consumer needs next to the pixels (docs/dataset.md#class-codes, #splits, #consumer-pitfalls):
  * class codes with their groups and the "0 = outside ROI, don't care" rule, the ROI table that
  * was used, slide magnifications, the published site splits and a dataset card. Generated from
  * the catalog and the options only (no network), byte-identical for identical inputs, so reruns

@@ -1,7 +1,7 @@
 /**
  * WSI download scripts (the original's `wsis/download_wsis.sh`/`.bat`) and a GDC manifest.
  *
- * Prior-art D4: the original wrote the API key into these scripts (and created a new full-access
+ * docs/dataset.md#the-original-script: the original wrote the API key into these scripts (and created a new full-access
  * key when none was configured). Here the scripts only REFERENCE an environment variable, read
  * when the script runs, and refuse to start when it is unset. They hand the key to girder-client
  * through GIRDER_API_KEY — girder-client's own `--api-key` environment fallback — rather than as

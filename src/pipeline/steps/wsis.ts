@@ -1,5 +1,5 @@
 /**
- * `wsis`: the slides themselves, from the NCI GDC (remote-services Part C). All wanted slides are
+ * `wsis`: the slides themselves, from the NCI GDC (docs/protocols.md, "GDC files query" and "GDC data download"; docs/wsis.md). All wanted slides are
  * resolved with one `POST /files` (the remote context caches the lookup, so every slide of the run
  * shares it), each record is held to its real shape (gdc-checks.ts), and `GET /data/{file_id}` is
  * streamed to `<wsi-dir>/<file_name>` by the resumable downloader: size and whole-file md5 checked,

@@ -50,7 +50,7 @@ export function demoElements(input: DemoAnnotationInput): AnnotationElement[] {
   );
 }
 
-/** The DSA annotation document (A13 fields of the contract) holding `demoElements`. */
+/** The DSA annotation document (the fields of docs/protocols.md#annotations) holding `demoElements`. */
 export function demoAnnotationDocument(input: DemoAnnotationInput): AnnotationDocument {
   const id = deterministicObjectId(input.seed, input.scale, input.roiName, 'annotation');
   return {

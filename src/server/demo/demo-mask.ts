@@ -7,7 +7,7 @@ import type { RoiBounds } from './roi-element.js';
 /**
  * The base-resolution mask PNG of one ROI, rasterised from its annotation exactly as HistomicsTK
  * would. The size must follow the BCSS convention (ymax−ymin−1)×(xmax−xmin−1) placed at
- * (xmin, ymin) (bcss-dataset.md §3); anything else means the demo annotation is wrong, so it throws.
+ * (xmin, ymin) (docs/dataset.md#roi-bounds-and-mask-size); anything else means the demo annotation is wrong, so it throws.
  */
 export async function renderRoiMaskPng(roiName: string, elements: AnnotationElement[], bounds: RoiBounds): Promise<Buffer> {
   const mask = rasteriseRoi(elements, { gtCodes: gtCodes() });

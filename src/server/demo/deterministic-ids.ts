@@ -14,7 +14,7 @@ export function hashParts(...parts: (string | number)[]): Buffer {
 const IMPORT_EPOCH_S = 0x5bbdeba3;
 
 /**
- * A 24-hex Girder ObjectId. The first 8 hex digits are a creation time (remote-services.md A1);
+ * A 24-hex Girder ObjectId. The first 8 hex digits are a creation time (docs/protocols.md#girder-transport);
  * it is placed within a day after the DSA import so the ids look like the real ones.
  */
 export function deterministicObjectId(...parts: (string | number)[]): string {
@@ -34,7 +34,7 @@ export function deterministicUuid(...parts: (string | number)[]): string {
 
 /**
  * Girder's datetime format for an ObjectId's creation time plus `extraMs`:
- * ISO 8601 with `+00:00`, six fractional digits, fraction omitted when zero (remote-services.md A1).
+ * ISO 8601 with `+00:00`, six fractional digits, fraction omitted when zero (docs/protocols.md#girder-transport).
  */
 export function girderDate(objectId: string, extraMs = 0): string {
   const ms = Number.parseInt(objectId.slice(0, 8), 16) * 1000 + extraMs;

@@ -2,7 +2,7 @@ import { rectangleCorners } from '../../geometry/element-geometry.js';
 import type { AnnotationElement } from '../../geometry/types.js';
 import { randomInt } from './deterministic-ids.js';
 
-/** Integer ROI bounds; xmax/ymax are the maximum VERTEX coordinates (bcss-dataset.md §3). */
+/** Integer ROI bounds; xmax/ymax are the maximum VERTEX coordinates (docs/dataset.md#roi-bounds-and-mask-size). */
 export interface RoiBounds {
   xmin: number;
   ymin: number;
@@ -14,7 +14,7 @@ export type Point = [number, number];
 
 /**
  * The four truncated corners HistomicsTK computes for a DSA `rectangle` (geometry's port of
- * `get_rotated_rectangular_coords`, bcss-dataset.md §9 step 1). `sign` = −1 evaluates the opposite
+ * `get_rotated_rectangular_coords`, docs/dataset.md#annotations-to-masks step 1). `sign` = −1 evaluates the opposite
  * rotation sense, so a construction can be checked against both conventions.
  */
 export function truncatedRectangleCorners(el: AnnotationElement, sign: 1 | -1 = 1): Point[] {

@@ -3,7 +3,7 @@ import type { RoiBounds } from './roi-element.js';
 
 /**
  * ROI bounds at demo scale `scale`: each coordinate rounded, and max kept ≥ min + 2 so the
- * mask (max − min − 1 pixels, bcss-dataset.md §3) is never empty. Scale 1 is the identity.
+ * mask (max − min − 1 pixels, docs/dataset.md#roi-bounds-and-mask-size) is never empty. Scale 1 is the identity.
  */
 export function scaleRoiBounds(roi: RoiBounds, scale: number): RoiBounds {
   const xmin = Math.round(roi.xmin * scale);

@@ -2,7 +2,7 @@ import type { AnnotationElement } from '../../geometry/types.js';
 import { randomInt } from './deterministic-ids.js';
 import type { Point, RoiBounds } from './roi-element.js';
 
-/** DSA group names of tissue classes (bcss-dataset.md §4), weighted towards the common ones. */
+/** DSA group names of tissue classes (docs/dataset.md#class-codes), weighted towards the common ones. */
 const COMMON_GROUPS = [
   'mostly_tumor',
   'mostly_stroma',

@@ -1,5 +1,5 @@
 /**
- * figshare's whole-article download (remote-services.md B5):
+ * figshare's whole-article download (docs/protocols.md, "figshare article ZIP"):
  * `ndownloader/articles/{id}/versions/{v}` answers 302 to a pre-signed object-store URL, which
  * serves every file of the article as one stored ZIP. The archive is deterministic (files in
  * listing order, the article's modification time on every member), has a Content-Length and

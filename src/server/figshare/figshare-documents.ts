@@ -1,6 +1,6 @@
 import type { FigshareFile, FigshareFileMeta, ServedDataset } from '../dataset-types.js';
 
-/** figshare's `PublicFile` (remote-services.md B4). */
+/** figshare's `PublicFile` (docs/protocols.md#figshare-file-fields). */
 export interface PublicFile {
   id: number;
   name: string;
@@ -30,7 +30,7 @@ export const ARTICLE_CREATED = '2018-10-10T12:21:37Z';
 export const ARTICLE_MODIFIED = '2019-11-12T16:05:11Z';
 
 /**
- * An `ArticleComplete`-like document (remote-services.md B2). `files` holds whatever the caller
+ * An `ArticleComplete`-like document (docs/protocols.md#figshare-article). `files` holds whatever the caller
  * passes — the real API silently caps it at 10, which the handler reproduces. Blank fields are
  * null, as figshare sends them.
  */

@@ -32,7 +32,7 @@ function figshareTokenOk(header: string | undefined, expected: string): boolean 
   return m !== null && secretEquals(m[1] as string, expected);
 }
 
-/** The real API caps `files` of an article at 10 without saying so (remote-services.md B2). */
+/** The real API caps `files` of an article at 10 without saying so (docs/protocols.md#figshare-article). */
 const ARTICLE_FILES_CAP = 10;
 const LAST_MODIFIED = new Date(ARTICLE_MODIFIED).toUTCString();
 
@@ -153,7 +153,7 @@ async function filesRoute(fx: FigshareContext, req: IncomingMessage, res: Server
     figshareError(req, res, 422, window.message, 'InvalidParameters');
     return;
   }
-  // No total-count header: clients page until a short page (remote-services.md B3).
+  // No total-count header: clients page until a short page (docs/protocols.md#figshare-file-listing).
   const page = fx.article.files.slice(window.offset, window.offset + window.limit);
   sendCachedJson(req, res, await publicFiles(page, fx.baseUrl));
 }
@@ -239,7 +239,7 @@ function figshareRoutes(fx: FigshareContext, articleZip: ReturnType<typeof artic
     {
       methods: GET,
       path: ['figshare-web', 'ndownloader', '*'],
-      // figshare.com's own route: since 2025 scripts get a bot challenge, not the file (B5).
+      // figshare.com's own route: since 2025 scripts get a bot challenge, not the file (docs/protocols.md#figshare-downloads).
       handler: async (req, res, _s, _a, ctx) => {
         ctx.log('figshare: web route answered with a 202 challenge');
         sendBody(req, res, 202, CHALLENGE_HTML, { 'Content-Type': 'text/html; charset=UTF-8' });
@@ -249,8 +249,8 @@ function figshareRoutes(fx: FigshareContext, articleZip: ReturnType<typeof artic
 }
 
 /**
- * figshare API v2 and its download hosts over a dataset's masks (remote-services.md Part B,
- * Part D items 16–17): article and file listing with the 10-file cap and strict pagination,
+ * figshare API v2 and its download hosts over a dataset's masks (docs/protocols.md, figshare sections;
+ * docs/protocols.md#server-checklist items D16–D17): article and file listing with the 10-file cap and strict pagination,
  * ETag/304, redirecting download routes, an expiring pre-signed blob store with Range, and the
  * blocked web route answering a 202 challenge.
  */

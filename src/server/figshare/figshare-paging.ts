@@ -15,7 +15,7 @@ function intParam(params: URLSearchParams, name: string, min: number, max: numbe
 }
 
 /**
- * figshare's pagination (remote-services.md B3): either `page` (≥ 1, default 1) + `page_size`
+ * figshare's pagination (docs/protocols.md#figshare-file-listing): either `page` (≥ 1, default 1) + `page_size`
  * (1–1000, default 10), or `limit` (1–1000) + `offset` (≥ 0). Mixing the styles, a bad value or a
  * window reaching past the 1000-entry cap is a 422.
  */

@@ -55,7 +55,7 @@ function matches(actual: FieldValue, wanted: unknown): boolean {
 
 /**
  * Compile a GDC `filters` value (object, or the JSON string gdc-client sends) into a predicate.
- * Supported: `in`, `=`, `!=`, `and`, `or` (remote-services.md C2). Unknown operators and fields
+ * Supported: `in`, `=`, `!=`, `and`, `or` (docs/protocols.md#gdc-files-query). Unknown operators and fields
  * are refused rather than silently matching nothing.
  */
 export function compileFilters(filters: unknown): (file: GdcFile) => boolean {

@@ -179,7 +179,7 @@ async function download(gx: GdcContext, req: IncomingMessage, res: ServerRespons
   const headers = {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': contentDisposition(file.fileName),
-    // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (remote-services.md C3).
+    // Hex, not RFC 1864 base64: gdc-client compares it with a hex digest (docs/protocols.md#gdc-data-download).
     'Content-MD5': file.md5,
     'Accept-Ranges': 'bytes',
   };
@@ -237,7 +237,7 @@ function gdcRoutes(gx: GdcContext): TableRoute<GdcRoute>[] {
 }
 
 /**
- * NCI GDC API over a dataset's slide files (remote-services.md Part C, Part D items 18–19): the
+ * NCI GDC API over a dataset's slide files (docs/protocols.md, GDC sections; docs/protocols.md#server-checklist items D18–D19): the
  * `files` search (POST JSON or GET query; `filters` object or string; `fields`, `size` default 10,
  * `from`, `sort`, `format` JSON/TSV) with its `data.hits`/`data.pagination`/`warnings` envelope,
  * `files/{id}`, and `data/{id}` downloads with hex Content-MD5 and inclusive Range. `/v0/…` aliases.

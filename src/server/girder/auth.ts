@@ -63,7 +63,7 @@ export interface Caller {
 }
 
 /**
- * Users, API keys and tokens of the Girder service (remote-services.md A3), all in memory.
+ * Users, API keys and tokens of the Girder service (docs/protocols.md#girder-authentication), all in memory.
  * Private mode (an API key configured): every folder is private and readable only by the first
  * user, who owns that key; anonymous callers get 401, other users 403.
  */
@@ -106,7 +106,7 @@ export class GirderAuth {
    * `token` parameter if present, else the `Girder-Token` header if present, else (where the
    * endpoint allows it) the `girderToken` cookie. An empty value from the chosen source is
    * anonymous and does not fall through to a later source; unknown or expired tokens are
-   * anonymous too (girder/api/rest.py `getCurrentToken`; remote-services.md A3).
+   * anonymous too (girder/api/rest.py `getCurrentToken`; docs/protocols.md#girder-authentication).
    */
   caller(req: IncomingMessage, params: Record<string, string>, options: { cookie?: boolean; scope?: string } = {}): Caller {
     let text: string | undefined;

@@ -6,7 +6,7 @@ import { girderIso } from './ids.js';
 import type { GirderStore } from './store.js';
 
 /**
- * Girder documents as the REST layer exposes them (remote-services.md A1, A4, A5, A13):
+ * Girder documents as the REST layer exposes them (docs/protocols.md#girder-transport, #girder-item-listing, #girder-files, #annotations):
  * `_modelType` everywhere, `_accessLevel` only on access-controlled models (folders, users,
  * collections, api keys, annotations), never on items and files.
  */

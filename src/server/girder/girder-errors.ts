@@ -1,5 +1,5 @@
 /**
- * Girder's error bodies (remote-services.md A2). Handlers throw a GirderError; the Girder service
+ * Girder's error bodies (docs/protocols.md#girder-errors). Handlers throw a GirderError; the Girder service
  * turns it into the status and JSON body the real server would send.
  */
 export class GirderError extends Error {

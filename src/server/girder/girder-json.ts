@@ -1,7 +1,7 @@
 /**
  * JSON exactly as Girder writes it: Python's `json.dumps(value, sort_keys=True, allow_nan=False)`
  * with the default separators (`", "` and `": "`) and `ensure_ascii=True`
- * (girder/girder: girder/api/rest.py `_createResponse`; remote-services.md A1).
+ * (girder/girder: girder/api/rest.py `_createResponse`; docs/protocols.md#girder-transport).
  *
  * Numbers. Python keeps `int` and `float` apart (`40` vs `40.0`); JavaScript has one number type.
  * Our choice: a JS number that is an integer prints as a Python int (`40`), any other number as

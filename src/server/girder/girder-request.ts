@@ -74,7 +74,7 @@ export function loadFolder(r: GirderRequest, id: string, c: Caller): ServedFolde
   return folder;
 }
 
-/** Typed parameters, with autoDescribeRoute's messages (remote-services.md A1). */
+/** Typed parameters, with autoDescribeRoute's messages (docs/protocols.md#girder-transport). */
 export function intParam(r: GirderRequest, name: string, fallback: number): number;
 export function intParam(r: GirderRequest, name: string, fallback: null): number | null;
 export function intParam(r: GirderRequest, name: string, fallback: number | null): number | null {

@@ -67,7 +67,7 @@ function htmlEscape(text: string): string {
 /**
  * The body and Content-Type of a non-raw Girder answer (success or error): compact sorted JSON,
  * or for browsers the JSON pretty-printed with 4-space indents, HTML-escaped, spaces as
- * `&nbsp;`, newlines as `<br />`, in a monospace `<div>` (remote-services.md A1).
+ * `&nbsp;`, newlines as `<br />`, in a monospace `<div>` (docs/protocols.md#girder-transport).
  */
 export function girderResponseBody(value: unknown, accept: string | string[] | undefined): { contentType: string; body: Buffer } {
   if (!prefersHtml(accept)) return { contentType: 'application/json', body: Buffer.from(girderJson(value), 'utf8') };

@@ -21,7 +21,7 @@ const TIFF_COMPRESSION: Record<string, 'none' | 'lzw' | 'jpeg' | 'deflate' | 'pa
 };
 
 /**
- * Apply large_image's encoder settings (remote-services.md A10): JPEG quality 95 and 4:4:4 by
+ * Apply large_image's encoder settings (docs/protocols.md#tiles-region): JPEG quality 95 and 4:4:4 by
  * default; PNG at zlib level 2, RGBA (alpha 255) when the region was resampled, else RGB.
  */
 export function applyEncoding(img: Sharp, p: RegionParams, resampled: boolean): Sharp {

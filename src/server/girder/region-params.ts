@@ -2,7 +2,7 @@ import type { RegionRequest, SlideGeometry } from '../../geometry/types.js';
 import { restError } from './girder-errors.js';
 import { parsePythonFloat } from './python-float.js';
 
-/** `tiles/region` parameters after large_image's `_parseParams` type conversion (remote-services.md A10). */
+/** `tiles/region` parameters after large_image's `_parseParams` type conversion (docs/protocols.md#tiles-region). */
 export interface RegionParams {
   left?: number;
   top?: number;

@@ -18,7 +18,7 @@ const BREAK = '"elements": [';
 const PER_CHUNK = 100;
 
 /**
- * One annotation exactly as large_image streams it (remote-services.md A13): the filtered document
+ * One annotation exactly as large_image streams it (docs/protocols.md#annotations): the filtered document
  * with sorted keys, elements spliced into `annotation.elements` as compact JSON, ≤ 100 per chunk,
  * then `, "_elementQuery": {…}` as the last key.
  */
@@ -101,7 +101,7 @@ const itemAnnotations: GirderHandler = async (r) => {
 async function loadAnnotation(r: GirderRequest, id: string, user: GirderUser | null): Promise<AnnotationDocument> {
   checkId(id);
   const entry = (await r.store.allAnnotations()).get(id);
-  // large_image raises this 404 itself (remote-services.md A2 lists it as [old] behaviour).
+  // large_image raises this 404 itself (docs/protocols.md#girder-errors lists it as [old] behaviour).
   if (!entry) throw restError('Annotation not found', 404);
   // Both the annotation's own ACL and its item's folder must allow reading.
   if (!annotationReadable(r.auth, entry.doc, user) || !r.auth.canRead(r.store.folderOf(entry.item), user)) {

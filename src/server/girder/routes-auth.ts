@@ -6,7 +6,7 @@ import { apiKeyDoc, tokenDoc, userDoc } from './documents.js';
 import { checkId, numberParam, requiredParam, sendJson, type GirderHandler, type GirderRequest } from './girder-request.js';
 import type { Route } from './router.js';
 
-/** `POST /api_key/token`: key (query or form) → token (remote-services.md A3). */
+/** `POST /api_key/token`: key (query or form) → token (docs/protocols.md#girder-authentication). */
 const keyToToken: GirderHandler = async (r) => {
   const key = requiredParam(r, 'key');
   const duration = numberParam(r, 'duration');

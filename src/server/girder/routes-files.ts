@@ -15,7 +15,7 @@ const getFile: GirderHandler = async (r) => {
 };
 
 /**
- * Girder's file download (remote-services.md A6): offset/endByte (exclusive), the first Range,
+ * Girder's file download (docs/protocols.md#girder-file-download): offset/endByte (exclusive), the first Range,
  * 206 whenever `Content-Range` is set (even for ignored or unsatisfiable ranges), never 416,
  * `Content-Length` = bytes sent, no ETag. A malformed Range header is a 500, as on the real server.
  */
@@ -49,7 +49,7 @@ const downloadFile: GirderHandler = async (r) => {
 };
 
 /**
- * `GET /item/{id}/download` (A7): a single file is sent as that file's download (the Range header
+ * `GET /item/{id}/download` (docs/protocols.md#girder-item-download): a single file is sent as that file's download (the Range header
  * is not parsed, but its presence still adds Content-Range); several files or `format=zip` give a
  * streamed, stored ZIP of `<item>/<file>` entries without Content-Length.
  */

@@ -81,7 +81,7 @@ const getCollection: GirderHandler = async (r) => {
 };
 
 /**
- * `GET /resource/{id}/path?type=` (A8): the path as a JSON string; 400 `Invalid resource id.`
+ * `GET /resource/{id}/path?type=` (docs/protocols.md#girder-resource-path): the path as a JSON string; 400 `Invalid resource id.`
  * when the id is not of that type, which `girder-client download` relies on to find the type.
  */
 const resourcePath: GirderHandler = async (r) => {

@@ -27,7 +27,7 @@ function itemField(item: ServedItem, name: string, size: number): unknown {
   }
 }
 
-/** `GET /item` (remote-services.md A4). */
+/** `GET /item` (docs/protocols.md#girder-item-listing). */
 const listItems: GirderHandler = async (r) => {
   const c = caller(r);
   const paging = pagingParams(r, 'lowerName');
@@ -57,7 +57,7 @@ const getItem: GirderHandler = async (r) => {
   sendJson(r, itemDoc(r.store, loadItem(r, r.args.id as string, caller(r))));
 };
 
-/** `GET /item/{id}/files` (A5): paging with default sort `name`, `Girder-Total-Count`. */
+/** `GET /item/{id}/files` (docs/protocols.md#girder-files): paging with default sort `name`, `Girder-Total-Count`. */
 const itemFiles: GirderHandler = async (r) => {
   const item = loadItem(r, r.args.id as string, caller(r));
   const paging = pagingParams(r, 'name');

@@ -16,7 +16,7 @@ function requireSlide(r: GirderRequest, item: ServedItem): NonNullable<ReturnTyp
   return geometry;
 }
 
-/** `GET /item/{id}/tiles` (remote-services.md A9): the 10 metadata keys, unknown values null. */
+/** `GET /item/{id}/tiles` (docs/protocols.md#tiles-metadata): the 10 metadata keys, unknown values null. */
 const tilesInfo: GirderHandler = async (r) => {
   const item = loadItem(r, r.args.id as string, caller(r));
   const g = requireSlide(r, item);
@@ -47,7 +47,7 @@ function regionDisposition(item: ServedItem, disposition: string | undefined, mi
 }
 
 /**
- * `GET /item/{id}/tiles/region` (A10, A11): sizes from planRegion, pixels from readRegion, JPEG
+ * `GET /item/{id}/tiles/region` (docs/protocols.md#tiles-region, docs/imaging.md#region-size): sizes from planRegion, pixels from readRegion, JPEG
  * (quality 95, 4:4:4) by default; empty plans are a 0-byte 200; quoted ETag and 304.
  */
 const tilesRegion: GirderHandler = async (r) => {

@@ -10,7 +10,7 @@ const METHODS_WITH_BODIES = new Set(['POST', 'PUT', 'PATCH']);
 /**
  * Girder's parameters: the query string merged with an `application/x-www-form-urlencoded` body
  * of a POST, PUT or PATCH (Python clients put parameters in the query even for POST). Since
- * Girder 3.1.1 a parameter given twice (also once in each place) is a 400 (remote-services.md A1).
+ * Girder 3.1.1 a parameter given twice (also once in each place) is a 400 (docs/protocols.md#girder-transport).
  */
 export function girderParams(url: URL, body: Buffer, contentType: string | undefined, method: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -1,6 +1,6 @@
 /**
  * Girder's dispatcher (CherryPy MethodDispatcher) drops empty path segments, so the BCSS script's
- * `/api/v1//item/<id>/tiles/region` works and a trailing `/` is harmless (remote-services.md A1).
+ * `/api/v1//item/<id>/tiles/region` works and a trailing `/` is harmless (docs/protocols.md#girder-transport).
  */
 export function collapseSlashes(path: string): string {
   return path.replace(/\/{2,}/g, '/');

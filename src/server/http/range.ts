@@ -1,6 +1,6 @@
 /**
  * CherryPy's `httputil.get_ranges`, which Girder's file download uses for the `Range` header
- * (remote-services.md A6). Returns null when the header is absent or must be ignored, an empty
+ * (docs/protocols.md#girder-file-download). Returns null when the header is absent or must be ignored, an empty
  * list when every range is unsatisfiable, else `[start, endExclusive)` pairs. A header CherryPy
  * cannot split (no `=`, no `-`, not integers) throws: the real server answers 500.
  */

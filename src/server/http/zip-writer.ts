@@ -33,7 +33,7 @@ interface Written {
 
 /**
  * A stored (uncompressed) ZIP produced as a stream, the way Girder's `ziputil` sends
- * `GET /item/{id}/download` for several files (remote-services.md A7): local headers with a data
+ * `GET /item/{id}/download` for several files (docs/protocols.md#girder-item-download): local headers with a data
  * descriptor after each file (the CRC is computed while streaming), ZIP64 records where sizes or
  * offsets need them, then the central directory. Memory use is one chunk at a time.
  */
