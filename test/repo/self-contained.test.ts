@@ -27,6 +27,8 @@ export function escapingPaths(file: string, text: string): string[] {
   const found: string[] = [];
   // The sibling folder that development machines have and users do not.
   if (/\.\.\/shared\b/.test(text)) found.push('../shared');
+  // Background documents the project does not ship: comments must point into docs/ instead.
+  for (const m of text.matchAll(/\b(remote-services|bcss-dataset|imaging-notes|prior-art)\.md\b/g)) found.push(m[0]);
   // Relative paths in string literals: imports and path joins. Resolve each from the file's
   // folder (and, for path.resolve(repoRoot, …) style joins, from the repository root) and
   // flag those that leave the checkout from both.
@@ -64,4 +66,6 @@ test('the checker flags a sibling folder and a climb above the root, and accepts
   assert.deepEqual(escapingPaths(file, "import x from '../../../../outside.js'"), ['../../../../outside.js']);
   assert.deepEqual(escapingPaths(file, "import x from '../../src/index.js'"), []);
   assert.deepEqual(escapingPaths(file, "resolve(here, '../..')"), []);
+  assert.deepEqual(escapingPaths(file, '// see remote-services.md A10'), ['remote-services.md']);
+  assert.deepEqual(escapingPaths(file, '// see docs/protocols.md'), []);
 });
