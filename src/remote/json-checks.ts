@@ -16,45 +16,9 @@
  * rerun reaches once the lock is checked by hand too.
  */
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; issue: string };
+import { type Checked, each, get, isNonNegativeInt, isNumber, isPositiveInt, objectAt, run } from '../validation/checks.js';
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isPositiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
-const isNonNegativeInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-
-class ShapeError extends Error {}
-
-/** Reads `obj[key]`, throwing a ShapeError naming `path.key` when `ok` refuses it. */
-function get<T>(obj: Obj, key: string, path: string, ok: (v: unknown) => boolean, expected: string): T {
-  const v = obj[key];
-  if (!ok(v)) throw new ShapeError(`${path}${key}: expected ${expected}, got ${v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60)}`);
-  return v as T;
-}
-
-function run<T>(fn: () => T): Checked<T> {
-  try {
-    return { ok: true, value: fn() };
-  } catch (err) {
-    if (err instanceof ShapeError) return { ok: false, issue: err.message };
-    throw err;
-  }
-}
-
-function each<T>(raw: unknown, one: (item: unknown, path: string) => T): T[] {
-  if (!Array.isArray(raw)) throw new ShapeError('(root): expected an array');
-  return raw.map((item, i) => one(item, `${i}.`));
-}
-
-function objectAt(raw: unknown, path: string): Obj {
-  if (!isObject(raw)) throw new ShapeError(`${path || '(root)'}: expected an object`);
-  return raw;
-}
+export type { Checked };
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const MD5 = /^[0-9a-f]{32}$/i;
