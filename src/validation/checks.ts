@@ -97,3 +97,8 @@ export function fieldIssues(obj: Obj, fields: Readonly<Record<string, Field>>, p
   }
   return issues;
 }
+
+/** `o` without its undefined-valued keys: an absent optional field stays absent, as in the input. */
+export function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
