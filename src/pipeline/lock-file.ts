@@ -16,11 +16,30 @@
  */
 import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { z as Zod } from 'zod';
-import { lazySchemas } from '../remote/lazy-zod.js';
 import { ensureDir, fsyncDir, writeFileAtomic } from '../storage/atomic-file.js';
 import { toDiskError } from '../storage/disk-error.js';
 import { createRedactor } from '../transfer/redact.js';
+import type { Resolution } from '../geometry/types.js';
+import {
+  arrayOf,
+  compact,
+  get,
+  isInt,
+  isNonEmptyString,
+  isNonNegative,
+  isNonNegativeInt,
+  isObject,
+  isPositive,
+  isPositiveInt,
+  isString,
+  matches,
+  objectAt,
+  oneOf,
+  optional,
+  run,
+  type Checked,
+  type Obj,
+} from '../validation/checks.js';
 import type { DatasetRecord } from './dataset-spec.js';
 
 /**
@@ -46,89 +65,172 @@ export function isSafeLockPath(p: string): boolean {
   return p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');
 }
 
-// Built on first use (see lazy-zod.ts): a fresh download has no lock to parse before its first request.
-const schemas = lazySchemas((z) => {
-  const resolution = z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('mpp'), mpp: z.number().positive() }),
-    z.object({ kind: z.literal('mag'), magnification: z.number().positive() }),
-    z.object({ kind: z.literal('base') }),
-  ]);
-  const entry = z.object({
-    /** Stable artifact id, e.g. `images/<file>` or `annotations/<ROI name>`. */
-    id: z.string().min(1),
-    kind: z.enum(LOCK_KINDS),
-    /** Relative to the output folder, `/`-separated. */
-    path: z.string().min(1).refine(isSafeLockPath, 'must be a relative path inside the output folder'),
-    bytes: z.number().int().nonnegative(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** mtime when the hash was last established; a matching size + mtime skips re-hashing. */
-    mtimeMs: z.number().nonnegative().optional(),
-    source: z.object({
-      /** Where the bytes came from (no secrets); null for files bcss generates itself. */
-      url: z.string().nullable(),
-      /** Everything that decides the content; a change means the artifact must be made again. */
-      params: z.record(z.string(), z.unknown()),
-    }),
-    /** The source's own checksum, e.g. figshare `computed_md5` for masks. */
-    sourceChecksum: z.object({ md5: z.string().regex(/^[0-9a-f]{32}$/).optional() }).optional(),
-    width: z.number().int().positive().optional(),
-    height: z.number().int().positive().optional(),
-    /** For masks: the base mask as downloaded, and which size convention it followed (docs/dataset.md#roi-bounds-and-mask-size). */
-    maskBase: z
-      .object({ width: z.number().int().positive(), height: z.number().int().positive(), convention: z.enum(['minus-one', 'half-open']) })
-      .optional(),
-    status: z.literal('done'),
-    completed: z.string(),
+export interface LockEntry {
+  /** Stable artifact id, e.g. `images/<file>` or `annotations/<ROI name>`. */
+  id: string;
+  kind: LockKind;
+  /** Relative to the output folder, `/`-separated. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** mtime when the hash was last established; a matching size + mtime skips re-hashing. */
+  mtimeMs?: number;
+  source: {
+    /** Where the bytes came from (no secrets); null for files bcss generates itself. */
+    url: string | null;
+    /** Everything that decides the content; a change means the artifact must be made again. */
+    params: Record<string, unknown>;
+  };
+  /** The source's own checksum, e.g. figshare `computed_md5` for masks. */
+  sourceChecksum?: { md5?: string };
+  width?: number;
+  height?: number;
+  /** For masks: the base mask as downloaded, and which size convention it followed (docs/dataset.md#roi-bounds-and-mask-size). */
+  maskBase?: { width: number; height: number; convention: 'minus-one' | 'half-open' };
+  status: 'done';
+  completed: string;
+}
+
+/** The options of the last run that wrote this lock (no secrets). */
+export interface LockOptions {
+  resolution: Resolution;
+  encoding: 'png' | 'jpeg';
+  maskAlign: 'resize' | 'pad';
+  roiTableSha256: string;
+  rois: number;
+  components: string[];
+}
+
+export interface LockFile {
+  version: typeof LOCK_VERSION;
+  tool: { name: string; version: string };
+  created: string;
+  updated: string;
+  options: LockOptions;
+  /** The folder's dataset: its spec and every ROI/artifact any run planned (dataset-spec.ts). Absent in locks of bcss before 0.2. */
+  dataset?: DatasetRecord;
+  artifacts: LockEntry[];
+}
+
+// Checked by hand (validation/checks.ts): the lock is read on every rerun, and a schema library
+// would cost that command more CPU than the rest of its work (remote/json-checks.ts).
+const SHA256 = /^[0-9a-f]{64}$/;
+const MD5 = /^[0-9a-f]{32}$/;
+const ENCODINGS = ['png', 'jpeg'] as const;
+const MASK_ALIGNS = ['resize', 'pad'] as const;
+const strings = arrayOf(isString);
+
+function resolutionAt(raw: unknown, path: string): Resolution {
+  const o = objectAt(raw, path);
+  const p = `${path}.`;
+  const kind = get<Resolution['kind']>(o, 'kind', p, oneOf(['mpp', 'mag', 'base']), '"mpp", "mag" or "base"');
+  if (kind === 'mpp') return { kind, mpp: get<number>(o, 'mpp', p, isPositive, 'a number > 0') };
+  if (kind === 'mag') return { kind, magnification: get<number>(o, 'magnification', p, isPositive, 'a number > 0') };
+  return { kind };
+}
+
+function entryAt(raw: unknown): LockEntry {
+  const o = objectAt(raw, '');
+  const int = (key: string, path = ''): number | undefined => optional<number>(o, key, path, isPositiveInt, 'a positive integer');
+  const source = objectAt(o.source, 'source');
+  const checksum = o.sourceChecksum === undefined ? undefined : objectAt(o.sourceChecksum, 'sourceChecksum');
+  const maskBase = o.maskBase === undefined ? undefined : objectAt(o.maskBase, 'maskBase');
+  return compact<LockEntry>({
+    id: get<string>(o, 'id', '', isNonEmptyString, 'a non-empty string'),
+    kind: get<LockKind>(o, 'kind', '', oneOf(LOCK_KINDS), `one of ${LOCK_KINDS.join(', ')}`),
+    path: get<string>(o, 'path', '', (v) => typeof v === 'string' && isSafeLockPath(v), 'a relative path inside the output folder'),
+    bytes: get<number>(o, 'bytes', '', isNonNegativeInt, 'a non-negative integer'),
+    sha256: get<string>(o, 'sha256', '', matches(SHA256), '64 lower-case hex digits'),
+    mtimeMs: optional<number>(o, 'mtimeMs', '', isNonNegative, 'a number >= 0'),
+    source: {
+      url: get<string | null>(source, 'url', 'source.', (v) => v === null || isString(v), 'a string or null'),
+      params: get<Record<string, unknown>>(source, 'params', 'source.', isObject, 'an object'),
+    },
+    sourceChecksum: checksum && compact({ md5: optional<string>(checksum, 'md5', 'sourceChecksum.', matches(MD5), '32 lower-case hex digits') }),
+    width: int('width'),
+    height: int('height'),
+    maskBase: maskBase && {
+      width: get<number>(maskBase, 'width', 'maskBase.', isPositiveInt, 'a positive integer'),
+      height: get<number>(maskBase, 'height', 'maskBase.', isPositiveInt, 'a positive integer'),
+      convention: get<'minus-one' | 'half-open'>(maskBase, 'convention', 'maskBase.', oneOf(['minus-one', 'half-open']), '"minus-one" or "half-open"'),
+    },
+    status: get<'done'>(o, 'status', '', (v) => v === 'done', '"done"'),
+    completed: get<string>(o, 'completed', '', isString, 'a string'),
   });
-  const envelopeFields = {
-    version: z.literal(LOCK_VERSION),
-    tool: z.object({ name: z.string(), version: z.string() }),
-    created: z.string(),
-    updated: z.string(),
-    /** The options of the last run that wrote this lock (no secrets). */
-    options: z.object({
-      resolution,
-      encoding: z.enum(['png', 'jpeg']),
-      maskAlign: z.enum(['resize', 'pad']),
-      roiTableSha256: z.string(),
-      rois: z.number().int().nonnegative(),
-      components: z.array(z.string()),
-    }),
-    /** The folder's dataset: its spec and every ROI/artifact any run planned (dataset-spec.ts). Absent in locks of bcss before 0.2. */
-    dataset: z
-      .object({
-        resolution,
-        encoding: z.enum(['png', 'jpeg']),
-        maskAlign: z.enum(['resize', 'pad']),
-        roiTableSha256: z.string().regex(/^[0-9a-f]{64}$/),
-        sources: z.object({
-          apiUrl: z.string(),
-          folderId: z.string(),
-          figshareUrl: z.string(),
-          figshareArticleId: z.number().int(),
-          gdcUrl: z.string(),
-        }),
-        rois: z.array(z.string()),
-        components: z.array(z.string()),
-        planned: z.array(z.string()),
-      })
-      .optional(),
-  };
+}
+
+function optionsAt(raw: unknown): LockOptions {
+  const o = objectAt(raw, 'options');
   return {
-    entry,
-    lock: z.object({ ...envelopeFields, artifacts: z.array(entry) }),
-    envelope: z.object({ ...envelopeFields, artifacts: z.array(z.unknown()) }),
-    /** The first line of a journal: the envelope of the run that started it. */
-    journalHeader: z.object({ journal: z.literal(LOCK_VERSION), ...envelopeFields }).omit({ version: true, updated: true }),
-    journalLine: z.union([z.object({ set: z.unknown() }), z.object({ delete: z.string().min(1) })]),
+    resolution: resolutionAt(o.resolution, 'options.resolution'),
+    encoding: get(o, 'encoding', 'options.', oneOf(ENCODINGS), '"png" or "jpeg"'),
+    maskAlign: get(o, 'maskAlign', 'options.', oneOf(MASK_ALIGNS), '"resize" or "pad"'),
+    roiTableSha256: get(o, 'roiTableSha256', 'options.', isString, 'a string'),
+    rois: get(o, 'rois', 'options.', isNonNegativeInt, 'a non-negative integer'),
+    components: get(o, 'components', 'options.', strings, 'an array of strings'),
   };
-});
+}
 
-type Schemas = Awaited<ReturnType<typeof schemas>>;
+function datasetAt(raw: unknown): DatasetRecord {
+  const o = objectAt(raw, 'dataset');
+  const s = objectAt(o.sources, 'dataset.sources');
+  const str = (key: string): string => get(s, key, 'dataset.sources.', isString, 'a string');
+  const list = (key: string): string[] => get(o, key, 'dataset.', strings, 'an array of strings');
+  return {
+    resolution: resolutionAt(o.resolution, 'dataset.resolution'),
+    encoding: get(o, 'encoding', 'dataset.', oneOf(ENCODINGS), '"png" or "jpeg"'),
+    maskAlign: get(o, 'maskAlign', 'dataset.', oneOf(MASK_ALIGNS), '"resize" or "pad"'),
+    roiTableSha256: get(o, 'roiTableSha256', 'dataset.', matches(SHA256), '64 lower-case hex digits'),
+    sources: {
+      apiUrl: str('apiUrl'),
+      folderId: str('folderId'),
+      figshareUrl: str('figshareUrl'),
+      figshareArticleId: get(s, 'figshareArticleId', 'dataset.sources.', isInt, 'an integer'),
+      gdcUrl: str('gdcUrl'),
+    },
+    rois: list('rois'),
+    components: list('components'),
+    planned: list('planned'),
+  };
+}
 
-export type LockEntry = Zod.infer<Schemas['entry']>;
-export type LockFile = Zod.infer<Schemas['lock']>;
-export type LockOptions = LockFile['options'];
+type Header = Omit<LockFile, 'artifacts' | 'updated'>;
+
+/** The envelope fields a journal header shares with the lock (no `version`, no `updated`). */
+function headerFieldsAt(o: Obj): Omit<Header, 'version'> {
+  return compact({
+    tool: {
+      name: get<string>(objectAt(o.tool, 'tool'), 'name', 'tool.', isString, 'a string'),
+      version: get<string>(objectAt(o.tool, 'tool'), 'version', 'tool.', isString, 'a string'),
+    },
+    created: get<string>(o, 'created', '', isString, 'a string'),
+    options: optionsAt(o.options),
+    dataset: o.dataset === undefined ? undefined : datasetAt(o.dataset),
+  });
+}
+
+/** A lock with its artifacts left unchecked (each is checked on its own, so one bad entry costs only itself). */
+function envelopeAt(raw: unknown): Omit<LockFile, 'artifacts'> & { artifacts: unknown[] } {
+  const o = objectAt(raw, '');
+  const version = get<typeof LOCK_VERSION>(o, 'version', '', (v) => v === LOCK_VERSION, String(LOCK_VERSION));
+  const fields = headerFieldsAt(o);
+  const updated = get<string>(o, 'updated', '', isString, 'a string');
+  return { version, ...fields, updated, artifacts: get<unknown[]>(o, 'artifacts', '', Array.isArray, 'an array') };
+}
+
+function journalHeaderAt(raw: unknown): Header {
+  const o = objectAt(raw, '');
+  get(o, 'journal', '', (v) => v === LOCK_VERSION, String(LOCK_VERSION));
+  return { version: LOCK_VERSION, ...headerFieldsAt(o) };
+}
+
+function journalLineAt(raw: unknown): { set: unknown } | { delete: string } {
+  const o = objectAt(raw, '');
+  if ('set' in o) return { set: o.set };
+  return { delete: get<string>(o, 'delete', '', isNonEmptyString, 'a non-empty string (or a `set` entry)') };
+}
+
+const readEntry = (raw: unknown): Checked<LockEntry> => run(() => entryAt(raw));
 
 export interface ReadLockResult {
   lock: LockFile | null;
@@ -143,12 +245,6 @@ export function fileTimestamp(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '-');
 }
 
-/** `(root)`-style location and message of a zod issue. */
-function describeIssue(error: Zod.ZodError): string {
-  const issue = error.issues[0];
-  return issue === undefined ? 'invalid content' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-}
-
 /**
  * Parses lock text, salvaging what can be trusted: when the envelope is sound but some entries
  * are not (a hand edit, a bad hash, a duplicate id), the valid entries are kept and only the
@@ -161,22 +257,21 @@ export async function parseLockText(text: string): Promise<{ lock: LockFile | nu
   } catch (err) {
     return { lock: null, problem: `not valid JSON (${(err as Error).message})` };
   }
-  const s = await schemas();
-  const envelope = s.envelope.safeParse(raw);
-  if (!envelope.success) return { lock: null, problem: describeIssue(envelope.error) };
+  const envelope = run(() => envelopeAt(raw));
+  if (!envelope.ok) return { lock: null, problem: envelope.issue };
   const artifacts: LockEntry[] = [];
   const ids = new Set<string>();
   const dropped: string[] = [];
-  envelope.data.artifacts.forEach((item, i) => {
-    const entry = s.entry.safeParse(item);
-    if (!entry.success) dropped.push(`artifacts.${i}.${describeIssue(entry.error)}`);
-    else if (ids.has(entry.data.id)) dropped.push(`artifact ${entry.data.id} is listed twice`);
+  envelope.value.artifacts.forEach((item, i) => {
+    const entry = readEntry(item);
+    if (!entry.ok) dropped.push(`artifacts.${i}.${entry.issue}`);
+    else if (ids.has(entry.value.id)) dropped.push(`artifact ${entry.value.id} is listed twice`);
     else {
-      ids.add(entry.data.id);
-      artifacts.push(entry.data);
+      ids.add(entry.value.id);
+      artifacts.push(entry.value);
     }
   });
-  const lock = { ...envelope.data, artifacts };
+  const lock: LockFile = { ...envelope.value, artifacts };
   if (dropped.length === 0) return { lock };
   // A duplicated id cannot tell which copy is right: neither is trusted.
   const duplicated = new Set(dropped.map((d) => /^artifact (.+) is listed twice$/.exec(d)?.[1]).filter((id) => id !== undefined));
@@ -205,7 +300,6 @@ export interface JournalReplay {
  * (or a full disk) while being written and is ignored; empty lines are skipped.
  */
 export async function replayJournal(text: string): Promise<JournalReplay> {
-  const s = await schemas();
   const out: JournalReplay = { header: null, set: new Map(), deleted: new Set(), dropped: [] };
   const lines = text.split('\n');
   lines.pop(); // '' after the final newline, or an unterminated (torn) last line
@@ -219,34 +313,33 @@ export async function replayJournal(text: string): Promise<JournalReplay> {
       return;
     }
     if (i === 0 || (out.header === null && typeof raw === 'object' && raw !== null && 'journal' in raw)) {
-      const header = s.journalHeader.safeParse(raw);
-      if (header.success) {
-        const { journal: _version, ...rest } = header.data;
-        out.header = { version: LOCK_VERSION, ...rest };
+      const header = run(() => journalHeaderAt(raw));
+      if (header.ok) {
+        out.header = header.value;
         return;
       }
       if (i === 0 && !(typeof raw === 'object' && raw !== null && ('set' in raw || 'delete' in raw))) {
-        out.dropped.push(`line 1: ${describeIssue(header.error)}`);
+        out.dropped.push(`line 1: ${header.issue}`);
         return;
       }
     }
-    const op = s.journalLine.safeParse(raw);
-    if (!op.success) {
-      out.dropped.push(`line ${i + 1}: ${describeIssue(op.error)}`);
+    const op = run(() => journalLineAt(raw));
+    if (!op.ok) {
+      out.dropped.push(`line ${i + 1}: ${op.issue}`);
       return;
     }
-    if ('delete' in op.data) {
-      out.set.delete(op.data.delete);
-      out.deleted.add(op.data.delete);
+    if ('delete' in op.value) {
+      out.set.delete(op.value.delete);
+      out.deleted.add(op.value.delete);
       return;
     }
-    const entry = s.entry.safeParse(op.data.set);
-    if (!entry.success) {
-      out.dropped.push(`line ${i + 1}: ${describeIssue(entry.error)}`);
+    const entry = readEntry(op.value.set);
+    if (!entry.ok) {
+      out.dropped.push(`line ${i + 1}: ${entry.issue}`);
       return;
     }
-    out.set.set(entry.data.id, entry.data);
-    out.deleted.delete(entry.data.id);
+    out.set.set(entry.value.id, entry.value);
+    out.deleted.delete(entry.value.id);
   });
   return out;
 }

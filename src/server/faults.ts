@@ -1,5 +1,18 @@
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import {
+  arrayOf,
+  type Field,
+  fieldIssues,
+  isBoolean,
+  isInt,
+  isNonNegative,
+  isNonNegativeInt,
+  isNumber,
+  isObject,
+  isPositive,
+  isPositiveInt,
+  isString,
+} from '../validation/checks.js';
 import { RenderQueue } from './render-queue.js';
 import { realClock, TokenBucket, type Clock } from './http/token-bucket.js';
 
@@ -28,77 +41,98 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-const probability = z.number().min(0).max(1).optional();
-
-const serviceFaultsSchema = z.strictObject({
+export type ServiceFaults = {
   /** Delay before the first byte of every answer (ms). */
-  latencyMs: z.number().min(0).optional(),
+  latencyMs?: number;
   /** Extra random delay in [0, latencyJitterMs) (seeded). */
-  latencyJitterMs: z.number().min(0).optional(),
+  latencyJitterMs?: number;
   /** Total body bandwidth of the service, shared by all responses (bytes/s). */
-  bandwidthBytesPerSec: z.number().positive().optional(),
+  bandwidthBytesPerSec?: number;
   /** Girder only: parallel region renders (default 4). */
-  renderConcurrency: z.number().int().min(1).optional(),
+  renderConcurrency?: number;
   /** Girder only: modelled render time per output megapixel (ms, default 0). */
-  renderMsPerMegapixel: z.number().min(0).optional(),
-  error500: probability,
-  error502: probability,
-  error503: probability,
-  error504: probability,
-  rateLimit429: probability,
-  htmlPage200: probability,
-  /** A 202 bot-challenge page (what figshare.com's WAF answers scripts with). */
-  challenge202: probability,
-  /** figshare blob URLs only: the object store's 403 for an expired pre-signed URL. */
-  expiredUrl403: probability,
-  emptyBody200: probability,
-  resetMidBody: probability,
-  truncateBody: probability,
-  stallBody: probability,
-  ignoreRange: probability,
-  badAnnotationJson: probability,
+  renderMsPerMegapixel?: number;
   /** `Retry-After` of 429 answers, in seconds (default 1). */
-  retryAfterSeconds: z.number().int().min(0).optional(),
+  retryAfterSeconds?: number;
   /** Send `Retry-After` as an HTTP-date instead of seconds. */
-  retryAfterHttpDate: z.boolean().optional(),
+  retryAfterHttpDate?: boolean;
   /** Only requests whose path (under the service) contains this text may get a fault. */
-  pathIncludes: z.string().optional(),
+  pathIncludes?: string;
   /** Only these request numbers (1-based, counted per service) may get a fault. */
-  requests: z.array(z.number().int().min(1)).optional(),
-});
+  requests?: number[];
+} & {
+  /**
+   * Probability of each fault. challenge202: a 202 bot-challenge page (what figshare.com's WAF
+   * answers scripts with); expiredUrl403: figshare blob URLs only, the object store's 403 for an
+   * expired pre-signed URL.
+   */
+  [K in FaultKind]?: number;
+};
 
-const faultOptionsSchema = z.strictObject({
+export interface FaultOptions {
   /** Seed of the fault draws (default 1): the same seed and request order give the same faults. */
-  seed: z.number().int().optional(),
+  seed?: number;
   /** Keep rendered region bytes in memory, so repeated renders cost the server no CPU. */
-  cacheRegions: z.boolean().optional(),
+  cacheRegions?: boolean;
   /** Memory budget of that cache (bytes, default 512 MiB). */
-  cacheRegionsMaxBytes: z.number().int().positive().optional(),
-  girder: serviceFaultsSchema.optional(),
-  figshare: serviceFaultsSchema.optional(),
-  gdc: serviceFaultsSchema.optional(),
-});
+  cacheRegionsMaxBytes?: number;
+  girder?: ServiceFaults;
+  figshare?: ServiceFaults;
+  gdc?: ServiceFaults;
+}
 
-export type ServiceFaults = z.infer<typeof serviceFaultsSchema>;
-export type FaultOptions = z.infer<typeof faultOptionsSchema>;
+const probability: Field = { ok: (v) => isNumber(v) && v >= 0 && v <= 1, expected: 'a number from 0 to 1' };
+const nonNegative: Field = { ok: isNonNegative, expected: 'a number >= 0' };
+
+const SERVICE_FIELDS: Readonly<Record<string, Field>> = {
+  latencyMs: nonNegative,
+  latencyJitterMs: nonNegative,
+  bandwidthBytesPerSec: { ok: isPositive, expected: 'a number > 0' },
+  renderConcurrency: { ok: isPositiveInt, expected: 'an integer >= 1' },
+  renderMsPerMegapixel: nonNegative,
+  ...Object.fromEntries(FAULT_KINDS.map((k) => [k, probability])),
+  retryAfterSeconds: { ok: isNonNegativeInt, expected: 'an integer >= 0' },
+  retryAfterHttpDate: { ok: isBoolean, expected: 'a boolean' },
+  pathIncludes: { ok: isString, expected: 'a string' },
+  requests: { ok: arrayOf(isPositiveInt), expected: 'an array of integers >= 1' },
+};
+
+const OPTION_FIELDS: Readonly<Record<string, Field>> = {
+  seed: { ok: isInt, expected: 'an integer' },
+  cacheRegions: { ok: isBoolean, expected: 'a boolean' },
+  cacheRegionsMaxBytes: { ok: isPositiveInt, expected: 'a positive integer' },
+  ...Object.fromEntries(SERVICES.map((s) => [s, { ok: isObject, expected: 'an object' }])),
+};
+
+/** Every problem of fault options (from JSON), one `key.path: …` line each. */
+function faultIssues(value: unknown): string[] {
+  if (!isObject(value)) return ['(root): expected an object'];
+  const issues = fieldIssues(value, OPTION_FIELDS);
+  for (const service of SERVICES) {
+    const f = value[service];
+    if (isObject(f)) issues.push(...fieldIssues(f, SERVICE_FIELDS, `${service}.`));
+  }
+  return issues;
+}
 
 /** Validate fault options (from JSON), with a message naming every bad field. */
 export function parseFaultOptions(value: unknown): FaultOptions {
-  const parsed = faultOptionsSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new UsageError(`invalid fault options:\n${z.prettifyError(parsed.error)}`, {
+  const issues = faultIssues(value);
+  if (issues.length > 0) {
+    throw new UsageError(`invalid fault options:\n${issues.map((i) => `  ${i}`).join('\n')}`, {
       hint: 'see `bcss serve --help` for the fault option names',
     });
   }
+  const options = value as FaultOptions; // every key checked by faultIssues
   for (const service of SERVICES) {
-    const f = parsed.data[service];
+    const f = options[service];
     if (!f) continue;
     const total = FAULT_KINDS.reduce((sum, k) => sum + (f[k] ?? 0), 0);
     if (total > 1 + 1e-9) {
       throw new UsageError(`invalid fault options: the ${service} fault probabilities add up to ${total}, more than 1`);
     }
   }
-  return parsed.data;
+  return options;
 }
 
 /** mulberry32: a tiny seeded PRNG, enough for reproducible fault sequences. */

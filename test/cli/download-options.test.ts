@@ -172,6 +172,18 @@ describe('config file', () => {
       assert.match(e.message, /colour|unrecognized/i);
       return true;
     });
+    // Every problem at once, each line naming its key, the message naming the file.
+    await writeFile(join(cwd, 'bcss.config.json'), '{"mpp": "fast", "colour": "blue", "apiUrl": "not a url", "encoding": "gif", "out": ""}');
+    await assert.rejects(loadConfigFile(undefined, cwd), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.ok(e.message.includes(join(cwd, 'bcss.config.json')), e.message);
+      for (const line of ['  mpp: expected a number, got "fast"', '  colour: unrecognized key', '  apiUrl: expected a URL', '  encoding: expected "png" or "jpeg"', '  out: expected a non-empty string']) {
+        assert.ok(e.message.includes(line), `${line} in ${e.message}`);
+      }
+      return true;
+    });
+    await writeFile(join(cwd, 'bcss.config.json'), '["out"]');
+    await assert.rejects(loadConfigFile(undefined, cwd), /\(top level\): expected an object/);
     await mkdir(join(cwd, 'sub'));
     await writeFile(join(cwd, 'sub', 'c.json'), '{"out": "x", "components": "images"}');
     const ok = await loadConfigFile(join(cwd, 'sub', 'c.json'), cwd);

@@ -252,6 +252,19 @@ describe('fault options and helpers', () => {
     assert.throws(() => parseFaultOptions({ girder: { eror503: 0.1 } }), /eror503/);
     assert.throws(() => parseFaultOptions({ gdc: { error503: 0.7, error502: 0.7 } }), /add up to 1\.4/);
     assert.deepEqual(parseFaultOptions({ seed: 1, figshare: { truncateBody: 0.5 } }), { seed: 1, figshare: { truncateBody: 0.5 } });
+    // Every problem at once, each naming its key path.
+    assert.throws(
+      () => parseFaultOptions({ seed: 1.5, colour: 1, gdc: 'x', girder: { error503: 2, requests: [0], latencyMs: 5 } }),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        for (const line of ['seed: expected an integer', 'colour: unrecognized key', 'gdc: expected an object', 'girder.error503: expected a number from 0 to 1', 'girder.requests:']) {
+          assert.ok(e.message.includes(line), `${line} in ${e.message}`);
+        }
+        assert.ok(!e.message.includes('latencyMs'));
+        return true;
+      },
+    );
+    assert.throws(() => parseFaultOptions([]), /\(root\): expected an object/);
   });
 
   test('mulberry32 is deterministic and uniform enough', () => {

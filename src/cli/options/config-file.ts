@@ -1,60 +1,88 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z as Zod } from 'zod';
 import { UsageError } from '../../errors.js';
+import { type Field, fieldIssues, isBoolean, isNonEmptyString, isNumber, isObject, isString, matches, oneOf } from '../../validation/checks.js';
 import { checkNumber, NUMERIC_SETTINGS } from './numeric-settings.js';
 
-/**
- * `bcss.config.json`: the same settings as the flags, camelCased. Built on first use: zod takes
- * ~70 ms to load, which every run without a config file (most of them) would pay at start-up.
- */
-function buildConfigSchema(z: typeof Zod) {
-  // Numbers are only type-checked here: their ranges live in numeric-settings.ts, one table for
-  // flags, environment and this file.
-  return z
-    .object({
-      out: z.string().min(1),
-      components: z.union([z.string(), z.array(z.string())]),
-      mpp: z.number(),
-      mag: z.number(),
-      base: z.boolean(),
-      slides: z.union([z.string(), z.array(z.string())]),
-      rois: z.string().min(1),
-      apiUrl: z.string().url(),
-      folderId: z.string().regex(/^[0-9a-f]{24}$/),
-      figshareUrl: z.string().url(),
-      figshareArticleId: z.number(),
-      gdcUrl: z.string().url(),
-      apiKey: z.string().min(1),
-      gdcToken: z.string().min(1),
-      figshareToken: z.string().min(1),
-      maxJsonMb: z.number(),
-      concurrency: z.number(),
-      renderConcurrency: z.number(),
-      figshareIntervalMs: z.number(),
-      figshareConcurrency: z.number(),
-      gdcConcurrency: z.number(),
-      wsiDir: z.string().min(1),
-      retries: z.number(),
-      timeoutSeconds: z.number(),
-      idleTimeoutSeconds: z.number(),
-      encoding: z.enum(['png', 'jpeg']),
-      maskAlign: z.enum(['resize', 'pad']),
-      failFast: z.boolean(),
-      progress: z.boolean(),
-    })
-    .partial()
-    .strict();
-}
+/** `bcss.config.json`: the same settings as the flags, camelCased, all optional. */
+// A type, not an interface: download-options.ts reads it as a string-keyed record.
+export type ConfigFile = {
+  out?: string;
+  components?: string | string[];
+  mpp?: number;
+  mag?: number;
+  base?: boolean;
+  slides?: string | string[];
+  rois?: string;
+  apiUrl?: string;
+  folderId?: string;
+  figshareUrl?: string;
+  figshareArticleId?: number;
+  gdcUrl?: string;
+  apiKey?: string;
+  gdcToken?: string;
+  figshareToken?: string;
+  maxJsonMb?: number;
+  concurrency?: number;
+  renderConcurrency?: number;
+  figshareIntervalMs?: number;
+  figshareConcurrency?: number;
+  gdcConcurrency?: number;
+  wsiDir?: string;
+  retries?: number;
+  timeoutSeconds?: number;
+  idleTimeoutSeconds?: number;
+  encoding?: 'png' | 'jpeg';
+  maskAlign?: 'resize' | 'pad';
+  failFast?: boolean;
+  progress?: boolean;
+};
 
-export type ConfigFile = Zod.infer<ReturnType<typeof buildConfigSchema>>;
+const text: Field = { ok: isNonEmptyString, expected: 'a non-empty string' };
+const url: Field = { ok: (v) => typeof v === 'string' && URL.canParse(v), expected: 'a URL' };
+const list: Field = { ok: (v) => isString(v) || (Array.isArray(v) && v.every(isString)), expected: 'a string or an array of strings' };
+const flag: Field = { ok: isBoolean, expected: 'true or false' };
+// Numbers are only type-checked here: their ranges live in numeric-settings.ts, one table for
+// flags, environment and this file.
+const number: Field = { ok: isNumber, expected: 'a number' };
 
-let schema: ReturnType<typeof buildConfigSchema> | undefined;
+/** Every key a config file may hold (anything else is refused, so a typo is not silently ignored). */
+const CONFIG_FIELDS: Readonly<Record<keyof ConfigFile, Field>> = {
+  out: text,
+  components: list,
+  mpp: number,
+  mag: number,
+  base: flag,
+  slides: list,
+  rois: text,
+  apiUrl: url,
+  folderId: { ok: matches(/^[0-9a-f]{24}$/), expected: '24 lower-case hex digits' },
+  figshareUrl: url,
+  figshareArticleId: number,
+  gdcUrl: url,
+  apiKey: text,
+  gdcToken: text,
+  figshareToken: text,
+  maxJsonMb: number,
+  concurrency: number,
+  renderConcurrency: number,
+  figshareIntervalMs: number,
+  figshareConcurrency: number,
+  gdcConcurrency: number,
+  wsiDir: text,
+  retries: number,
+  timeoutSeconds: number,
+  idleTimeoutSeconds: number,
+  encoding: { ok: oneOf(['png', 'jpeg']), expected: '"png" or "jpeg"' },
+  maskAlign: { ok: oneOf(['resize', 'pad']), expected: '"resize" or "pad"' },
+  failFast: flag,
+  progress: flag,
+};
 
-/** The config schema (loads zod on first use). */
-export async function configSchema(): Promise<ReturnType<typeof buildConfigSchema>> {
-  if (schema === undefined) schema = buildConfigSchema((await import('zod')).z);
-  return schema;
+/** Every problem of a parsed config file, one `key: …` line each. */
+export function configIssues(raw: unknown): string[] {
+  if (!isObject(raw)) return ['(top level): expected an object'];
+  return fieldIssues(raw, CONFIG_FIELDS);
 }
 
 export interface LoadedConfig {
@@ -86,19 +114,17 @@ export async function loadConfigFile(explicitPath: string | undefined, cwd: stri
       hint: 'Fix the JSON (a trailing comma is a common cause) or remove the file.',
     });
   }
-  const parsed = (await configSchema()).safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `  ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`)
-      .join('\n');
-    throw new UsageError(`config file ${path} has invalid settings:\n${problems}`, {
+  const issues = configIssues(raw);
+  if (issues.length > 0) {
+    throw new UsageError(`config file ${path} has invalid settings:\n${issues.map((i) => `  ${i}`).join('\n')}`, {
       hint: 'See `bcss download --help` for the accepted settings and their types.',
     });
   }
+  const config = raw as ConfigFile; // every key checked by configIssues
   // Ranges: the same table as flags and environment variables.
   for (const spec of Object.values(NUMERIC_SETTINGS)) {
-    const value = (parsed.data as Record<string, unknown>)[spec.key];
+    const value = (config as Record<string, unknown>)[spec.key];
     if (typeof value === 'number') checkNumber(spec, value, `${spec.key} in ${path}`);
   }
-  return { path, config: parsed.data };
+  return { path, config };
 }
