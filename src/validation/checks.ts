@@ -49,7 +49,7 @@ export function arrayOf<T>(ok: (v: unknown) => v is T): (v: unknown) => v is T[]
 }
 
 function shown(v: unknown): string {
-  return v === undefined ? 'nothing' : (JSON.stringify(v)?.slice(0, 60) ?? String(v));
+  return v === undefined ? 'nothing' : (JSON.stringify(v)?.slice(0, 60) ?? typeof v);
 }
 
 /** Reads `obj[key]`, throwing a ShapeError naming `path.key` when `ok` refuses it. */
