@@ -232,14 +232,6 @@ function journalLineAt(raw: unknown): { set: unknown } | { delete: string } {
 
 const readEntry = (raw: unknown): Checked<LockEntry> => run(() => entryAt(raw));
 
-export interface ReadLockResult {
-  lock: LockFile | null;
-  /** Set when a lock existed but was damaged (then `lock` holds the salvaged entries, if any). */
-  warning?: string;
-  /** Where the damaged lock was moved to. */
-  movedTo?: string;
-}
-
 /** `2024-05-01T10-20-30-123Z`: an ISO time usable in file names on every platform. */
 export function fileTimestamp(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '-');
