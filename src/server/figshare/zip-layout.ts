@@ -5,6 +5,7 @@
  * zero CRC and sizes in the header, as streaming archivers write them), ZIP64 records are used
  * where sizes or offsets need them (or always, with `zip64: true`), then the central directory.
  */
+import { dataDescriptor, dosDateTime, endOfCentralDirectory, FLAGS, localHeader, MAX32, zip64End } from '../http/zip-records.js';
 
 export interface ZipMember {
   name: string;
@@ -19,51 +20,6 @@ export type ZipPart = { kind: 'bytes'; data: Buffer } | { kind: 'member'; index:
 export interface ZipLayout {
   parts: ZipPart[];
   length: number;
-}
-
-const MAX32 = 0xffffffff;
-const FLAGS = 0x0808; // bit 3: data descriptor; bit 11: UTF-8 names
-
-function dosDateTime(d: Date): { time: number; date: number } {
-  const year = Math.max(1980, d.getUTCFullYear());
-  return {
-    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
-    date: ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
-  };
-}
-
-function localHeader(name: Buffer, zip64: boolean, when: { time: number; date: number }): Buffer {
-  const extra = Buffer.alloc(zip64 ? 20 : 0);
-  if (zip64) {
-    extra.writeUInt16LE(0x0001, 0);
-    extra.writeUInt16LE(16, 2); // sizes stay zero here: the data descriptor carries them
-  }
-  const h = Buffer.alloc(30);
-  h.writeUInt32LE(0x04034b50, 0);
-  h.writeUInt16LE(zip64 ? 45 : 20, 4);
-  h.writeUInt16LE(FLAGS, 6);
-  h.writeUInt16LE(0, 8); // stored
-  h.writeUInt16LE(when.time, 10);
-  h.writeUInt16LE(when.date, 12);
-  h.writeUInt32LE(zip64 ? MAX32 : 0, 18);
-  h.writeUInt32LE(zip64 ? MAX32 : 0, 22);
-  h.writeUInt16LE(name.length, 26);
-  h.writeUInt16LE(extra.length, 28);
-  return Buffer.concat([h, name, extra]);
-}
-
-function dataDescriptor(m: ZipMember, zip64: boolean): Buffer {
-  const d = Buffer.alloc(zip64 ? 24 : 16);
-  d.writeUInt32LE(0x08074b50, 0);
-  d.writeUInt32LE(m.crc >>> 0, 4);
-  if (zip64) {
-    d.writeBigUInt64LE(BigInt(m.size), 8);
-    d.writeBigUInt64LE(BigInt(m.size), 16);
-  } else {
-    d.writeUInt32LE(m.size, 8);
-    d.writeUInt32LE(m.size, 12);
-  }
-  return d;
 }
 
 function centralRecord(m: ZipMember, name: Buffer, offset: number, zip64: boolean, when: { time: number; date: number }): Buffer {
@@ -97,31 +53,9 @@ function centralRecord(m: ZipMember, name: Buffer, offset: number, zip64: boolea
 }
 
 function endRecords(n: number, cdStart: number, cdSize: number, position: number, zip64: boolean): Buffer {
-  const out: Buffer[] = [];
-  if (zip64 || n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32) {
-    const e64 = Buffer.alloc(56);
-    e64.writeUInt32LE(0x06064b50, 0);
-    e64.writeBigUInt64LE(44n, 4);
-    e64.writeUInt16LE((3 << 8) | 45, 12);
-    e64.writeUInt16LE(45, 14);
-    e64.writeBigUInt64LE(BigInt(n), 24);
-    e64.writeBigUInt64LE(BigInt(n), 32);
-    e64.writeBigUInt64LE(BigInt(cdSize), 40);
-    e64.writeBigUInt64LE(BigInt(cdStart), 48);
-    const locator = Buffer.alloc(20);
-    locator.writeUInt32LE(0x07064b50, 0);
-    locator.writeBigUInt64LE(BigInt(position), 8);
-    locator.writeUInt32LE(1, 16);
-    out.push(e64, locator);
-  }
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(Math.min(n, 0xffff), 8);
-  eocd.writeUInt16LE(Math.min(n, 0xffff), 10);
-  eocd.writeUInt32LE(Math.min(cdSize, MAX32), 12);
-  eocd.writeUInt32LE(Math.min(cdStart, MAX32), 16);
-  out.push(eocd);
-  return Buffer.concat(out);
+  const needs64 = zip64 || n >= 0xffff || cdStart >= MAX32 || cdSize >= MAX32;
+  const eocd = endOfCentralDirectory(n, cdStart, cdSize);
+  return needs64 ? Buffer.concat([zip64End(n, cdStart, cdSize, position), eocd]) : eocd;
 }
 
 export function zipLayout(members: readonly ZipMember[], options: { zip64?: boolean } = {}): ZipLayout {
@@ -134,8 +68,8 @@ export function zipLayout(members: readonly ZipMember[], options: { zip64?: bool
     const zip64 = force || m.size >= MAX32;
     const when = dosDateTime(m.modified);
     const offset = position;
-    const head = localHeader(name, zip64, when);
-    const tail = dataDescriptor(m, zip64);
+    const head = localHeader(name, zip64, when.time, when.date);
+    const tail = dataDescriptor(m.crc >>> 0, m.size, zip64);
     parts.push({ kind: 'bytes', data: head }, { kind: 'member', index, size: m.size }, { kind: 'bytes', data: tail });
     position += head.length + m.size + tail.length;
     central.push(centralRecord(m, name, offset, force, when));
