@@ -4,27 +4,8 @@ import { describe, test } from 'node:test';
 import { lowerBound } from '../../bench/lib/lower-bound.js';
 import { spread } from '../../bench/lib/stats.js';
 import type { RequestLogEntry } from '../../src/server/start-server.js';
+import { blob, region } from '../helpers/log-entries.js';
 import { parseGnuTime } from '../helpers/harness/measure-child.js';
-
-const ITEM = '5bbdeed1e629140048d01bcb';
-const region = (status = 200, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
-  service: 'girder',
-  method: 'GET',
-  path: `/api/v1/item/${ITEM}/tiles/region?left=1&encoding=PNG`,
-  status,
-  bytes: 100,
-  ms: 1,
-  ...extra,
-});
-const blob = (id: number, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
-  service: 'figshare',
-  method: 'GET',
-  path: `/figshare/blob/${id}?expires=1&sig=REDACTED`,
-  status: 200,
-  bytes: 50,
-  ms: 1,
-  ...extra,
-});
 
 describe('bench figures', () => {
   test('median with min and max, for odd and even counts; no values is an error', () => {

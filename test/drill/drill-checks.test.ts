@@ -6,27 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifactKeyOfRequest, artifactKeyOfSource, checkNoRefetch, checkRefetches, lockedArtifactKeys } from '../helpers/harness/fetch-ledger.js';
 import { corruptFinalFiles, diffLocks, isTempName, leftoverTempFiles, sha256File } from '../helpers/harness/out-dir-checks.js';
-import type { RequestLogEntry } from '../../src/server/start-server.js';
-
-const ITEM = '5bbdeed1e629140048d01bcb';
-const region = (status = 200, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
-  service: 'girder',
-  method: 'GET',
-  path: `/api/v1/item/${ITEM}/tiles/region?left=1&encoding=PNG`,
-  status,
-  bytes: 100,
-  ms: 1,
-  ...extra,
-});
-const blob = (id: number, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
-  service: 'figshare',
-  method: 'GET',
-  path: `/figshare/blob/${id}?expires=1&sig=REDACTED`,
-  status: 200,
-  bytes: 50,
-  ms: 1,
-  ...extra,
-});
+import { blob, ITEM, region } from '../helpers/log-entries.js';
 
 describe('fetch ledger', () => {
   test('maps region and blob requests and lock sources to the same keys', () => {
