@@ -20,6 +20,7 @@ import { ensureDir, fsyncDir, writeFileAtomic } from '../storage/atomic-file.js'
 import { toDiskError } from '../storage/disk-error.js';
 import { createRedactor } from '../transfer/redact.js';
 import type { Resolution } from '../geometry/types.js';
+import { sha256Hex } from './hash-file.js';
 import {
   arrayOf,
   compact,
@@ -660,4 +661,22 @@ export class LockStore {
     this.#journal = null;
     await handle?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The options an offline command (`extract`, `rasterize`) records: a previous lock keeps its own,
+ * since they describe the folder's download; a new lock records the command's resolution and the
+ * one component it makes.
+ */
+export function offlineLockOptions(previous: LockFile | null, resolution: Resolution, component: string, rois: number): LockOptions {
+  return (
+    previous?.options ?? {
+      resolution,
+      encoding: 'png',
+      maskAlign: 'resize',
+      roiTableSha256: sha256Hex(''),
+      rois,
+      components: [component],
+    }
+  );
 }

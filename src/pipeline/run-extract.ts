@@ -18,8 +18,7 @@ import { ensureDir, removeStaleTempFiles } from '../storage/atomic-file.js';
 import { acquireLease } from '../storage/run-lease.js';
 import { canonicalJson, imageFileName } from './artifacts.js';
 import { checkedOutputSize } from './geometry-sanity.js';
-import { sha256Hex } from './hash-file.js';
-import { LockStore, readLock, type LockFile } from './lock-file.js';
+import { LockStore, offlineLockOptions, readLock } from './lock-file.js';
 import { toolVersion } from './tool-version.js';
 
 export interface ExtractOptions {
@@ -175,7 +174,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
   const summary: ExtractSummary = { images: [], failures: [], seconds: 0, lockPath: '' };
   try {
     const read = await readLock(outDir, { moveAside: true, now });
-    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptions(read.lock, options), now });
+    const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: offlineLockOptions(read.lock, options.resolution, 'images', options.rois.length), now });
     summary.lockPath = store.path;
     try {
       if (read.journal === true) await store.compact();
@@ -206,16 +205,3 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
   return summary;
 }
 
-/** A previous lock keeps its options (they describe the dataset); a new one records ours. */
-function lockOptions(previous: LockFile | null, options: ExtractOptions): LockFile['options'] {
-  return (
-    previous?.options ?? {
-      resolution: options.resolution,
-      encoding: 'png',
-      maskAlign: 'resize',
-      roiTableSha256: sha256Hex(''),
-      rois: options.rois.length,
-      components: ['images'],
-    }
-  );
-}

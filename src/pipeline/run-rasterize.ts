@@ -16,7 +16,7 @@ import { acquireLease } from '../storage/run-lease.js';
 import { ensureDir, writeFileAtomic } from '../storage/atomic-file.js';
 import { canonicalJson } from './artifacts.js';
 import { sha256Hex } from './hash-file.js';
-import { LockStore, readLock, type LockEntry, type LockFile } from './lock-file.js';
+import { LockStore, offlineLockOptions, readLock, type LockEntry, type LockFile } from './lock-file.js';
 import { annotationElements, renderMask, roisOfFile, SlideProblem, type MaskJob, type RoiOfFile, type Scaling } from './rasterize-slide.js';
 import { toolVersion } from './tool-version.js';
 
@@ -105,7 +105,7 @@ export async function runRasterize(options: RasterizeOptions): Promise<Rasterize
   await ensureDir(outDir);
   const lease = await acquireLease(outDir);
   const read = await readLock(outDir, { moveAside: true, now });
-  const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: lockOptions(read.lock, options), now });
+  const store = new LockStore({ outDir, previous: read.lock, toolVersion: toolVersion(), options: offlineLockOptions(read.lock, options.resolution, 'masks', 0), now });
   const sizeLocks = await sizeSources(read.lock, files);
   const summary: RasterizeSummary = { masks: [], failures: [], seconds: 0, lockPath: store.path };
   try {
@@ -131,19 +131,6 @@ export async function runRasterize(options: RasterizeOptions): Promise<Rasterize
   return summary;
 }
 
-/** A previous lock keeps its options (they describe the download); a new one records ours. */
-function lockOptions(previous: LockFile | null, options: RasterizeOptions): LockFile['options'] {
-  return (
-    previous?.options ?? {
-      resolution: options.resolution,
-      encoding: 'png',
-      maskAlign: 'resize',
-      roiTableSha256: sha256Hex(''),
-      rois: 0,
-      components: ['masks'],
-    }
-  );
-}
 
 /**
  * Where the grid of a non-base mask comes from, offline: the sizes `bcss download` recorded for
