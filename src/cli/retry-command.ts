@@ -26,6 +26,8 @@ const VALUE_FLAGS: ReadonlyArray<[keyof DownloadFlags, string]> = [
   ['encoding', '--encoding'],
   ['maskAlign', '--mask-align'],
   ['masksVia', '--masks-via'],
+  ['imageSource', '--image-source'],
+  ['wsiDir', '--wsi-dir'],
   ['config', '--config'],
 ];
 
@@ -36,7 +38,7 @@ const SWITCHES: ReadonlyArray<[keyof DownloadFlags, string]> = [
   ['failFast', '--fail-fast'],
 ];
 
-const PATH_FLAGS = new Set<keyof DownloadFlags>(['rois', 'config']);
+const PATH_FLAGS = new Set<keyof DownloadFlags>(['rois', 'config', 'wsiDir']);
 
 /** POSIX shell quoting, only where needed so the common case stays readable. */
 export function shellQuote(text: string): string {

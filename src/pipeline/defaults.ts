@@ -7,7 +7,7 @@ import { DSA_API_URL, DSA_FOLDER_ID, FIGSHARE_API_URL, FIGSHARE_ARTICLE_ID, GDC_
 import type { RoiRecord } from '../catalog/types.js';
 import type { Resolution } from '../geometry/types.js';
 import type { LanePolicy } from '../transfer/types.js';
-import { OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions, type MaskAlign } from './types.js';
+import { OBJECT_STORE_LANE, type Component, type Credentials, type DownloadOptions, type ImageSource, type MaskAlign } from './types.js';
 
 /**
  * Every default of a download, as the CLI and `runDownload` use them.
@@ -114,6 +114,8 @@ export interface DownloadParams extends Partial<DownloadOptions> {
   failFast?: boolean;
   /** Variable the generated WSI scripts read the API key from at run time. @default 'BCSS_API_KEY' */
   wsiKeyEnvVar?: string;
+  /** Where ROI images come from: the DSA, the local slides, or the DSA then the slides. @default 'auto' */
+  imageSource?: ImageSource;
 }
 
 /** Fills in every default; the output folder is the only thing a caller must name. */
@@ -144,5 +146,6 @@ export function withDownloadDefaults(params: DownloadParams): DownloadOptions {
     dryRun: params.dryRun ?? false,
     failFast: params.failFast ?? false,
     wsiKeyEnvVar: params.wsiKeyEnvVar ?? d.wsiKeyEnvVar,
+    imageSource: params.imageSource ?? 'auto',
   };
 }

@@ -12,10 +12,12 @@ import type { Transfer, TransferEvent } from '../transfer/types.js';
 import { canonicalJson, type Artifact } from './artifacts.js';
 import { folderRois, mergeRecord, type DatasetRecord } from './dataset-spec.js';
 import { checkFolderDataset } from './folder-dataset.js';
-import { LOCK_FILE_NAME, LockStore, readLock, type LockOptions } from './lock-file.js';
+import { imageSourceOf, LOCK_FILE_NAME, LockStore, readLock, type LockOptions } from './lock-file.js';
+import { describeError, isDsaUnavailable } from './dsa-breaker.js';
 import { ensureOutDir } from './out-dir.js';
 import { planLocal } from './plan.js';
 import { earlyGeometryItems, geometryItems } from './geometry-prefetch.js';
+import { fetchOrder, makeImageRouting, needsDsa, type ImageRouting } from './image-routing.js';
 import { openRemote } from './remote-context.js';
 import { openRunLog, type RunLog } from './run-log.js';
 import { makeTransfer, needsSlides, type RunDownloadHooks } from './run-setup.js';
@@ -63,6 +65,9 @@ export class DownloadRun {
   private fatal: unknown = null;
   /** The login or listing failed: the run ends with that error, not one per artifact. */
   private connectFailed = false;
+  /** Images made this run, per source (the summary's `imageSources`). */
+  private readonly bySource = { dsa: 0, wsi: 0 };
+  private routing: ImageRouting | null = null;
   /** Set once the run gives up its lease: no write may start after. */
   private windingDown = false;
   private metaWork: MetaWork | null = null;
@@ -164,6 +169,9 @@ export class DownloadRun {
     const { options, outDir, hooks } = this;
     const transfer = (this.transfer = makeTransfer(options, this.secrets, this.onTransferEvent, hooks));
     const early = earlyRenders(toFetch, options);
+    const routing = (this.routing = makeImageRouting(options, outDir, toFetch, (reason) =>
+      this.emit({ type: 'log', level: 'warn', message: `the DSA looks down (${reason}): the remaining ROI images are rendered from their local slides without asking it` }),
+    ));
     const remote = openRemote({
       // The WSI scripts list every ROI of the folder, so the listing must resolve them all.
       options: plan.folderOptions,
@@ -172,6 +180,9 @@ export class DownloadRun {
       emit: this.emit,
       onSecret: (s) => this.secrets.add(s),
       earlyGeometry: earlyGeometryItems(toFetch, options, early.size),
+      onListingFailed: (err) => {
+        if (routing.fallback && isDsaUnavailable(err)) routing.breaker.trip(`the DSA folder listing failed after its retries: ${describeError(err)}`);
+      },
       ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
     });
     const maskZip = openMaskZipSource({
@@ -183,11 +194,12 @@ export class DownloadRun {
       elapsedSeconds: () => (performance.now() - this.t0) / 1000,
     });
     // Log in and list the DSA folder; meanwhile the first renders go out on the catalog's ids
-    // (the images step) and every other task waits for the listing.
-    const connected = remote.connect().then(() => remote.prefetchGeometry(geometryItems(toFetch, options, remote)));
-    connected.catch(() => {
-      this.connectFailed = true;
-    });
+    // (the images step) and every other task that needs the DSA waits for the listing. Slides
+    // (GDC) and images from local slides never wait for it; a run that needs no DSA does not log in.
+    const connected = toFetch.some((a) => needsDsa(a, options))
+      ? remote.connect().then(() => remote.prefetchGeometry(geometryItems(toFetch.filter((a) => a.kind !== 'images' || !routing.breaker.open), options, remote)))
+      : Promise.resolve();
+    connected.catch((err: unknown) => this.onConnectFailed(err, routing));
     const ctx: RunStepContext = {
       outDir,
       options,
@@ -197,6 +209,7 @@ export class DownloadRun {
       folderOptions: plan.folderOptions,
       early,
       connected,
+      images: routing,
       log: (message) => this.log?.line('info', message),
       emit: this.emit,
       transferOverrides: { ...this.hooks.transferOverrides, ...(this.hooks.signal === undefined ? {} : { signal: this.hooks.signal }) },
@@ -212,22 +225,40 @@ export class DownloadRun {
     this.hooks.signal?.aborted === true ||
     (this.options.failFast && this.failures.length > 0);
 
+  /**
+   * A failed login or listing. With `--image-source dsa`, or for a refused login, it ends the run
+   * (as it always has); otherwise images may still come from local slides, so the breaker opens,
+   * and the steps that need the DSA fail one by one with this error.
+   */
+  private onConnectFailed(err: unknown, routing: ImageRouting): void {
+    if (routing.mode === 'dsa' || (routing.mode === 'auto' && !routing.fallback) || !isDsaUnavailable(err)) {
+      this.connectFailed = true;
+      return;
+    }
+    routing.connectError = err instanceof Error ? err : new Error(String(err));
+    routing.breaker.trip(`the DSA login failed: ${describeError(err)}`);
+  }
+
   /** Fetches `toFetch` with the bounded worker pool, each artifact by its kind's step. */
   async fetch(toFetch: readonly Artifact[]): Promise<void> {
     const plan = this.plan;
     if (plan === null || toFetch.length === 0) return;
     const { ctx, maskZip } = this.connect(toFetch, plan);
-    // The early renders first: they need no listing, so they start while it is on the wire.
-    const ordered = [...toFetch.filter((a) => ctx.early.has(a.id)), ...toFetch.filter((a) => !ctx.early.has(a.id))];
+    // The early renders first: they need no listing, so they start while it is on the wire; then
+    // the slides when images may be made from them (image-routing.ts).
+    const rest = fetchOrder(toFetch, this.options).filter((a) => !ctx.early.has(a.id));
+    const ordered = [...toFetch.filter((a) => ctx.early.has(a.id)), ...rest];
     const pool = runPool(
       ordered.map((a) => ({ kind: a.kind, run: () => this.fetchOne(ctx, plan.store, a) })),
       { concurrency: this.options.concurrency, caps: kindCaps(this.options), stop: this.stop },
     );
     setImmediate(() => void this.startMeta());
     const notStarted = await pool;
+    ctx.images.arrivals.abandon(new Error('the run stopped before this slide was fetched'));
     await maskZip.close();
     // A failed login or listing ends the run here, with its own error (unless Ctrl-C cut it short).
-    if (this.hooks.signal?.aborted !== true) await ctx.connected;
+    await ctx.connected.catch(() => undefined);
+    if (this.hooks.signal?.aborted !== true && this.connectFailed) await ctx.connected;
     for (const t of notStarted) this.bump(t.kind, 'planned');
     if (this.lease?.lost === true && this.fatal === null) {
       this.fatal = new BusyError(`another bcss run took over the output folder ${this.outDir} while this one was stalled; this run stopped`, {
@@ -238,14 +269,28 @@ export class DownloadRun {
 
   /** One artifact: its step, then the lock; a failure is recorded, never thrown. */
   private async fetchOne(ctx: RunStepContext, store: LockStore, a: Artifact): Promise<void> {
-    if (!ctx.early.has(a.id)) {
+    const shownPath = a.path ?? a.id;
+    try {
+      await this.fetchOneStep(ctx, store, a, shownPath);
+    } finally {
+      // Images waiting for a slide that will now never start must not wait for ever.
+      if (this.stop()) ctx.images.arrivals.abandon(new Error('the run stopped before this slide was fetched'));
+    }
+  }
+
+  private async fetchOneStep(ctx: RunStepContext, store: LockStore, a: Artifact, shownPath: string): Promise<void> {
+    if (!ctx.early.has(a.id) && needsDsa(a, this.options)) {
       try {
         await ctx.connected;
-      } catch {
-        return; // the run fails with the connection's error, not one per artifact
+      } catch (err) {
+        if (this.connectFailed) return; // the run fails with the connection's error, not one per artifact
+        // auto/wsi: images may still come from their slides (the step decides); the rest fail here.
+        if (a.kind !== 'images') {
+          this.recordFailure(a, shownPath, err);
+          return;
+        }
       }
     }
-    const shownPath = a.path ?? a.id;
     this.emit({ type: 'artifact-start', id: a.id, kind: a.kind, path: shownPath });
     try {
       const { entry, warning } = await DOWNLOAD_STEPS[a.kind].run(ctx, a);
@@ -256,6 +301,7 @@ export class DownloadRun {
         return;
       }
       await store.set(entry);
+      if (entry.kind === 'images') this.bySource[imageSourceOf(entry)] += 1;
       this.bump(a.kind, 'done');
       this.emit({ type: 'artifact-done', id: a.id, kind: a.kind, path: entry.path, bytes: entry.bytes, status: 'done' });
     } catch (err) {
@@ -335,6 +381,7 @@ export class DownloadRun {
       lockPath: join(this.outDir, LOCK_FILE_NAME),
       logPath: this.log?.path ?? null,
       dryRun: false,
+      ...(this.options.components.includes('images') ? { imageSources: { ...this.bySource, fallbacks: this.routing?.fallbacks ?? 0 } } : {}),
       ...(this.hooks.signal?.aborted === true ? { interrupted: true } : {}),
     };
   }

@@ -22,6 +22,7 @@ export function earlyGeometryItems(toFetch: readonly Artifact[], options: Downlo
     if (ids.length >= room) break;
     if (a.roi === null || (a.kind !== 'images' && a.kind !== 'masks')) continue;
     if (a.kind === 'masks' && options.resolution.kind === 'base') continue;
+    if (a.kind === 'images' && options.imageSource === 'wsi') continue;
     const id = findSlideForRoi(a.roi, catalog)?.dsaItemId;
     if (id !== undefined && !ids.includes(id)) ids.push(id);
   }

@@ -84,12 +84,22 @@ export interface LockEntry {
   };
   /** The source's own checksum, e.g. figshare `computed_md5` for masks. */
   sourceChecksum?: { md5?: string };
+  /**
+   * Images: which source made the pixels, the DSA's render or bcss from the local slide
+   * (`--image-source`). Absent in locks of bcss before 0.3: see `imageSourceOf`.
+   */
+  imageSource?: 'dsa' | 'wsi';
   width?: number;
   height?: number;
   /** For masks: the base mask as downloaded, and which size convention it followed (docs/dataset.md#roi-bounds-and-mask-size). */
   maskBase?: { width: number; height: number; convention: 'minus-one' | 'half-open' };
   status: 'done';
   completed: string;
+}
+
+/** Which source made an image entry; older locks say it only by the URL (`wsi:<slide file>` for a local render). */
+export function imageSourceOf(entry: Pick<LockEntry, 'imageSource' | 'source'>): 'dsa' | 'wsi' {
+  return entry.imageSource ?? (entry.source.url?.startsWith('wsi:') === true ? 'wsi' : 'dsa');
 }
 
 /** The options of the last run that wrote this lock (no secrets). */
@@ -148,6 +158,7 @@ function entryAt(raw: unknown): LockEntry {
       params: get<Record<string, unknown>>(source, 'params', 'source.', isObject, 'an object'),
     },
     sourceChecksum: checksum && compact({ md5: optional<string>(checksum, 'md5', 'sourceChecksum.', matches(MD5), '32 lower-case hex digits') }),
+    imageSource: optional<'dsa' | 'wsi'>(o, 'imageSource', '', oneOf(['dsa', 'wsi']), '"dsa" or "wsi"'),
     width: int('width'),
     height: int('height'),
     maskBase: maskBase && {

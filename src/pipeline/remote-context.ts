@@ -50,6 +50,8 @@ export interface ConnectOptions {
    * lookups were just unused.
    */
   earlyGeometry?: readonly string[];
+  /** The folder listing failed (not for authentication) and the catalog's ids are used instead. */
+  onListingFailed?: (err: unknown) => void;
 }
 
 /** Items a DSA folder may hold beyond the catalog's slides before the listing is refused. */
@@ -106,6 +108,7 @@ async function listSlides(
       throw new AuthError(err.message, { hint: err.hint ?? 'Set BCSS_API_KEY or use --login.', cause: err });
     }
     if (c.signal?.aborted === true) throw err;
+    c.onListingFailed?.(err);
     emit({
       type: 'log',
       level: 'warn',

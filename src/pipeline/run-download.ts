@@ -38,6 +38,11 @@ export function checkDownloadOptions(options: DownloadOptions): void {
   if (options.components.length === 0) throw new UsageError('no components to download');
   if (options.rois.length === 0) throw new UsageError('no ROIs selected');
   if (options.outDir.trim() === '') throw new UsageError('the output folder is empty');
+  if (options.imageSource === 'wsi' && options.encoding === 'jpeg' && options.components.includes('images')) {
+    throw new UsageError('--image-source wsi renders lossless PNG images only; it cannot make --encoding jpeg ones', {
+      hint: 'Drop --encoding jpeg, or take JPEG renders from the DSA with --image-source dsa.',
+    });
+  }
 }
 
 export function lockOptionsOf(options: DownloadOptions): LockOptions {

@@ -134,6 +134,7 @@ async function extractRoi(roi: RoiRecord, ctx: RoiContext): Promise<ExtractedIma
     sha256: file.sha256,
     mtimeMs: file.mtimeMs,
     source: { url, params },
+    imageSource: 'wsi',
     width: file.width,
     height: file.height,
     status: 'done',

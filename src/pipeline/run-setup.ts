@@ -2,6 +2,7 @@ import { createTransfer } from '../transfer/create-transfer.js';
 import type { LeaseOptions } from '../storage/run-lease.js';
 import type { Transfer, TransferEvent, TransferOptions } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
+import { needsDsa } from './image-routing.js';
 import type { SecretBox } from './secrets.js';
 import type { DownloadOptions, PipelineEvent } from './types.js';
 
@@ -36,7 +37,7 @@ export function makeTransfer(
   });
 }
 
-/** Which artifacts need DSA items: all but masks at base resolution and slides (from the GDC). */
+/** Which artifacts need DSA items: all but masks at base resolution, slides (from the GDC) and images made from local slides only. */
 export function needsSlides(artifacts: readonly Artifact[], options: DownloadOptions): boolean {
-  return artifacts.some((a) => a.kind !== 'wsis' && (a.kind !== 'masks' || options.resolution.kind !== 'base'));
+  return artifacts.some((a) => needsDsa(a, options));
 }

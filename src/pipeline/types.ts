@@ -30,6 +30,12 @@ export const OBJECT_STORE_LANE = 'object-store';
 /** Where base masks come from (issue #11): figshare's article ZIP, one request per file, or the faster. */
 export type MasksVia = 'auto' | 'zip' | 'files';
 
+/**
+ * Where ROI images come from (issue 10 §2): the DSA's region render, the local slide file
+ * rendered by bcss (docs/local-render.md), or the DSA with a fall-back to the local slide.
+ */
+export type ImageSource = 'dsa' | 'wsi' | 'auto';
+
 /** How a base mask of (H−1)×(W−1) is aligned with an H×W image (docs/dataset.md#roi-bounds-and-mask-size). */
 export type MaskAlign = 'resize' | 'pad';
 
@@ -93,6 +99,8 @@ export interface DownloadOptions {
   wsiDir?: string;
   /** Slides downloaded from the GDC at once (`--gdc-concurrency`, default 2). */
   gdcConcurrency?: number;
+  /** Where ROI images come from (`--image-source`, default `auto`: the DSA, then the local slide). */
+  imageSource?: ImageSource;
 }
 
 export type ArtifactStatus = 'done' | 'skipped' | 'failed' | 'planned';
@@ -121,6 +129,11 @@ export interface DownloadSummary {
   failures: Array<{ item: string; reason: string; kind?: string }>;
   /** True when the run was stopped by its signal (Ctrl-C): what is not done stays planned. */
   interrupted?: boolean;
+  /**
+   * Images made by this run, per source: the DSA's render or a local slide (`fallbacks` of the
+   * latter after the DSA failed for that ROI; the run log says why). Present when images were asked for.
+   */
+  imageSources?: { dsa: number; wsi: number; fallbacks: number };
   /** Counts per component and status, e.g. `{ images: { done: 3, skipped: 148, failed: 0 } }`. */
   components: Record<string, Record<string, number>>;
   outDir: string;

@@ -56,6 +56,11 @@ Examples:
   bcss download --masks-via files                one figshare request per mask (no article ZIP)
   bcss download --components wsis --wsi-dir /data/bcss-slides
                                                  the 151 slides from the GDC (md5-checked, resumable)
+  bcss download --components images,wsis --image-source wsi
+                                                 the slides from the GDC, then every ROI image rendered
+                                                 from its own slide as soon as it is in (no DSA at all)
+  bcss download --wsi-dir /data/bcss-slides      images from the DSA; any ROI it cannot render (down,
+                                                 5xx, timeouts) is rendered from its local slide
   bcss serve --demo --scale 0.05 &               then point --api-url/--figshare-url/--gdc-url
                                                  and --rois at the URLs and table it prints
 
@@ -92,6 +97,10 @@ export function registerDownload(program: Command, ctx: CliContext, setResult: (
     .option('--gdc-concurrency <n>', `slides downloaded from the GDC at once (default ${D.gdcConcurrency}; ${range('gdcConcurrency')})`)
     .option(`--encoding <${choiceList('encoding')}>`, 'region encoding asked from the DSA (default png, lossless)')
     .option(`--mask-align <${choiceList('maskAlign')}>`, 'fit base masks one pixel short of the image: resize (as the original) or pad with 0')
+    .option(
+      `--image-source <${choiceList('imageSource')}>`,
+      'where ROI images come from (default auto: the DSA, and for an ROI it fails after its retries the local slide in --wsi-dir or OUT/wsis; dsa: only the DSA; wsi: only the local slides, no DSA)',
+    )
     .option(`--masks-via <${choiceList('masksVia')}>`, "base masks from figshare's one article ZIP or one request per file (default auto: the ZIP when it is faster at <= 1 request/s)")
     .option('--config <file>', 'config file (default ./bcss.config.json if present)')
     .option('--login', 'ask for a DSA user name and password (not echoed) instead of an API key')
@@ -180,6 +189,11 @@ export function humanSummary(s: DownloadSummary, retry: (rois: readonly string[]
       .filter(([, n]) => n > 0)
       .map(([status, n]) => `${n} ${status}`);
     lines.push(`  ${component.padEnd(12)} ${parts.join(', ') || 'nothing to do'}`);
+  }
+  const src = s.imageSources;
+  if (src !== undefined && src.dsa + src.wsi > 0) {
+    const after = src.fallbacks > 0 ? ` (${src.fallbacks} of them after the DSA failed; the log says why)` : '';
+    lines.push(`  images made: ${src.dsa} by the DSA, ${src.wsi} from local slides${after}`);
   }
   lines.push(
     `${s.requests} requests, ${formatBytes(s.bytes)}, ${s.retries} retries, ${formatSeconds(s.seconds)}`,

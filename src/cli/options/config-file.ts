@@ -34,6 +34,7 @@ export type ConfigFile = {
   idleTimeoutSeconds?: number;
   encoding?: 'png' | 'jpeg';
   maskAlign?: 'resize' | 'pad';
+  imageSource?: 'auto' | 'dsa' | 'wsi';
   failFast?: boolean;
   progress?: boolean;
 };
@@ -75,6 +76,7 @@ const CONFIG_FIELDS: Readonly<Record<keyof ConfigFile, Field>> = {
   idleTimeoutSeconds: number,
   encoding: { ok: oneOf(['png', 'jpeg']), expected: '"png" or "jpeg"' },
   maskAlign: { ok: oneOf(['resize', 'pad']), expected: '"resize" or "pad"' },
+  imageSource: { ok: oneOf(['auto', 'dsa', 'wsi']), expected: '"auto", "dsa" or "wsi"' },
   failFast: flag,
   progress: flag,
 };

@@ -36,6 +36,7 @@ export interface DownloadFlags {
   encoding?: string;
   maskAlign?: string;
   masksVia?: string;
+  imageSource?: string;
   config?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -200,6 +201,14 @@ export const CHOICES = {
     lowerCase: false,
     hint: "auto (the default) takes figshare's article ZIP when it is faster than one polite request per mask.",
   },
+  imageSource: {
+    flag: '--image-source',
+    env: 'BCSS_IMAGE_SOURCE',
+    config: 'imageSource',
+    values: ['auto', 'dsa', 'wsi'],
+    lowerCase: true,
+    hint: 'auto (the default) asks the DSA and falls back to the local slide; dsa never reads a slide; wsi renders every image from the slides in --wsi-dir (or OUT/wsis).',
+  },
 } as const;
 
 export type ChoiceKey = keyof typeof CHOICES;
@@ -328,6 +337,7 @@ export async function resolveDownloadOptions(
   const encoding = resolveChoice('encoding', flags.encoding, env, config);
   const maskAlign = resolveChoice('maskAlign', flags.maskAlign, env, config);
   const masksVia = resolveChoice('masksVia', flags.masksVia, env, config);
+  const imageSource = resolveChoice('imageSource', flags.imageSource, env, config);
   const secrets = resolveSecrets(env, config);
   const wsiDirText = pick<string>([flags.wsiDir, '--wsi-dir'], [nonEmpty(env.BCSS_WSI_DIR), 'BCSS_WSI_DIR'], [config.wsiDir, 'config wsiDir']).value;
   const dryRun = flags.dryRun === true;
@@ -340,6 +350,7 @@ export async function resolveDownloadOptions(
       encoding,
       maskAlign,
       masksVia,
+      imageSource,
       rois: rois.rois,
       customRois: rois.custom,
       roiTable: rois.table,

@@ -142,6 +142,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
       sha256: stored.sha256,
       mtimeMs: stored.mtimeMs,
       source: { url, params: artifact.params },
+      imageSource: 'dsa',
       width: expected.width,
       height: expected.height,
       status: 'done',
@@ -166,7 +167,7 @@ export async function fetchImage(ctx: StepContext, artifact: Artifact, early?: E
  */
 export function earlyRenders(toFetch: readonly Artifact[], options: DownloadOptions): Map<string, string> {
   const out = new Map<string, string>();
-  if (options.folderId !== DSA_FOLDER_ID) return out;
+  if (options.folderId !== DSA_FOLDER_ID || options.imageSource === 'wsi') return out;
   const room = options.lanes['dsa-render']?.concurrency ?? 4;
   const catalog = builtinSlides();
   for (const a of toFetch) {

@@ -1,5 +1,6 @@
 import type { PipelineEvent } from '../types.js';
 import type { TransferOptions } from '../../transfer/types.js';
+import type { ImageRouting } from '../image-routing.js';
 import type { OpenedRemote, RemoteContext } from '../remote-context.js';
 import type { DownloadOptions } from '../types.js';
 import type { MaskZipSource } from './masks-zip.js';
@@ -28,6 +29,8 @@ export interface RunStepContext extends StepContext {
   log: (message: string) => void;
   /** The run's events (steps that report their own progress, e.g. slide bytes). */
   emit: (event: PipelineEvent) => void;
+  /** `--image-source`: the breaker, the slide folder and the slides this run downloads. */
+  images: ImageRouting;
   /** The run's engine overrides (tests: backoff, sleep) and Ctrl-C, for steps with their own transfers. */
   transferOverrides: Partial<TransferOptions>;
 }

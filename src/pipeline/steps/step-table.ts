@@ -7,7 +7,7 @@ import type { LockEntry } from '../lock-file.js';
 import { toolVersion } from '../tool-version.js';
 import type { Component, DownloadOptions } from '../types.js';
 import { fetchAnnotations } from './annotations.js';
-import { imageStep } from './images.js';
+import { imageBySource } from './image-source.js';
 import { fetchMask } from './masks.js';
 import type { RunStepContext } from './step-context.js';
 import { writeWsiScript } from './wsi-scripts.js';
@@ -32,7 +32,7 @@ const lane = (options: DownloadOptions, name: string, fallback: number): number 
 
 export const DOWNLOAD_STEPS: Record<Component, DownloadStep> = {
   images: {
-    run: async (ctx, a) => ({ entry: await imageStep(ctx, a) }),
+    run: async (ctx, a) => ({ entry: await imageBySource(ctx, a) }),
     // Twice the render lane: a render's slot frees when its answer starts, while its task still
     // receives and checks the bytes, so the next task must already be waiting on the lane.
     cap: (o) => lane(o, 'dsa-render', 4) * 2,
@@ -52,7 +52,19 @@ export const DOWNLOAD_STEPS: Record<Component, DownloadStep> = {
     cap: () => 1,
   },
   wsis: {
-    run: async (ctx, a) => ({ entry: await fetchWsi(ctx, a, { emit: ctx.emit, overrides: ctx.transferOverrides }) }),
+    run: async (ctx, a) => {
+      const name = a.slideFileName ?? '';
+      try {
+        const entry = await fetchWsi(ctx, a, { emit: ctx.emit, overrides: ctx.transferOverrides });
+        // An image waiting for this slide may render it once the lock line is written; the
+        // file is already in place (renamed, folder synced), which is all the render needs.
+        ctx.images.arrivals.arrived(name);
+        return { entry };
+      } catch (err) {
+        ctx.images.arrivals.failed(name, err);
+        throw err;
+      }
+    },
     // Whole slides, like gdc-client: a few at a time saturate a link without flooding the GDC.
     cap: (o) => o.gdcConcurrency ?? 2,
   },
