@@ -217,9 +217,12 @@ export class DownloadRun {
     return { ctx, maskZip };
   }
 
-  /** True once no new task may start: a failed connection, a fatal error, a lost lease, Ctrl-C, or --fail-fast. */
+  /**
+   * True once no new task may start: a fatal error, a lost lease, Ctrl-C, or --fail-fast. A failed
+   * DSA login or listing is not among them: the tasks that need the DSA end at once (fetchOneStep),
+   * and the slides from the GDC go on.
+   */
   private readonly stop = (): boolean =>
-    this.connectFailed ||
     this.fatal !== null ||
     this.lease?.lost === true ||
     this.hooks.signal?.aborted === true ||
@@ -316,7 +319,7 @@ export class DownloadRun {
       this.emit({ type: 'artifact-done', id: a.id, kind: a.kind, path: shownPath, bytes: 0, status: 'skipped' });
       return;
     }
-    if (this.connectFailed) return; // an early render cut short by the failed login or listing
+    if (this.connectFailed && needsDsa(a, this.options)) return; // e.g. an early render cut short by the failed login or listing
     if (this.hooks.signal?.aborted === true) {
       // Cut short by Ctrl-C: not a failure of the item; the rerun fetches it.
       this.bump(a.kind, 'planned');

@@ -253,4 +253,23 @@ describe('--image-source', () => {
     assert.deepEqual(summary.imageSources, { dsa: 3, wsi: 0, fallbacks: 0 });
     assert.match(await runLog(summary), /the local slide cannot be used .*asking the DSA once more instead/);
   });
+
+  test('slides never wait for the DSA: with its login failing (closed port), every slide is in before the login gives up', async () => {
+    const srv = await serve();
+    const opts = options(
+      { ...srv.urls, girder: await closedPortUrl() },
+      { components: ['wsis', 'annotations'], imageSource: 'dsa', credentials: { kind: 'api-key', apiKey: 'abc123' } },
+    );
+    const events: PipelineEvent[] = [];
+    // Real (short) backoff: the login takes ~0.6 s to give up, the slides a few ms each.
+    const slowLogin: RunDownloadHooks = { transferOverrides: { baseDelayMs: 300, maxDelayMs: 300, random: () => 0.99 }, onEvent: (e) => events.push(e) };
+    await assert.rejects(runDownload(opts, slowLogin), (err: Error & { kind?: string }) => err.kind === 'network' && /ECONNREFUSED/.test(err.message));
+    const slides = events.flatMap((e, i) => (e.type === 'artifact-done' && e.kind === 'wsis' ? [i] : []));
+    assert.equal(slides.length, rois.length, 'every slide was fetched although the run ends with the DSA error');
+    const loginRetries = events.flatMap((e, i) => (e.type === 'retry' && e.url.includes('/api_key/token') ? [i] : []));
+    assert.equal(loginRetries.length, opts.maxRetries);
+    assert.ok(Math.max(...slides) < Math.max(...loginRetries), 'the slides did not wait for the login');
+    const lock = (await readLock(opts.outDir, { moveAside: false })).lock;
+    assert.equal(lock?.artifacts.filter((a) => a.kind === 'wsis').length, rois.length);
+  });
 });
