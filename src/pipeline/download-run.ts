@@ -197,7 +197,7 @@ export class DownloadRun {
     // (the images step) and every other task that needs the DSA waits for the listing. Slides
     // (GDC) and images from local slides never wait for it; a run that needs no DSA does not log in.
     const connected = toFetch.some((a) => needsDsa(a, options))
-      ? remote.connect().then(() => remote.prefetchGeometry(geometryItems(toFetch.filter((a) => a.kind !== 'images' || !routing.breaker.open), options, remote)))
+      ? remote.connect().then(() => remote.prefetchGeometry(geometryItems(toFetch.filter((a) => (a.kind !== 'images' && a.kind !== 'masks') || !routing.breaker.open), options, remote)))
       : Promise.resolve();
     connected.catch((err: unknown) => this.onConnectFailed(err, routing));
     const ctx: RunStepContext = {
@@ -287,8 +287,8 @@ export class DownloadRun {
         await ctx.connected;
       } catch (err) {
         if (this.connectFailed) return; // the run fails with the connection's error, not one per artifact
-        // auto/wsi: images may still come from their slides (the step decides); the rest fail here.
-        if (a.kind !== 'images') {
+        // auto/wsi: images (and the masks' sizes) may still come from their slides (the step decides); the rest fail here.
+        if (a.kind !== 'images' && a.kind !== 'masks') {
           this.recordFailure(a, shownPath, err);
           return;
         }

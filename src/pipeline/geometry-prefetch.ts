@@ -22,7 +22,7 @@ export function earlyGeometryItems(toFetch: readonly Artifact[], options: Downlo
     if (ids.length >= room) break;
     if (a.roi === null || (a.kind !== 'images' && a.kind !== 'masks')) continue;
     if (a.kind === 'masks' && options.resolution.kind === 'base') continue;
-    if (a.kind === 'images' && options.imageSource === 'wsi') continue;
+    if (options.imageSource === 'wsi') continue; // images and masks take their geometry from the local slides
     const id = findSlideForRoi(a.roi, catalog)?.dsaItemId;
     if (id !== undefined && !ids.includes(id)) ids.push(id);
   }
@@ -35,6 +35,7 @@ export function geometryItems(toFetch: readonly Artifact[], options: DownloadOpt
   for (const a of toFetch) {
     if (a.roi === null || (a.kind !== 'images' && a.kind !== 'masks')) continue;
     if (a.kind === 'masks' && options.resolution.kind === 'base') continue;
+    if (options.imageSource === 'wsi') continue; // images and masks take their geometry from the local slides
     try {
       ids.add(remote.slideFor(a.roi).itemId);
     } catch {

@@ -74,12 +74,13 @@ export function makeImageRouting(options: DownloadOptions, outDir: string, toFet
 
 /**
  * Whether an artifact's step talks to the DSA (and so waits for the login and listing): slides
- * come from the GDC, masks at base resolution need no slide metadata, and `wsi` images read local
- * slides only.
+ * come from the GDC, masks at base resolution need no slide metadata, and with `wsi` images and
+ * masks read the local slides only.
  */
 export function needsDsa(a: Pick<Artifact, 'kind'>, options: Pick<DownloadOptions, 'resolution' | 'imageSource'>): boolean {
   if (a.kind === 'wsis') return false;
-  if (a.kind === 'masks') return options.resolution.kind !== 'base';
+  // With `wsi`, masks take their size from the local slide, as the images do.
+  if (a.kind === 'masks') return options.resolution.kind !== 'base' && imageSourceOf(options) !== 'wsi';
   if (a.kind === 'images') return imageSourceOf(options) !== 'wsi';
   return true;
 }
@@ -89,6 +90,6 @@ export function needsDsa(a: Pick<Artifact, 'kind'>, options: Pick<DownloadOption
  * on a slide whose download has not been started (with `--concurrency 1` it would wait forever).
  */
 export function fetchOrder(toFetch: readonly Artifact[], options: DownloadOptions): Artifact[] {
-  if (imageSourceOf(options) === 'dsa' || !toFetch.some((a) => a.kind === 'images')) return [...toFetch];
+  if (imageSourceOf(options) === 'dsa' || !toFetch.some((a) => a.kind === 'images' || a.kind === 'masks')) return [...toFetch];
   return [...toFetch.filter((a) => a.kind === 'wsis'), ...toFetch.filter((a) => a.kind !== 'wsis')];
 }

@@ -125,15 +125,16 @@ after(async () => {
 });
 
 describe('--image-source', () => {
-  test('wsi after wsis in the same run: each image waits for its own slide only; DSA names, sizes and channels; no DSA request', async () => {
+  test('wsi after wsis in the same run: each image waits for its own slide only; DSA names, sizes and channels; masks sized from the slides; no DSA request', async () => {
     // A slow GDC (one slide at a time, ~0.3 s each) makes "its own slide, not the whole run" visible in the event order.
     const slideBytes = (await Promise.all(dataset.gdc.files.map(async (f) => (await f.ready?.(), f.size)))).reduce((a, b) => a + b, 0);
     const srv = await serve({ gdc: { bandwidthBytesPerSec: Math.max(64 * 1024, slideBytes / 1.2) } });
-    const opts = options(srv.urls, { components: ['images', 'wsis'], imageSource: 'wsi', gdcConcurrency: 1 });
+    const opts = options(srv.urls, { components: ['images', 'masks', 'wsis'], imageSource: 'wsi', gdcConcurrency: 1 });
     const events: PipelineEvent[] = [];
     const summary = await runDownload(opts, { ...hooks, onEvent: (e) => events.push(e) });
     assert.deepEqual(summary.failures, []);
     assert.deepEqual(summary.components.images, { done: 4, skipped: 0, failed: 0 });
+    assert.deepEqual(summary.components.masks, { done: 4, skipped: 0, failed: 0 });
     assert.deepEqual(summary.imageSources, { dsa: 0, wsi: 4, fallbacks: 0 });
     assert.equal(srv.log.filter((e) => e.service === 'girder').length, 0, 'no request of any kind to the DSA');
     const done = events.flatMap((e, i) => (e.type === 'artifact-done' ? [{ kind: e.kind, i }] : []));
@@ -157,6 +158,8 @@ describe('--image-source', () => {
     for (const [name, shape] of await pngShapes(join(viaDsa.outDir, 'images'))) dsaImages.set(name, shape);
     assert.equal(dsaImages.size, 4);
     assert.deepEqual(await pngShapes(join(opts.outDir, 'images')), dsaImages);
+    const maskSizes = [...(await pngShapes(join(opts.outDir, 'masks')))].map(([name, [w, h]]) => [name, w, h]);
+    assert.deepEqual(maskSizes, [...dsaImages].map(([name, [w, h]]) => [name, w, h]), 'each mask has its image\'s size');
 
     // A rerun skips verified images whatever made them and whatever --image-source says now.
     srv.resetLog();
@@ -191,24 +194,26 @@ describe('--image-source', () => {
     assert.doesNotMatch(log, /the DSA looks down/, 'one failing ROI does not open the breaker');
   });
 
-  test('auto with the DSA down for the whole run: every image from the slides, exit 0; the breaker spares the other ROIs the retries', async () => {
+  test('auto with the DSA down for the whole run: every image from the slides, masks sized from them, exit 0; the breaker spares the other ROIs the retries', async () => {
     const srv = await serve(); // GDC and figshare only; the DSA URL is a closed port
-    const opts = options({ ...srv.urls, girder: await closedPortUrl() }, { wsiDir: slidesDir, maxRetries: 3 });
+    const opts = options({ ...srv.urls, girder: await closedPortUrl() }, { components: ['images', 'masks'], wsiDir: slidesDir, maxRetries: 3 });
     const events: PipelineEvent[] = [];
     const summary = await runDownload(opts, { ...hooks, onEvent: (e) => events.push(e) });
     assert.deepEqual(summary.failures, []);
     assert.equal(downloadExitCode(summary), 0);
     assert.deepEqual(summary.imageSources, { dsa: 0, wsi: 4, fallbacks: 4 });
+    assert.deepEqual(summary.components.masks, { done: 4, skipped: 0, failed: 0 });
     // Without the breaker every ROI pays its render and its /tiles lookup, each (retries + 1)
     // times, plus the listing. With it: the listing, the early renders (one per render slot)
     // and the early /tiles lookups, then nothing.
+    const log = await runLog(summary);
+    const dsaRequests = log.split('\n').filter((l) => / debug (dsa|dsa-render) request #/.test(l)).length;
     const perRequest = opts.maxRetries + 1;
     const withoutBreaker = (1 + rois.length * 2) * perRequest;
     const early = 2; // the render lane's slots: those renders started before the listing failed
-    assert.ok(summary.requests <= (1 + early * 2) * perRequest, `${summary.requests} requests (without the breaker: ≥ ${withoutBreaker})`);
+    assert.ok(dsaRequests > 0 && dsaRequests <= (1 + early * 2) * perRequest, `${dsaRequests} DSA requests (without the breaker: ≥ ${withoutBreaker})`);
     const warnings = events.filter((e) => e.type === 'log' && e.level === 'warn' && e.message.includes('the DSA looks down'));
     assert.equal(warnings.length, 1, 'the breaker opening is said once');
-    const log = await runLog(summary);
     assert.match(log, /the DSA looks down \(the DSA folder listing failed after its retries: .*ECONNREFUSED/);
     for (const e of await imageEntries(opts.outDir)) assert.equal(e.imageSource, 'wsi');
     assert.deepEqual(await pngShapes(join(opts.outDir, 'images')), dsaImages);

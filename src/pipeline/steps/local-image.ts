@@ -10,7 +10,7 @@ import type { RoiRecord } from '../../catalog/types.js';
 import { BcssError, DiskError, type ErrorKind } from '../../errors.js';
 import { planRoi, renderPlanToFile, type RenderedFile } from '../../render/render-roi.js';
 import { readSlideFolder, slideFileFor, type SlideFolder } from '../../render/slide-files.js';
-import { openSlide } from '../../slides/open-slide.js';
+import { openSlide, type FileSlideSource } from '../../slides/open-slide.js';
 import { slideGeometry } from '../../slides/slide-geometry.js';
 import { ensureDir } from '../../storage/atomic-file.js';
 import type { Artifact } from '../artifacts.js';
@@ -19,7 +19,7 @@ import { checkedOutputSize } from '../geometry-sanity.js';
 import type { ImageRouting } from '../image-routing.js';
 import type { LockEntry } from '../lock-file.js';
 import { wsiSourceUrl } from '../run-extract.js';
-import type { Resolution } from '../../geometry/types.js';
+import type { Resolution, SlideGeometry } from '../../geometry/types.js';
 import type { StepContext } from './step-context.js';
 
 /** One ROI's local slide is missing, unreadable or failed to download: that ROI fails, the run goes on. */
@@ -63,11 +63,10 @@ async function findSlide(routing: ImageRouting, a: Artifact, roi: RoiRecord): Pr
   return found;
 }
 
-/** Opens, checks and renders; any failure of the slide itself (not of the disk) is the ROI's SlideProblem. */
-async function renderFromFile(slidePath: string, roi: RoiRecord, resolution: Resolution, dest: string, signal?: AbortSignal): Promise<RenderedFile> {
-  let source;
+/** The slide file opened, or the ROI's SlideProblem naming the file and what to do; the file is never touched. */
+async function openLocalSlide(slidePath: string, roi: RoiRecord): Promise<FileSlideSource> {
   try {
-    source = await openSlide(slidePath);
+    return await openSlide(slidePath);
   } catch (err) {
     throw new SlideProblem(
       'integrity',
@@ -75,6 +74,11 @@ async function renderFromFile(slidePath: string, roi: RoiRecord, resolution: Res
       { cause: err },
     );
   }
+}
+
+/** Opens, checks and renders; any failure of the slide itself (not of the disk) is the ROI's SlideProblem. */
+async function renderFromFile(slidePath: string, roi: RoiRecord, resolution: Resolution, dest: string, signal?: AbortSignal): Promise<RenderedFile> {
+  const source = await openLocalSlide(slidePath, roi);
   try {
     const geometry = slideGeometry(source);
     // The same checks and size as the DSA road: the file's metadata against the catalog's magnification.
@@ -88,6 +92,19 @@ async function renderFromFile(slidePath: string, roi: RoiRecord, resolution: Res
     if (err instanceof DiskError || signal?.aborted === true) throw err;
     const kind = err instanceof BcssError ? err.kind : 'integrity';
     throw new SlideProblem(kind, `${roi.name}: rendering from slide file ${slidePath} failed: ${describeError(err)}`, { cause: err });
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** The slide file's geometry (after its download when this run fetches it), for a mask's size. */
+export async function localSlideGeometry(routing: ImageRouting, a: Artifact): Promise<SlideGeometry> {
+  const { roi } = a;
+  if (roi === null) throw new Error(`artifact ${a.id} has no ROI`);
+  const slide = await findSlide(routing, a, roi);
+  const source = await openLocalSlide(slide.path, roi);
+  try {
+    return slideGeometry(source);
   } finally {
     await source.close().catch(() => undefined);
   }

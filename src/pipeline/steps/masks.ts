@@ -34,14 +34,18 @@ export async function maskTargetSize(ctx: StepContext, roi: RoiRecord): Promise<
   }
 }
 
-export async function fetchMask(ctx: StepContext, artifact: Artifact): Promise<LockEntry> {
+/**
+ * `size`: where the target size comes from when not from the DSA's `/tiles` (`--image-source`,
+ * steps/mask-size.ts: the local slide's geometry); the DSA's by default.
+ */
+export async function fetchMask(ctx: StepContext, artifact: Artifact, size?: () => Promise<PixelSize>): Promise<LockEntry> {
   const { roi, path } = artifact;
   if (roi === null || path === null) throw new Error(`mask artifact ${artifact.id} has no ROI/path`);
   const { remote, options } = ctx;
   // The target size (slide metadata, DSA) and the base mask (figshare) do not depend on each
   // other: ask both services at once. An unresolved slide still fails before any download.
-  if (options.resolution.kind !== 'base') remote.slideFor(roi);
-  const targetSize = maskTargetSize(ctx, roi);
+  if (options.resolution.kind !== 'base' && size === undefined) remote.slideFor(roi);
+  const targetSize = size === undefined ? maskTargetSize(ctx, roi) : size();
   targetSize.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const file = await remote.figshareFile(roi.maskFileId);
   // From the article ZIP when the run took that route and the member checks out; else the file.

@@ -8,6 +8,7 @@ import { toolVersion } from '../tool-version.js';
 import type { Component, DownloadOptions } from '../types.js';
 import { fetchAnnotations } from './annotations.js';
 import { imageBySource } from './image-source.js';
+import { maskSizeSource } from './mask-size.js';
 import { fetchMask } from './masks.js';
 import type { RunStepContext } from './step-context.js';
 import { writeWsiScript } from './wsi-scripts.js';
@@ -38,7 +39,7 @@ export const DOWNLOAD_STEPS: Record<Component, DownloadStep> = {
     cap: (o) => lane(o, 'dsa-render', 4) * 2,
   },
   masks: {
-    run: async (ctx, a) => ({ entry: await fetchMask(ctx, a) }),
+    run: async (ctx, a) => ({ entry: await fetchMask(ctx, a, maskSizeSource(ctx, a)) }),
     // A mask holds a figshare slot for its redirect, then an object-store slot for the blob.
     cap: (o) => lane(o, 'figshare', 1) * 2 + 2,
   },
