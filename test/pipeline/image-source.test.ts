@@ -263,11 +263,11 @@ describe('--image-source', () => {
     const srv = await serve();
     const opts = options(
       { ...srv.urls, girder: await closedPortUrl() },
-      { components: ['wsis', 'annotations'], imageSource: 'dsa', credentials: { kind: 'api-key', apiKey: 'abc123' } },
+      { components: ['wsis', 'annotations'], imageSource: 'dsa', credentials: { kind: 'api-key', apiKey: 'abc123' }, maxRetries: 3 },
     );
     const events: PipelineEvent[] = [];
-    // Real (short) backoff: the login takes ~0.6 s to give up, the slides a few ms each.
-    const slowLogin: RunDownloadHooks = { transferOverrides: { baseDelayMs: 300, maxDelayMs: 300, random: () => 0.99 }, onEvent: (e) => events.push(e) };
+    // Real (short) backoff: the login's last retry is scheduled ~1.2 s in, the slides take a few ms each.
+    const slowLogin: RunDownloadHooks = { transferOverrides: { baseDelayMs: 600, maxDelayMs: 600, random: () => 0.99 }, onEvent: (e) => events.push(e) };
     await assert.rejects(runDownload(opts, slowLogin), (err: Error & { kind?: string }) => err.kind === 'network' && /ECONNREFUSED/.test(err.message));
     const slides = events.flatMap((e, i) => (e.type === 'artifact-done' && e.kind === 'wsis' ? [i] : []));
     assert.equal(slides.length, rois.length, 'every slide was fetched although the run ends with the DSA error');
