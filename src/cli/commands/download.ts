@@ -24,6 +24,9 @@ What you get (names as the authors' script, so existing loaders work):
                                                      region (any --mpp/--mag finer or coarser than the
                                                      scan, as large_image does), RGB at --base;
                                                      .jpg (RGB, lossy) only with --encoding jpeg
+                                                     or rendered by bcss from the ROI's local slide
+                                                     (--image-source wsi, or auto's fall-back when the
+                                                     DSA is down): same name, size and channels
   OUT/masks/<same name>                              8-bit grey PNG, values are class codes, image size
   OUT/annotations/<slide>.json                       DSA annotation documents, bytes as served
   OUT/wsis/download_wsis.sh|.bat                     girder-client commands for the whole slides; the
@@ -43,7 +46,7 @@ the folder's exits 2 and names both; use another --out, or --replace to move the
 OUT-replaced-<time>/ first. Runs with other --slides or --components add to the folder.
 
 Settings come from flags > environment (BCSS_OUT, BCSS_MPP, BCSS_MAG, BCSS_SLIDES, BCSS_ROIS,
-BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY,
+BCSS_COMPONENTS, BCSS_API_URL, BCSS_FIGSHARE_URL, BCSS_GDC_URL, BCSS_CONCURRENCY, BCSS_IMAGE_SOURCE,
 BCSS_FIGSHARE_CONCURRENCY, ...)
 > config file (./bcss.config.json or --config; same names, camelCase) > defaults.
 An API key is read only from BCSS_API_KEY or the config file, never from the command line.
