@@ -247,10 +247,10 @@ export class DownloadRun {
     const plan = this.plan;
     if (plan === null || toFetch.length === 0) return;
     const { ctx, maskZip } = this.connect(toFetch, plan);
-    // The early renders first: they need no listing, so they start while it is on the wire; then
-    // the slides when images may be made from them (image-routing.ts).
-    const rest = fetchOrder(toFetch, this.options).filter((a) => !ctx.early.has(a.id));
-    const ordered = [...toFetch.filter((a) => ctx.early.has(a.id)), ...rest];
+    // The early renders first: they need no listing, so they start while it is on the wire. Only
+    // the slides go before them, when images may be made from them (image-routing.ts).
+    const early = toFetch.filter((a) => ctx.early.has(a.id));
+    const ordered = fetchOrder([...early, ...toFetch.filter((a) => !ctx.early.has(a.id))], this.options);
     const pool = runPool(
       ordered.map((a) => ({ kind: a.kind, run: () => this.fetchOne(ctx, plan.store, a) })),
       { concurrency: this.options.concurrency, caps: kindCaps(this.options), stop: this.stop },

@@ -277,4 +277,15 @@ describe('--image-source', () => {
     const lock = (await readLock(opts.outDir, { moveAside: false })).lock;
     assert.equal(lock?.artifacts.filter((a) => a.kind === 'wsis').length, rois.length);
   });
+
+  test('auto with the DSA down and wsis in the same run, one worker: each image waits for its slide, which is queued first (no deadlock)', async () => {
+    const srv = await serve();
+    const two = rois.slice(0, 2);
+    const opts = options({ ...srv.urls, girder: await closedPortUrl() }, { components: ['images', 'wsis'], rois: two, concurrency: 1, maxRetries: 1 });
+    const summary = await runDownload(opts, hooks);
+    assert.deepEqual(summary.failures, []);
+    assert.deepEqual(summary.components, { images: { done: 2, skipped: 0, failed: 0 }, wsis: { done: 2, skipped: 0, failed: 0 } });
+    assert.deepEqual(summary.imageSources, { dsa: 0, wsi: 2, fallbacks: 2 });
+    assert.deepEqual([...(await pngShapes(join(opts.outDir, 'images')))], [...dsaImages].filter(([name]) => two.some((r) => name.startsWith(r.name))));
+  });
 });
