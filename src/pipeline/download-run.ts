@@ -170,7 +170,7 @@ export class DownloadRun {
     const transfer = (this.transfer = makeTransfer(options, this.secrets, this.onTransferEvent, hooks));
     const early = earlyRenders(toFetch, options);
     const routing = (this.routing = makeImageRouting(options, outDir, toFetch, (reason) =>
-      this.emit({ type: 'log', level: 'warn', message: `the DSA looks down (${reason}): the remaining ROI images are rendered from their local slides without asking it` }),
+      this.emit({ type: 'log', level: 'warn', message: `the DSA looks down (${reason}): the remaining ROI images whose slide is at hand are rendered from it without asking the DSA` }),
     ));
     const remote = openRemote({
       // The WSI scripts list every ROI of the folder, so the listing must resolve them all.
