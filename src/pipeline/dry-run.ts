@@ -1,12 +1,17 @@
 /**
  * `--dry-run`: the plan without writing anything — no lease, no lock (a damaged one is only
  * reported), no log, no folder. Remote metadata is read (token, listing, `/tiles`) so the
- * expected pixel sizes are real; if the services cannot be reached the plan is still listed,
- * without sizes. Free space is checked on the nearest existing folder.
+ * expected pixel sizes are real (with `--image-source wsi`, from the local slide files and not
+ * the DSA); if the services cannot be reached the plan is still listed, without sizes. Free space is checked on the nearest existing folder.
  */
 import { join } from 'node:path';
 import { AuthError } from '../errors.js';
 import { predictOutputSize } from '../geometry/region-size.js';
+import type { SlideGeometry } from '../geometry/types.js';
+import { builtinSlides } from '../catalog/slides.js';
+import { readSlideFolder, slideFileFor, type SlideFolder } from '../render/slide-files.js';
+import { openSlide } from '../slides/open-slide.js';
+import { slideGeometry } from '../slides/slide-geometry.js';
 import type { TransferEvent } from '../transfer/types.js';
 import type { Artifact } from './artifacts.js';
 import { estimateBytes } from './estimate.js';
@@ -31,13 +36,47 @@ export interface DryRunInput {
   t0: number;
 }
 
-async function expectedSize(a: Artifact, options: DownloadOptions, remote: RemoteContext | null): Promise<{ width: number; height: number } | null> {
+/** Where a slide's geometry comes from in the plan: the DSA's `/tiles`, or (`--image-source wsi`) the local file. */
+type GeometryLookup = (roi: NonNullable<Artifact['roi']>) => Promise<SlideGeometry>;
+
+function dsaGeometry(remote: RemoteContext): GeometryLookup {
+  return (roi) => remote.geometryFor(remote.slideFor(roi).itemId);
+}
+
+/**
+ * With `--image-source wsi` images and masks are sized from the local slide, so the plan reads
+ * the slide files' headers instead of asking the DSA; a slide not on disk yet (fetched by this
+ * run's `wsis`) leaves its ROIs without sizes. Each file is opened once.
+ */
+function localGeometry(wsiDir: string): GeometryLookup {
+  let folder: Promise<SlideFolder> | undefined;
+  const bySlide = new Map<string, Promise<SlideGeometry>>();
+  return async (roi) => {
+    folder ??= readSlideFolder(wsiDir).catch(() => ({ dir: wsiDir, names: [] }));
+    const found = slideFileFor(roi, await folder, builtinSlides());
+    if (!found.ok) throw new Error(found.reason);
+    let geometry = bySlide.get(found.path);
+    if (geometry === undefined) {
+      geometry = openSlide(found.path).then(async (source) => {
+        try {
+          return slideGeometry(source);
+        } finally {
+          await source.close().catch(() => undefined);
+        }
+      });
+      bySlide.set(found.path, geometry);
+    }
+    return geometry;
+  };
+}
+
+async function expectedSize(a: Artifact, options: DownloadOptions, lookup: GeometryLookup | null): Promise<{ width: number; height: number } | null> {
   const roi = a.roi;
   if (roi === null || (a.kind !== 'images' && a.kind !== 'masks')) return null;
   if (options.resolution.kind === 'base' && a.kind === 'masks') return { width: roi.xmax - roi.xmin, height: roi.ymax - roi.ymin };
-  if (remote === null) return null;
+  if (lookup === null) return null;
   try {
-    const geometry = await remote.geometryFor(remote.slideFor(roi).itemId);
+    const geometry = await lookup(roi);
     return predictOutputSize(geometry, { left: roi.xmin, top: roi.ymin, right: roi.xmax, bottom: roi.ymax }, options.resolution);
   } catch {
     return null;
@@ -55,7 +94,8 @@ export async function runDryRun(input: DryRunInput): Promise<DownloadSummary> {
 
   const transfer = makeTransfer(options, secrets, input.onTransferEvent, hooks);
   let remote: RemoteContext | null = null;
-  if (toFetch.some((a) => a.kind === 'images' || a.kind === 'masks')) {
+  const localSizes = options.imageSource === 'wsi';
+  if (!localSizes && toFetch.some((a) => a.kind === 'images' || a.kind === 'masks')) {
     try {
       remote = await connectRemote({
         options,
@@ -77,9 +117,10 @@ export async function runDryRun(input: DryRunInput): Promise<DownloadSummary> {
     emit({ type: 'log', level: 'warn', message: `could not reach the GDC, so slide sizes are unknown: ${(err as Error).message}` });
     return new Map<string, number>();
   });
+  const lookup = localSizes ? localGeometry(wsiFolder(options, outDir)) : remote === null ? null : dsaGeometry(remote);
   const plan = await Promise.all(
     toFetch.map(async (a) => {
-      const size = await expectedSize(a, options, remote);
+      const size = await expectedSize(a, options, lookup);
       const est = a.kind === 'wsis' ? (wsiBytes.get(a.id) ?? null) : estimateBytes(a.kind, size, options.encoding);
       return {
         id: a.id,

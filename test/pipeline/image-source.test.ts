@@ -171,6 +171,34 @@ describe('--image-source', () => {
     assert.equal(srv.log.length, 0);
   });
 
+  test('wsi --dry-run: sizes come from the local slide files, no DSA request; a slide not on disk leaves its ROI unsized', async () => {
+    assert.ok(slidesDir !== '', 'needs the slides of the first test');
+    const srv = await serve();
+    const partial = join(work, 'partial-slides');
+    await cp(slidesDir, partial, { recursive: true });
+    const [absent] = rois;
+    assert.ok(absent);
+    const absentFile = (await readdir(partial)).find((f) => f.startsWith(absent.name.replace(/-DX.*$/, '')));
+    assert.ok(absentFile, `slide file of ${absent.name}`);
+    await rm(join(partial, absentFile));
+    const opts = options(srv.urls, { components: ['images', 'masks'], imageSource: 'wsi', wsiDir: partial, dryRun: true });
+    const summary = await runDownload(opts, hooks);
+    assert.equal(srv.log.filter((e) => e.service === 'girder').length, 0, 'no request to the DSA');
+    const images = (summary.plan ?? []).filter((p) => p.kind === 'images');
+    assert.equal(images.length, 4);
+    for (const p of images) {
+      const name = p.path.split('/').pop() ?? '';
+      if (name.startsWith(absent.name)) {
+        assert.equal(p.width, undefined, 'the slide is not on disk, so the size is unknown');
+        continue;
+      }
+      const shape = dsaImages.get(name);
+      assert.ok(shape, `a DSA render named ${name}`);
+      assert.deepEqual([p.width, p.height], [shape[0], shape[1]]);
+    }
+    await assert.rejects(stat(opts.outDir), 'a dry run writes nothing');
+  });
+
   test('auto: an ROI whose region render keeps failing (503) comes from its slide; lock, summary and log say so', async () => {
     assert.ok(slidesDir !== '', 'needs the slides of the first test');
     const [bad] = rois;
