@@ -51,6 +51,15 @@ async function sharpResize(pixels: RawPixels, width: number, height: number, ker
   return data;
 }
 
+/** The pixels of a non-empty plan, in one read and (when the sizes differ) one sharp resize. */
+export async function readPlanned(source: SlideSource, geometry: SlideGeometry, plan: FullPlan): Promise<RawPixels> {
+  const { levelIndex, rect } = resolveRead(source, geometry, plan);
+  const read = await source.readRaw(levelIndex, rect);
+  if (read.width === plan.width && read.height === plan.height) return read;
+  const data = await sharpResize(read, plan.width, plan.height, resizeKernelFor(plan.width, read.width));
+  return { data, width: plan.width, height: plan.height, channels: 3 };
+}
+
 export async function readRegion(
   source: SlideSource,
   geometry: SlideGeometry,
@@ -58,11 +67,7 @@ export async function readRegion(
 ): Promise<{ plan: RegionPlan; pixels: RawPixels | null }> {
   const plan = planRegion(geometry, req);
   if (plan.empty) return { plan, pixels: null };
-  const { levelIndex, rect } = resolveRead(source, geometry, plan);
-  const read = await source.readRaw(levelIndex, rect);
-  if (read.width === plan.width && read.height === plan.height) return { plan, pixels: read };
-  const data = await sharpResize(read, plan.width, plan.height, resizeKernelFor(plan.width, read.width));
-  return { plan, pixels: { data, width: plan.width, height: plan.height, channels: 3 } };
+  return { plan, pixels: await readPlanned(source, geometry, plan) };
 }
 
 export interface RegionStrip {
@@ -75,6 +80,47 @@ export interface RegionStrip {
 
 /** Default bound on the pixels of one strip (output or source slab, whichever is wider): 2 Mi px. */
 export const DEFAULT_MAX_STRIP_PIXELS = 2 * 1024 * 1024;
+
+/**
+ * Regions up to this many pixels (output or source read, whichever is larger) are rendered whole,
+ * by one sharp resize; larger ones in strips. The demo DSA (region-service.ts) and `bcss extract`
+ * decide with the same bound, so the two roads resample every region with the same code.
+ */
+export const WHOLE_REGION_MAX_PIXELS = 16 * 1024 * 1024;
+
+/** True when `plan` is rendered whole (readPlanned) under `maxPixels`, false when in strips. */
+export function rendersWhole(plan: FullPlan, maxPixels: number = WHOLE_REGION_MAX_PIXELS): boolean {
+  const rb = plan.readBounds;
+  return Math.max(plan.width * plan.height, (rb.right - rb.left) * (rb.bottom - rb.top)) <= maxPixels;
+}
+
+/**
+ * The output of `plan` as strips, made the way the demo DSA makes a `tiles/region` answer: a
+ * region within `wholeMaxPixels` is rendered whole (readPlanned: one sharp resize) and handed
+ * out in strips of the buffer, a larger one by readRegionStrips. The two differ by 8-bit
+ * rounding (at most a few grey levels on a sample), so using the DSA's rule is what makes a
+ * local render equal to the DSA's pixel for pixel.
+ */
+export async function* readRegionRows(
+  source: SlideSource,
+  geometry: SlideGeometry,
+  plan: RegionPlan,
+  options: { maxStripPixels?: number; wholeMaxPixels?: number } = {},
+): AsyncGenerator<RegionStrip> {
+  if (plan.empty) throw new RangeError(`readRegionRows: the plan is empty (${plan.reason})`);
+  const stripOptions = options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels };
+  if (!rendersWhole(plan, options.wholeMaxPixels)) {
+    yield* readRegionStrips(source, geometry, plan, stripOptions);
+    return;
+  }
+  const px = await readPlanned(source, geometry, plan);
+  const rowLen = plan.width * 3;
+  const rowsPerStrip = Math.max(1, Math.floor((options.maxStripPixels ?? DEFAULT_MAX_STRIP_PIXELS) / plan.width));
+  for (let y = 0; y < plan.height; y += rowsPerStrip) {
+    const height = Math.min(rowsPerStrip, plan.height - y);
+    yield { y, height, data: px.data.subarray(y * rowLen, (y + height) * rowLen) };
+  }
+}
 
 /**
  * The output of `plan` as horizontal strips, top to bottom, with memory bounded by the strip size
