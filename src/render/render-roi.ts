@@ -16,7 +16,7 @@ import { mmPerPixel } from '../geometry/naming.js';
 import { planRegion } from '../geometry/region-size.js';
 import type { RegionPlan, RegionRequest, Resolution, SlideGeometry } from '../geometry/types.js';
 import { pngStream } from '../image/png-stream-writer.js';
-import { readRegionRows } from '../slides/region-reader.js';
+import { readRegionStrips } from '../slides/region-reader.js';
 import type { SlideSource } from '../slides/types.js';
 import { fsyncDir, openNewFile, removeQuietly, tempPathFor } from '../storage/atomic-file.js';
 import { isFsError, toDiskError } from '../storage/disk-error.js';
@@ -70,8 +70,7 @@ export async function renderPlanToFile(
   options: { maxStripPixels?: number; syncDir?: boolean; signal?: AbortSignal } = {},
 ): Promise<RenderedFile> {
   const channels = isResampled(plan) ? 4 : 3;
-  // The DSA's rule for whole vs strip-wise rendering, so that both roads resample alike.
-  const strips = readRegionRows(source, geometry, plan, options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels });
+  const strips = readRegionStrips(source, geometry, plan, options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels });
   const temp = tempPathFor(destPath);
   const hash = createHash('sha256');
   let bytes = 0;

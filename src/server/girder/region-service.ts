@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import type { RegionPlan, RegionRequest, SlideGeometry } from '../../geometry/types.js';
-import { readRegion, readRegionStrips, WHOLE_REGION_MAX_PIXELS } from '../../slides/region-reader.js';
+import { readRegion, readRegionStrips } from '../../slides/region-reader.js';
 import type { ServedItem } from '../dataset-types.js';
 import type { FaultInjector } from '../faults.js';
 import { DEFAULT_RENDER_MEMORY_MB, RenderBudget, renderCost } from '../render-budget.js';
@@ -38,7 +38,7 @@ export interface RegionLimits {
 
 export const DEFAULT_REGION_LIMITS: RegionLimits = {
   maxRegionPixels: 256 * 1024 * 1024,
-  streamAbovePixels: WHOLE_REGION_MAX_PIXELS,
+  streamAbovePixels: 16 * 1024 * 1024,
   maxStripPixels: 2 * 1024 * 1024,
 };
 
