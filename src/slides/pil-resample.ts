@@ -95,25 +95,27 @@ export function pilHorizontal(h: PilAxis, src: Buffer, rows: number): Buffer {
   const inRow = h.inSize * 3;
   const outRow = h.outSize * 3;
   const out = Buffer.allocUnsafe(outRow * rows);
+  const { taps, first, count, coeffs } = h;
   for (let y = 0; y < rows; y++) {
     const base = y * inRow;
+    let q = y * outRow;
     for (let o = 0; o < h.outSize; o++) {
+      // Sums stay below 2^31 (255 × 2^22 × the kernel's positive lobes), so int32 arithmetic is exact.
       let r = HALF;
       let g = HALF;
       let b = HALF;
-      const n = h.count[o] as number;
-      const kOff = o * h.taps;
-      let p = base + (h.first[o] as number) * 3;
-      for (let t = 0; t < n; t++, p += 3) {
-        const w = h.coeffs[kOff + t] as number;
-        r += (src[p] as number) * w;
-        g += (src[p + 1] as number) * w;
-        b += (src[p + 2] as number) * w;
+      const n = count[o] as number;
+      let k = o * taps;
+      let p = base + (first[o] as number) * 3;
+      for (let t = 0; t < n; t++, p += 3, k++) {
+        const w = coeffs[k] as number;
+        r = (r + (src[p] as number) * w) | 0;
+        g = (g + (src[p + 1] as number) * w) | 0;
+        b = (b + (src[p + 2] as number) * w) | 0;
       }
-      const q = y * outRow + o * 3;
-      out[q] = clip8(r);
-      out[q + 1] = clip8(g);
-      out[q + 2] = clip8(b);
+      out[q++] = clip8(r);
+      out[q++] = clip8(g);
+      out[q++] = clip8(b);
     }
   }
   return out;
@@ -121,22 +123,23 @@ export function pilHorizontal(h: PilAxis, src: Buffer, rows: number): Buffer {
 
 /**
  * Vertical pass for output rows [y0, y1): `src` holds rows [srcTop, …) of width `width` (already
- * horizontally resampled), covering every row those outputs read.
+ * horizontally resampled), covering every row those outputs read. Each output row accumulates
+ * whole input rows (sequential memory access), then rounds.
  */
 export function pilVertical(v: PilAxis, src: Buffer, srcTop: number, width: number, y0: number, y1: number): Buffer {
   const rowLen = width * 3;
   const out = Buffer.allocUnsafe(rowLen * (y1 - y0));
+  const acc = new Int32Array(rowLen);
   for (let o = y0; o < y1; o++) {
+    acc.fill(HALF);
     const n = v.count[o] as number;
-    const kOff = o * v.taps;
-    const top = ((v.first[o] as number) - srcTop) * rowLen;
-    const q = (o - y0) * rowLen;
-    for (let x = 0; x < rowLen; x++) {
-      let s = HALF;
-      let p = top + x;
-      for (let t = 0; t < n; t++, p += rowLen) s += (src[p] as number) * (v.coeffs[kOff + t] as number);
-      out[q + x] = clip8(s);
+    for (let t = 0; t < n; t++) {
+      const w = v.coeffs[o * v.taps + t] as number;
+      const row = ((v.first[o] as number) + t - srcTop) * rowLen;
+      for (let x = 0; x < rowLen; x++) acc[x] = ((acc[x] as number) + (src[row + x] as number) * w) | 0;
     }
+    const q = (o - y0) * rowLen;
+    for (let x = 0; x < rowLen; x++) out[q + x] = clip8(acc[x] as number);
   }
   return out;
 }
