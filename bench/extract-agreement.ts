@@ -12,7 +12,8 @@
  *
  * The demo DSA renders from the stored JPEG tiles of the very file its GDC serves
  * (src/server/demo/demo-tile-slide.ts), as a real DSA renders from the SVS the GDC serves, and
- * both roads resample by the same rule (readRegionRows), so every figure is expected to be 0
+ * both roads resample with the same Pillow resize (src/slides/pil-resample.ts, whose strips equal
+ * the whole-region resize exactly), so every figure is expected to be 0
  * (docs/local-render.md).
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';

@@ -3,8 +3,8 @@
 
 large_image's getRegion assembles the region from the chosen level and, when the output size
 differs, resizes it with Pillow: BICUBIC when the output is wider than the region, else LANCZOS
-(Image.resize with no reducing_gap). bcss uses the same kernel choice but libvips' implementation
-(sharp; src/slides/region-reader.ts, resample-model.ts). This script feeds the very stored-level
+(Image.resize with no reducing_gap). bcss reproduces that resize in src/slides/pil-resample.ts
+(it used libvips' resize until then). This script feeds the very stored-level
 pixels the demo DSA reads for every ROI (scripts/export-region-reads.ts) to Pillow with
 large_image's rule and compares Pillow's result with the DSA's answer, over the colour samples.
 

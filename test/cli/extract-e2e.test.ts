@@ -163,8 +163,8 @@ describe('bcss extract: ROI images from local slides, offline', () => {
         const d = await difference(dsaPng, join(wsiOut, 'images', name));
         assert.equal(d.channels[0], d.channels[1], `${name}: channels ${d.channels.join(' vs ')}`);
         assert.equal(d.channels[0], label === 'base' ? 3 : 4, `${name}: RGB at base, RGBA when resampled`);
-        // The demo DSA renders from the served file's stored tiles, and both roads resample by the
-        // same rule (readRegionRows): the images are the same, sample for sample.
+        // The demo DSA renders from the served file's stored tiles, and both roads resample the same
+        // way (Pillow's resize, whole or in strips alike): the images are the same, sample for sample.
         const code = await difference(dsaPng, await renderFromDemoPixels(roi, resolution(flags)));
         assert.equal(code.max, 0, `${name}: mean difference ${code.mean} with the DSA's own slide source`);
         assert.equal(d.max, 0, `${name}: mean difference ${d.mean} from the slide file`);
