@@ -6,7 +6,8 @@
  */
 import { planRegion } from '../geometry/region-size.js';
 import type { PixelRect, RegionPlan, RegionRequest, SlideGeometry } from '../geometry/types.js';
-import { pilHorizontal, pilResampleRows, pilResize, pilRowsNeeded, pilVertical, type PilKernel } from './pil-resample.js';
+import { pilResize, pilRowsNeeded, type PilKernel } from './pil-resample.js';
+import { pilResampleRowsParallel } from './resample-pool.js';
 import { storedLevelIndex } from './slide-geometry.js';
 import type { RawPixels, SlideSource } from './types.js';
 import type { Rect } from './validate-rect.js';
@@ -39,46 +40,14 @@ export function resolveRead(source: SlideSource, geometry: SlideGeometry, plan: 
   return { levelIndex, rect: { left, top, width: right - left, height: bottom - top } };
 }
 
-/** Rows per slice of a whole-region resample: the event loop gets a turn between slices. */
-const SLICE_PIXELS = 1 << 18;
-
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Pillow's resize of a whole read, computed in slices of rows with a turn of the event loop
- * between them, so a server rendering a large region in JavaScript still answers other requests.
- * The result is the same as one pass (each row's arithmetic does not depend on the slicing).
- */
-async function resizeWhole(read: RawPixels, width: number, height: number): Promise<Buffer> {
-  const model = pilResize(read.width, read.height, width, height, resizeKernelFor(width, read.width));
-  let wide = read.data;
-  if (width !== read.width) {
-    wide = Buffer.allocUnsafe(width * 3 * read.height);
-    const step = Math.max(1, Math.floor(SLICE_PIXELS / Math.max(width, read.width)));
-    const inRow = read.width * 3;
-    for (let y = 0; y < read.height; y += step) {
-      const rows = Math.min(step, read.height - y);
-      pilHorizontal(model.h, read.data.subarray(y * inRow, (y + rows) * inRow), rows).copy(wide, y * width * 3);
-      await turn();
-    }
-  }
-  if (height === read.height) return wide;
-  const out = Buffer.allocUnsafe(width * 3 * height);
-  const step = Math.max(1, Math.floor(SLICE_PIXELS / width));
-  for (let y = 0; y < height; y += step) {
-    const y1 = Math.min(height, y + step);
-    pilVertical(model.v, wide, 0, width, y, y1).copy(out, y * width * 3);
-    await turn();
-  }
-  return out;
-}
-
 /** The pixels of a non-empty plan: one read, and Pillow's resize when the sizes differ. */
 export async function readPlanned(source: SlideSource, geometry: SlideGeometry, plan: FullPlan): Promise<RawPixels> {
   const { levelIndex, rect } = resolveRead(source, geometry, plan);
   const read = await source.readRaw(levelIndex, rect);
   if (read.width === plan.width && read.height === plan.height) return read;
-  return { data: await resizeWhole(read, plan.width, plan.height), width: plan.width, height: plan.height, channels: 3 };
+  const size = { inW: read.width, inH: read.height, outW: plan.width, outH: plan.height, kernel: resizeKernelFor(plan.width, read.width) };
+  const data = await pilResampleRowsParallel(size, read.data, 0, read.height, 0, plan.height);
+  return { data, width: plan.width, height: plan.height, channels: 3 };
 }
 
 export async function readRegion(
@@ -141,7 +110,8 @@ export async function* readRegionStrips(
     return;
   }
 
-  const model = pilResize(inW, inH, outW, outH, resizeKernelFor(outW, inW));
+  const size = { inW, inH, outW, outH, kernel: resizeKernelFor(outW, inW) };
+  const model = pilResize(inW, inH, outW, outH, size.kernel);
   for (let y0 = 0; y0 < outH; y0 += rowsPerStrip) {
     const y1 = Math.min(outH, y0 + rowsPerStrip);
     const rows = y1 - y0;
@@ -152,7 +122,7 @@ export async function* readRegionStrips(
       width: inW,
       height: need.end - need.start,
     });
-    const data = pilResampleRows(model, slab.data, need.start, need.end - need.start, y0, y1);
+    const data = await pilResampleRowsParallel(size, slab.data, need.start, need.end - need.start, y0, y1);
     yield { y: y0, height: rows, data };
   }
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { pilAxis, pilResampleRows, pilResize, pilRowsNeeded, type PilKernel } from '../../src/slides/pil-resample.js';
+import { POOL_MIN_PIXELS, pilResampleRowsParallel, resamplePoolSize } from '../../src/slides/resample-pool.js';
 import { repoRoot } from './fixtures.js';
 
 /** Pillow's results (scripts/make-pil-resize-fixture.py), the reference large_image resizes with. */
@@ -68,5 +70,25 @@ describe(`Pillow's resize, sample for sample (reference: Pillow ${fixture.pillow
       }
     }
     assert.throws(() => pilAxis(0, 3, 'cubic'), /positive integers/);
+  });
+});
+
+describe('Pillow resize on worker threads', () => {
+  test('a large resize is cut into bands on the pool and equals the one-thread resize; the pool stays up', async () => {
+    const [w, h, W, H] = [900, 700, 907, 706];
+    const input = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 37 + (i >> 11) * 7) & 255;
+    assert.ok(W * H >= POOL_MIN_PIXELS, 'large enough for the pool');
+    const size = { inW: w, inH: h, outW: W, outH: H, kernel: 'cubic' as const };
+    const inline = pilResampleRows(pilResize(w, h, W, H, 'cubic'), input, 0, h, 0, H);
+    assert.ok((await pilResampleRowsParallel(size, input, 0, h, 0, H)).equals(inline));
+    // A band from a slab, as readRegionStrips asks.
+    const need = pilRowsNeeded(pilResize(w, h, W, H, 'cubic'), 300, 650);
+    const slab = input.subarray(need.start * w * 3, need.end * w * 3);
+    const band = await pilResampleRowsParallel(size, slab, need.start, need.end - need.start, 300, 650);
+    assert.ok(band.equals(inline.subarray(300 * W * 3, 650 * W * 3)));
+    // Had a worker failed, the pool would be off (size 0) and the answers computed inline.
+    const cores = availableParallelism();
+    assert.equal(resamplePoolSize(), cores > 1 ? Math.min(4, cores) : 0);
   });
 });
