@@ -1,13 +1,13 @@
 /**
  * Region pixels the way large_image's `tiles/region` makes them (docs/imaging.md#level-choice-and-resampling):
  * plan the size with planRegion, read the plan's region from the stored level it names, and
- * resample to the planned size (Lanczos when the width shrinks, bicubic when it grows).
+ * resample to the planned size as large_image does, with Pillow (Lanczos when the width shrinks,
+ * bicubic when it grows; pil-resample.ts reproduces Pillow's resize sample for sample).
  */
-import sharp from 'sharp';
 import { planRegion } from '../geometry/region-size.js';
 import type { PixelRect, RegionPlan, RegionRequest, SlideGeometry } from '../geometry/types.js';
-import { resampleRows, resizeModel, rowsNeeded } from './resample-model.js';
-import type { HorizontalShrink, ResizeKernel } from './resample-model.js';
+import { pilResize, pilRowsNeeded, type PilKernel } from './pil-resample.js';
+import { pilResampleRowsParallel } from './resample-pool.js';
 import { storedLevelIndex } from './slide-geometry.js';
 import type { RawPixels, SlideSource } from './types.js';
 import type { Rect } from './validate-rect.js';
@@ -15,7 +15,7 @@ import type { Rect } from './validate-rect.js';
 type FullPlan = Extract<RegionPlan, { empty: false }>;
 
 /** large_image: Lanczos when the output is not wider than the read region, else bicubic. */
-export function resizeKernelFor(outWidth: number, readWidth: number): ResizeKernel {
+export function resizeKernelFor(outWidth: number, readWidth: number): PilKernel {
   return outWidth <= readWidth ? 'lanczos3' : 'cubic';
 }
 
@@ -40,15 +40,14 @@ export function resolveRead(source: SlideSource, geometry: SlideGeometry, plan: 
   return { levelIndex, rect: { left, top, width: right - left, height: bottom - top } };
 }
 
-async function sharpResize(pixels: RawPixels, width: number, height: number, kernel: ResizeKernel): Promise<Buffer> {
-  const { data, info } = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width !== width || info.height !== height || info.channels !== 3) {
-    throw new Error(`sharp resized to ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
-  }
-  return data;
+/** The pixels of a non-empty plan: one read, and Pillow's resize when the sizes differ. */
+export async function readPlanned(source: SlideSource, geometry: SlideGeometry, plan: FullPlan): Promise<RawPixels> {
+  const { levelIndex, rect } = resolveRead(source, geometry, plan);
+  const read = await source.readRaw(levelIndex, rect);
+  if (read.width === plan.width && read.height === plan.height) return read;
+  const size = { inW: read.width, inH: read.height, outW: plan.width, outH: plan.height, kernel: resizeKernelFor(plan.width, read.width) };
+  const data = await pilResampleRowsParallel(size, read.data, 0, read.height, 0, plan.height);
+  return { data, width: plan.width, height: plan.height, channels: 3 };
 }
 
 export async function readRegion(
@@ -58,11 +57,7 @@ export async function readRegion(
 ): Promise<{ plan: RegionPlan; pixels: RawPixels | null }> {
   const plan = planRegion(geometry, req);
   if (plan.empty) return { plan, pixels: null };
-  const { levelIndex, rect } = resolveRead(source, geometry, plan);
-  const read = await source.readRaw(levelIndex, rect);
-  if (read.width === plan.width && read.height === plan.height) return { plan, pixels: read };
-  const data = await sharpResize(read, plan.width, plan.height, resizeKernelFor(plan.width, read.width));
-  return { plan, pixels: { data, width: plan.width, height: plan.height, channels: 3 } };
+  return { plan, pixels: await readPlanned(source, geometry, plan) };
 }
 
 export interface RegionStrip {
@@ -81,17 +76,12 @@ export const DEFAULT_MAX_STRIP_PIXELS = 2 * 1024 * 1024;
  * instead of the region size (100+ megapixel regions would otherwise need the whole source and
  * output in memory at once).
  *
- * Alignment: resampling is separable, so resample-model.ts writes sharp's resize of the WHOLE
- * region as per-axis weight tables in global coordinates (output row o of a stage reads input rows
- * first[o] .. first[o] + taps − 1 with fixed weights), in libvips' stage order and rounding. A strip
- * of output rows [y0, y1) therefore needs exactly the source rows those tables span (the filter
- * support is the margin, computed, not guessed), and each of its rows is computed with the same
- * weights whichever strip it falls in: strips join without seams by construction, whatever their
- * height. Per strip: read the needed source rows, run the vertical stages in JavaScript, the
- * horizontal shrink with sharp itself (rows are independent there, so it is exactly the whole
- * image's pass) and any enlargement from the tables. The result differs from readRegion's single
- * sharp call only by 8-bit rounding (tests: max 2 grey levels). Without resampling the strips are
- * plain reads, identical to readRegion.
+ * Alignment: Pillow's resize is separable (pil-resample.ts): each output row is a fixed
+ * combination of horizontally resampled source rows. A strip of output rows [y0, y1) therefore
+ * reads exactly the source rows it needs (the filter support is the margin, computed, not
+ * guessed) and computes each row with the same weights whichever strip it falls in, so the strips
+ * are readRegion's pixels, sample for sample, whatever their height. Without resampling the
+ * strips are plain reads.
  */
 export async function* readRegionStrips(
   source: SlideSource,
@@ -120,23 +110,19 @@ export async function* readRegionStrips(
     return;
   }
 
-  const model = resizeModel(inW, inH, outW, outH, resizeKernelFor(outW, inW));
-  // The horizontal box + reduce passes treat every row on its own, so sharp can run them on a
-  // strip and give exactly what it gives on the whole region.
-  const shrinkWithSharp: HorizontalShrink = (data, width, rows, outWidth) =>
-    sharpResize({ data, width, height: rows, channels: 3 }, outWidth, rows, model.kernel);
-
+  const size = { inW, inH, outW, outH, kernel: resizeKernelFor(outW, inW) };
+  const model = pilResize(inW, inH, outW, outH, size.kernel);
   for (let y0 = 0; y0 < outH; y0 += rowsPerStrip) {
     const y1 = Math.min(outH, y0 + rowsPerStrip);
     const rows = y1 - y0;
-    const need = rowsNeeded(model, y0, y1);
+    const need = pilRowsNeeded(model, y0, y1);
     const slab = await source.readRaw(levelIndex, {
       left: rect.left,
       top: rect.top + need.start,
       width: inW,
       height: need.end - need.start,
     });
-    const data = await resampleRows(model, slab.data, need.start, y0, y1, shrinkWithSharp);
+    const data = await pilResampleRowsParallel(size, slab.data, need.start, need.end - need.start, y0, y1);
     yield { y: y0, height: rows, data };
   }
 }

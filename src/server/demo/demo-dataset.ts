@@ -17,7 +17,8 @@ import { demoAnnotationDocument } from './demo-annotation.js';
 import { demoSlideFile, standInSlideFile } from './demo-slide-file.js';
 import { demoSlideViews } from './demo-slide-views.js';
 import { renderRoiMaskPng } from './demo-mask.js';
-import { demoBasePixels, demoSlideImage, demoSlideSpec, type DemoSlideSpec } from './demo-slide.js';
+import { demoBasePixels, demoSlideSpec, type DemoSlideSpec } from './demo-slide.js';
+import { demoTileSlideImage } from './demo-tile-slide.js';
 import { deterministicObjectId, deterministicUuid, girderDate } from './deterministic-ids.js';
 import { lazyMaskFile } from './lazy-mask-file.js';
 import type { RoiBounds } from './roi-element.js';
@@ -206,7 +207,7 @@ function demoSlideEntries(dc: DemoContext, { roi, slide, bounds, spec }: Planned
     updated: girderDate(itemId, 250),
     files: [views.file],
     largeImage: { fileId, sourceName: 'openslide' },
-    slide: { ...demoSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
+    slide: { ...demoTileSlideImage(spec, demoBasePixels), ...(views.storedTiff ? { storedTiff: views.storedTiff } : {}) },
     // A fresh copy per call: callers may annotate or filter what they get.
     annotations: async () => [structuredClone(annotation())],
   };

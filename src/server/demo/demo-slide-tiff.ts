@@ -15,6 +15,7 @@ import { createMirroredSlide, mirroredLevelSourceSize } from '../../slides/mirro
 import { writeJpegTiff, type TiffImage } from '../../slides/tiff-writer.js';
 import type { RawPixels, SlideSource } from '../../slides/types.js';
 import { DEMO_TILE_SIZE, type DemoSlideSpec } from './demo-slide.js';
+import { BoundedBufferCache } from './bounded-buffer-cache.js';
 
 /**
  * JPEG quality of the demo's tiles, with 4:4:4 chroma: re-encoding the demo pixels then costs a mean
@@ -29,43 +30,12 @@ const CANVAS = 1 << 24;
 /** Bound on the cached encoded tiles of one base (FIFO beyond it). */
 const TILE_CACHE_BYTES = 128 << 20;
 
-class TileCache {
-  private readonly tiles = new Map<string, Promise<Buffer>>();
-  private readonly sizes = new Map<string, number>();
-  private bytes = 0;
+const caches = new WeakMap<RawPixels, BoundedBufferCache>();
 
-  get(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
-    let p = this.tiles.get(key);
-    if (p === undefined) {
-      p = make();
-      this.tiles.set(key, p);
-      p.then(
-        (buf) => this.account(key, buf.length),
-        () => this.tiles.delete(key),
-      );
-    }
-    return p;
-  }
-
-  private account(key: string, size: number): void {
-    if (!this.tiles.has(key)) return;
-    this.sizes.set(key, size);
-    this.bytes += size;
-    for (const [old, oldSize] of this.sizes) {
-      if (this.bytes <= TILE_CACHE_BYTES) break;
-      this.sizes.delete(old);
-      this.tiles.delete(old);
-      this.bytes -= oldSize;
-    }
-  }
-}
-
-const caches = new WeakMap<RawPixels, TileCache>();
-
-function tileCache(base: RawPixels): TileCache {
+function tileCache(base: RawPixels): BoundedBufferCache {
   let c = caches.get(base);
   if (c === undefined) {
-    c = new TileCache();
+    c = new BoundedBufferCache(TILE_CACHE_BYTES);
     caches.set(base, c);
   }
   return c;
@@ -87,19 +57,57 @@ export function encodeTileJpeg(px: RawPixels): Promise<Buffer> {
     .toBuffer();
 }
 
-function tiledLevel(canvas: SlideSource, base: RawPixels, spec: DemoSlideSpec, name: string, index: number): TiffImage {
+/** A CANVAS-sized mirrored slide storing downsample `d` (level 1, or level 0 when d = 1), per base. */
+const canvases = new WeakMap<RawPixels, Map<number, SlideSource>>();
+
+function canvasFor(base: RawPixels, d: number): SlideSource {
+  let perBase = canvases.get(base);
+  if (perBase === undefined) {
+    perBase = new Map();
+    canvases.set(base, perBase);
+  }
+  let canvas = perBase.get(d);
+  if (canvas === undefined) {
+    canvas = createMirroredSlide(base, {
+      width: CANVAS,
+      height: CANVAS,
+      mm: null,
+      magnification: null,
+      tileSize: DEMO_TILE_SIZE,
+      storedDownsamples: d === 1 ? [1] : [1, d],
+    });
+    perBase.set(d, canvas);
+  }
+  return canvas;
+}
+
+/**
+ * Which stored tile (tx, ty) of downsample `d` is, among all demo slides over `base`: the key of
+ * its position modulo the tiling's period. Tiles with the same key hold the same pixels.
+ */
+export function demoTileKey(base: RawPixels, d: number, tx: number, ty: number): string {
+  const source = mirroredLevelSourceSize(base, d);
+  return `${d}:${tx % tilePeriod(source.width, DEMO_TILE_SIZE)}:${ty % tilePeriod(source.height, DEMO_TILE_SIZE)}`;
+}
+
+/**
+ * The stored JPEG bytes of tile (tx, ty) at downsample `d` of any demo slide over `base` (the same
+ * for every slide, edge tiles included): encoded once per process, then cached (FIFO, 128 MB).
+ * The slide files hold exactly these bytes, and the demo DSA renders from them decoded.
+ */
+export function demoStoredTile(base: RawPixels, d: number, tx: number, ty: number): Promise<Buffer> {
+  const t = DEMO_TILE_SIZE;
+  const level = d === 1 ? 0 : 1;
+  return tileCache(base).get(demoTileKey(base, d, tx, ty), async () =>
+    encodeTileJpeg(await canvasFor(base, d).readRaw(level, { left: tx * t, top: ty * t, width: t, height: t })),
+  );
+}
+
+function tiledLevel(base: RawPixels, spec: DemoSlideSpec, name: string, index: number): TiffImage {
   const d = spec.storedDownsamples[index] as number;
   const t = DEMO_TILE_SIZE;
   const width = Math.max(1, Math.floor(spec.sizeX / d));
   const height = Math.max(1, Math.floor(spec.sizeY / d));
-  const source = mirroredLevelSourceSize(base, d);
-  const px = tilePeriod(source.width, t);
-  const py = tilePeriod(source.height, t);
-  const cache = tileCache(base);
-  const tile = (tx: number, ty: number): Promise<Buffer> =>
-    cache.get(`${d}:${tx % px}:${ty % py}`, async () =>
-      encodeTileJpeg(await canvas.readRaw(index, { left: tx * t, top: ty * t, width: t, height: t })),
-    );
   return {
     kind: 'tiled',
     width,
@@ -117,7 +125,7 @@ function tiledLevel(canvas: SlideSource, base: RawPixels, spec: DemoSlideSpec, n
       filename: name,
       ...(index === 0 ? {} : { reducedTo: { width, height } }),
     }),
-    tileRow: (ty, columns) => Promise.all(Array.from({ length: columns }, (_, tx) => tile(tx, ty))),
+    tileRow: (ty, columns) => Promise.all(Array.from({ length: columns }, (_, tx) => demoStoredTile(base, d, tx, ty))),
   };
 }
 
@@ -163,23 +171,11 @@ async function thumbnail(base: RawPixels, spec: DemoSlideSpec, name: string): Pr
  * IFD 1 the thumbnail, IFD 2… the 4×, 16×… levels.
  */
 export async function writeDemoSlideTiff(path: string, spec: DemoSlideSpec, name: string, base: RawPixels): Promise<void> {
-  const canvas = createMirroredSlide(base, {
-    width: CANVAS,
-    height: CANVAS,
-    mm: spec.mm,
-    magnification: spec.magnification,
-    tileSize: DEMO_TILE_SIZE,
-    storedDownsamples: spec.storedDownsamples,
-  });
-  try {
-    const levels = spec.storedDownsamples.map((_, i) => tiledLevel(canvas, base, spec, name, i));
-    const images = [levels[0] as TiffImage, await thumbnail(base, spec, name), ...levels.slice(1)];
-    // Classic TIFF offsets stop at 4 GiB. The demo's tiles take 0.3–0.6 bytes per pixel against 3
-    // raw, so BigTIFF is only chosen where the raw RGB would pass 4 GiB (the largest slides at
-    // scale 1); the writer still refuses, clearly, a classic file that would not fit.
-    const raw = spec.storedDownsamples.reduce((sum, d) => sum + Math.floor(spec.sizeX / d) * Math.floor(spec.sizeY / d) * 3, 0);
-    await writeJpegTiff(path, images, { subsampling: [1, 1], bigTiff: raw >= 2 ** 32 });
-  } finally {
-    await canvas.close();
-  }
+  const levels = spec.storedDownsamples.map((_, i) => tiledLevel(base, spec, name, i));
+  const images = [levels[0] as TiffImage, await thumbnail(base, spec, name), ...levels.slice(1)];
+  // Classic TIFF offsets stop at 4 GiB. The demo's tiles take 0.3–0.6 bytes per pixel against 3
+  // raw, so BigTIFF is only chosen where the raw RGB would pass 4 GiB (the largest slides at
+  // scale 1); the writer still refuses, clearly, a classic file that would not fit.
+  const raw = spec.storedDownsamples.reduce((sum, d) => sum + Math.floor(spec.sizeX / d) * Math.floor(spec.sizeY / d) * 3, 0);
+  await writeJpegTiff(path, images, { subsampling: [1, 1], bigTiff: raw >= 2 ** 32 });
 }
