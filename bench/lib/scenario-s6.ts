@@ -39,6 +39,8 @@ export interface S6Options {
   refWorkers: number;
   /** Also run the TCGA-D8-A142 scale-1 memory check. */
   memory: boolean;
+  /** Only these slides (a smoke run); default all 151. */
+  slides?: string[];
   /** Compute the pixel digest of bcss's output (names, sizes, channels, decoded pixels). */
   digest: boolean;
   progress: (line: string) => void;
@@ -180,8 +182,8 @@ async function memoryCheck(o: S6Options, work: string): Promise<NonNullable<S6Re
 export async function runS6(o: S6Options): Promise<S6Result> {
   const work = await mkdtemp(join(tmpdir(), 'bcss-bench-s6-'));
   try {
-    o.progress(`S6: making (or finding) the 151 demo slide files at scale ${o.scale} in ${o.cacheDir} …`);
-    const folder = await demoWsiFolder({ scale: o.scale, cacheDir: o.cacheDir, dir: join(work, 'wsis') });
+    o.progress(`S6: making (or finding) the ${o.slides?.length ?? 151} demo slide files at scale ${o.scale} in ${o.cacheDir} …`);
+    const folder = await demoWsiFolder({ scale: o.scale, cacheDir: o.cacheDir, dir: join(work, 'wsis'), ...(o.slides === undefined ? {} : { slides: o.slides }) });
     o.progress(`S6: ${folder.slides} slide files, ${(folder.bytes / 1e9).toFixed(2)} GB, ready in ${folder.makeSeconds.toFixed(1)} s`);
     const skipped = referenceUnavailable();
     if (skipped !== null) o.progress(`S6: reference skipped: ${skipped}`);

@@ -322,6 +322,7 @@ export function applyVertical(
   const toByte = boxK === null ? clampByte : (v: number) => boxRound(v, boxK);
   // Taps are taken 8 at a time with the loop over x innermost and the 8 weights in locals: about
   // 3x faster in V8 than one pass over the row per tap. Missing taps get weight 0 on a valid row.
+  if (taps <= 4) return verticalFour(src, rowLen, srcFirstRow, f, oStart, oEnd, outBytes, outFloat, toByte);
   const groups = Math.ceil(taps / 8);
   const acc = groups > 1 ? new Float64Array(rowLen) : null;
   const w = new Float64Array(8);
@@ -354,6 +355,43 @@ export function applyVertical(
         }
         if (outBytes !== null) outBytes[dst + x] = toByte(v);
         else (outFloat as Float32Array)[dst + x] = v;
+      }
+    }
+  }
+  return (outBytes ?? outFloat) as Buffer | Float32Array;
+}
+
+/**
+ * applyVertical for filters of at most 4 taps (the bicubic affine stage, short reduces): the same
+ * sums in the same order as the 8-tap loop, whose extra taps only add zeros, at half the work.
+ */
+function verticalFour(
+  src: Uint8Array,
+  rowLen: number,
+  srcFirstRow: number,
+  f: AxisFilter,
+  oStart: number,
+  oEnd: number,
+  outBytes: Buffer | null,
+  outFloat: Float32Array | null,
+  toByte: (v: number) => number,
+): Buffer | Float32Array {
+  const taps = f.taps;
+  for (let o = oStart; o < oEnd; o++) {
+    const base = (f.first[o] as number) - srcFirstRow;
+    const dst = (o - oStart) * rowLen;
+    const wt = (t: number): number => (t < taps ? (f.weights[o * taps + t] as number) : 0);
+    const at = (t: number): number => (base + (t < taps ? t : 0)) * rowLen;
+    const w0 = wt(0), w1 = wt(1), w2 = wt(2), w3 = wt(3);
+    const o0 = at(0), o1 = at(1), o2 = at(2), o3 = at(3);
+    if (outFloat !== null) {
+      for (let x = 0; x < rowLen; x++) {
+        outFloat[dst + x] = w0 * (src[o0 + x] as number) + w1 * (src[o1 + x] as number) + w2 * (src[o2 + x] as number) + w3 * (src[o3 + x] as number);
+      }
+    } else {
+      const out = outBytes as Buffer;
+      for (let x = 0; x < rowLen; x++) {
+        out[dst + x] = toByte(w0 * (src[o0 + x] as number) + w1 * (src[o1 + x] as number) + w2 * (src[o2 + x] as number) + w3 * (src[o3 + x] as number));
       }
     }
   }
