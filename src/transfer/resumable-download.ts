@@ -40,11 +40,6 @@ export interface ResumableSpec {
   idleTimeoutMs: number;
   /** Time to response headers (ms). */
   headersTimeoutMs?: number;
-  /**
-   * Sync the folder after the rename (default true). A caller whose lock syncs this folder before
-   * it records the file (the download's lock-file.ts does for `OUT/wsis`) passes false.
-   */
-  syncDir?: boolean;
   /** Received bytes are written to the part once this many are pending (default FLUSH_BYTES). */
   flushBytes?: number;
   signal?: AbortSignal;
@@ -318,7 +313,7 @@ export async function downloadResumable(spec: ResumableSpec): Promise<ResumableR
         } catch (err) {
           throw toDiskError(err, spec.destPath, 'store');
         }
-        if (spec.syncDir !== false) await fsyncDir(dirname(spec.destPath));
+        await fsyncDir(dirname(spec.destPath));
         await removeQuietly(sidePath);
         const info = await stat(spec.destPath);
         return { path: spec.destPath, bytes: part.size, md5, sha256, mtimeMs: info.mtimeMs, resumedFrom, received: state.received, restarts: state.restarts };
@@ -453,7 +448,6 @@ async function oneAttempt(spec: ResumableSpec, part: Part, state: RunState, side
   const onAbort = (): void => ac.abort(spec.signal?.reason);
   spec.signal?.addEventListener('abort', onAbort, { once: true });
   let res: WireResponse | null = null;
-  let sidecar: Promise<void> | null = null;
   try {
     const from = part.size;
     res = await sendRequest(spec, from, ac);
@@ -462,17 +456,10 @@ async function oneAttempt(spec: ResumableSpec, part: Part, state: RunState, side
     if (Number.isFinite(length) && length !== spec.expectedBytes - from) {
       throw new IntegrityError(`${spec.label}: the server announces ${length} bytes from byte ${from}, the record says the file has ${spec.expectedBytes}`);
     }
-    // The sidecar is written (temp, fsync, rename) while the body streams: a part is only ever
-    // continued when a matching sidecar is there, so a part whose sidecar never landed is simply
-    // started again; waiting for that fsync cost every slide a pause before its first byte.
-    sidecar = recordValidators(spec, res.headers, state, sidePath);
-    sidecar.catch(() => undefined);
+    await recordValidators(spec, res.headers, state, sidePath);
     if (res.body === null) throw new RetryableFault('an answer without a body');
     await streamBody(spec, part, res.body.getReader(), state);
-    await sidecar;
   } finally {
-    // Never two sidecar writes at once, and none left running after this call.
-    await sidecar?.catch(() => undefined);
     spec.signal?.removeEventListener('abort', onAbort);
     if (part.size < spec.expectedBytes) {
       ac.abort();

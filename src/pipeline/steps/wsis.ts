@@ -14,7 +14,7 @@ import type { TransferOptions } from '../../transfer/types.js';
 import type { Artifact } from '../artifacts.js';
 import type { LockEntry } from '../lock-file.js';
 import type { PipelineEvent } from '../types.js';
-import { customWsiDir, wsiSlideNames } from '../wsi-artifacts.js';
+import { wsiSlideNames } from '../wsi-artifacts.js';
 import { checkFreeSpace, remainingBytes, wsiFolder } from '../wsi-space.js';
 import type { StepContext } from './step-context.js';
 
@@ -93,9 +93,6 @@ export async function fetchWsi(ctx: StepContext, artifact: Artifact, extras: Wsi
     ...gdcAuthHeaders(options.gdcToken),
     maxRetries: options.maxRetries,
     idleTimeoutMs: options.idleTimeoutMs,
-    // In OUT/wsis the lock syncs the folder before it records the slide (one sync per batch, not
-    // per slide); a --wsi-dir elsewhere is not the lock's folder, so the download syncs it.
-    syncDir: customWsiDir(options) !== null,
     headersTimeoutMs: options.headersTimeoutMs,
     ...(o.baseDelayMs === undefined ? {} : { baseDelayMs: o.baseDelayMs }),
     ...(o.maxDelayMs === undefined ? {} : { maxDelayMs: o.maxDelayMs }),
