@@ -7,7 +7,8 @@
  *    Target ≥ 0.9. The wall is split by the server's request log into start-up (spawn → first
  *    `/data` request), transfer (first `/data` request → last `/data` byte) and tail (→ exit).
  * 2. Kill drill: a fresh run is SIGKILLed at a seeded random moment (20–80 % of the clean run's
- *    wall), then rerun. For each slide in flight (a `.part` was left), re-downloaded = bytes the
+ *    wall), then rerun. For each slide in flight (the server had begun sending it and it was not
+ *    yet under its final name), re-downloaded = bytes the
  *    server sent for it before the kill + in the rerun − its size. Target ≤ 1 MiB each. Right
  *    before the kill the loopback sockets' queues are read with `ss`: the bytes still in the
  *    kernel (sent by the server, not yet read by the client) are part of that figure but were
@@ -192,19 +193,23 @@ class Harness {
     const killed = await this.run(out, this.server, killAt);
     await new Promise((r) => setTimeout(r, 300)); // the server logs a cut response when its socket closes
     const before = this.sentPerFile();
-    const parts = (await readdir(join(out, 'wsis')).catch(() => [] as string[])).filter((n) => /^\..+\.svs\.part$/.test(n));
-    const inFlight = parts.map((n) => n.slice(1, -'.part'.length));
+    // Finished = under its final name at the kill (a rerun takes it after an md5 check, without a
+    // request). In flight = the server had started sending it, and it is not finished: with or
+    // without a `.part` (a small slide can be sent whole before the client has opened its part).
+    const names = new Set(await readdir(join(out, 'wsis')).catch(() => [] as string[]));
+    const byName = new Map(this.files.map((f) => [f.fileName, f]));
+    const finished = new Set([...names].filter((n) => byName.has(n)).map((n) => byName.get(n)?.fileId as string));
+    const inFlight = [...before.keys()].filter((id) => !finished.has(id)).map((id) => this.files.find((f) => f.fileId === id)?.fileName as string);
     this.server.resetLog();
     const rerun = await this.run(out, this.server);
     if (rerun.code !== 0) throw new Error(`the rerun after the kill exited ${rerun.code}: ${rerun.stderr.slice(-2000)}`);
     const after = this.sentPerFile();
-    const byId = new Map(this.files.map((f) => [f.fileId, f]));
     const redownloadedBytes = inFlight.map((name) => {
       const f = this.files.find((x) => x.fileName === name) as GdcFile;
       return (before.get(f.fileId) ?? 0) + (after.get(f.fileId) ?? 0) - f.size;
     });
     // Slides finished before the kill must cost the rerun nothing.
-    const again = [...after.keys()].filter((id) => !inFlight.includes(byId.get(id)?.fileName ?? '') && (before.get(id) ?? 0) >= (byId.get(id)?.size ?? Infinity));
+    const again = [...after.keys()].filter((id) => finished.has(id));
     await rm(out, { recursive: true, force: true });
     return { killAtS: killAt / 1000, inFlight: inFlight.length, redownloadedBytes, kernelQueuedBytes: killed.queued, finishedSlidesFetchedAgain: again.length, rerunWallS: rerun.ms / 1000 };
   }
