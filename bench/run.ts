@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const withExtras = { ...results, ...(rasterize === null ? {} : { rasterize }), ...(s5 === null ? {} : { s5 }), ...(s6 === null ? {} : { s6 }) };
   // The download table's block is only rewritten when one of its scenarios ran.
   const downloadRan = ['S1', 'S1-relaxed', 'S1-sub', 'S1-ref', 'S2', 'S3', 'S4'].some((x) => only.has(x as Scenario));
-  await report(withExtras, values.json, values['write-doc'] && downloadRan, command);
+  await report(withExtras, values.json, values['write-doc'] && downloadRan, command, downloadRan || rasterize !== null);
   if (rasterize !== null && !values.json) process.stdout.write(`${rasterizeRow(rasterize)}\n`);
   // S5 and S6 have their own tables (and their own blocks in docs/benchmarks.md).
   if (s5 !== null && !values.json) process.stdout.write(`\n${s5Table(s5)}\n`);
@@ -181,9 +181,9 @@ async function main(): Promise<void> {
   }
 }
 
-async function report(results: BenchResults, json: boolean, writeDoc: boolean, command: string): Promise<void> {
+async function report(results: BenchResults, json: boolean, writeDoc: boolean, command: string, table = true): Promise<void> {
   if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(`${resultsTable(results)}\n`);
+  else if (table) process.stdout.write(`${resultsTable(results)}\n`);
   if (writeDoc) {
     await writeBenchmarksDoc(join(REPO_ROOT, 'docs', 'benchmarks.md'), resultsBlock(results, command));
     process.stderr.write('[bench] wrote docs/benchmarks.md\n');

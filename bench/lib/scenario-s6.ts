@@ -25,7 +25,8 @@ import { CLI_BIN, cleanEnv, REPO_ROOT } from '../../test/helpers/harness/repo.js
 import { demoWsiFolder } from './demo-wsi-folder.js';
 import { spread, spreadOrNull, type Spread } from './stats.js';
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's interpreter (python3-openslide installs there); BCSS_BENCH_PYTHON overrides it. */
+export const PYTHON = process.env.BCSS_BENCH_PYTHON ?? '/usr/bin/python3';
 const REFERENCE_SCRIPT = join(REPO_ROOT, 'bench', 'render-reference.py');
 const RESOLUTION: Resolution = { kind: 'mpp', mpp: 0.25 };
 const MEMORY_ROI = 'TCGA-D8-A142-DX1';
