@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: bcss download against the modelled demo server (issue #5).
  *
- *   npm run bench -- [--runs N] [--s2-runs N] [--only S1,S1-ref,S2,S3,S4] [--quick]
+ *   npm run bench -- [--runs N] [--s2-runs N] [--only S1,S1-ref,S2,S3,S4,S5,S6] [--quick]
  *                    [--json] [--write-doc] [--no-build] [--keep] [--client-args "…"]
  *
  * The server runs in this process (regions and masks cached before timing, render cost modelled
@@ -9,8 +9,6 @@
  * time, CPU seconds and peak RSS. Progress goes to stderr; the Markdown table (or, with --json,
  * one JSON object) to stdout.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +16,12 @@ import { parseArgs } from 'node:util';
 import { builtinRois } from '../src/catalog/index.js';
 import { judgeTargets, resultsTable, summariseRef, summariseS1, summariseS1Relaxed, summariseS2, summariseS3, summariseS4, summariseSub, type BenchResults } from './lib/bench-report.js';
 import { firstRoiNames, loadBenchDataset, PAPER_MODEL, startBenchServer, modelFaults } from '../test/helpers/harness/bench-server.js';
-import { resultsBlock, writeBenchmarksDoc } from './lib/benchmarks-doc.js';
+import { resultsBlock, writeBenchmarksDoc, writeDocBlock } from './lib/benchmarks-doc.js';
+import { buildDist } from './lib/build-dist.js';
 import { describeMachine } from './lib/machine.js';
+import { runS5, type S5Result } from './lib/scenario-s5.js';
+import { DEFAULT_REF_WORKERS, runS6, type S6Result } from './lib/scenario-s6.js';
+import { S5_BEGIN, S5_END, s5Block, s5Table, S6_BEGIN, S6_END, s6Block, s6Table } from './lib/wsi-report.js';
 import { canMeasureResources, GNU_TIME } from '../test/helpers/harness/measure-child.js';
 import { REPO_ROOT } from '../test/helpers/harness/repo.js';
 import { runRef } from './lib/scenario-ref.js';
@@ -28,14 +30,15 @@ import { runSub } from './lib/scenario-sub.js';
 import { runS2 } from './lib/scenario-s2.js';
 import { rasterizeRow, runRasterizeBench, type RasterizeBench } from './rasterize-demo.js';
 
-const SCENARIOS = ['S1', 'S1-relaxed', 'S1-sub', 'S1-ref', 'S2', 'S3', 'S4', 'R'] as const;
+const SCENARIOS = ['S1', 'S1-relaxed', 'S1-sub', 'S1-ref', 'S2', 'S3', 'S4', 'R', 'S5', 'S6'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
   --runs N           runs per scenario (default 3; 1 with --quick)
   --s2-runs N        runs of S2 (default 1)
-  --only LIST        scenarios to run, e.g. S1,S3 (default all: ${SCENARIOS.join(',')}; R = bcss rasterize)
-  --quick            smoke version: 20 ROIs, 1 run, S2 at scale 0.25
+  --only LIST        scenarios to run, e.g. S1,S3 (default all: ${SCENARIOS.join(',')}; R = bcss rasterize,
+                     S5 = slides from the GDC (bench:wsis), S6 = ROIs rendered from local slides (bench:render))
+  --quick            smoke version: 20 ROIs, 1 run, S2 at scale 0.25; S6 on the first 20 slides, no memory check
   --json             print one JSON object instead of the Markdown table
   --write-doc        put the figures into docs/benchmarks.md
   --no-build         use dist/ as it is (default: npx tsc -p tsconfig.build.json first)
@@ -50,14 +53,6 @@ function positiveInt(text: string | undefined, what: string, fallback: number): 
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
-}
-
-function build(progress: (s: string) => void): void {
-  progress('building dist/ (npx tsc -p tsconfig.build.json)…');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  // tsc still emits on type errors; a missing CLI entry point is what makes a bench impossible.
-  if (r.status !== 0) progress(`  tsc reported errors (dist/ was still emitted):\n${(r.stdout + r.stderr).trim().split('\n').slice(0, 8).join('\n')}`);
-  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing after the build');
 }
 
 async function main(): Promise<void> {
@@ -110,7 +105,7 @@ async function main(): Promise<void> {
   const s2Scale = quick ? 0.25 : 1;
   const model = PAPER_MODEL;
 
-  if (!values['no-build']) build(progress);
+  if (!values['no-build']) buildDist(progress);
   if (!canMeasureResources()) progress(`${GNU_TIME} not found: only wall time is measured (CPU and RSS are n/a)`);
   await mkdir(cacheDir, { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'bcss-bench-'));
@@ -132,6 +127,8 @@ async function main(): Promise<void> {
     },
   };
   let rasterize: RasterizeBench | null = null;
+  let s5: S5Result | null = null;
+  let s6: S6Result | null = null;
   try {
     const needS1 = only.has('S1') || only.has('S1-relaxed') || only.has('S1-sub') || only.has('S1-ref') || only.has('S3') || only.has('S4');
     if (needS1) {
@@ -153,6 +150,10 @@ async function main(): Promise<void> {
       }
     }
     if (only.has('R')) rasterize = await runRasterizeBench({ cacheDir, runs, progress });
+    if (only.has('S5')) s5 = await runS5({ scale: 0.05, cap: 25e6, seed: 1, runs, cacheDir, uncapped: true, progress });
+    if (only.has('S6')) {
+      s6 = await runS6({ scale: 0.3, runs, cacheDir, refWorkers: DEFAULT_REF_WORKERS, memory: !quick, digest: false, progress, ...(quick ? { slides: firstRoiNames(roiCount) } : {}) });
+    }
     if (only.has('S2')) {
       const s2 = await runS2({ work, cacheDir, scale: s2Scale, model, runs: s2Runs, clientArgs, progress });
       partial.s2 = summariseS2(s2.warmupSeconds, s2.runs);
@@ -165,14 +166,24 @@ async function main(): Promise<void> {
   const results: BenchResults = { ...partial, targets: judgeTargets(partial) };
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   // The rasterize row stands apart from the download table: one more field, or one more line.
-  const withRasterize = rasterize === null ? results : { ...results, rasterize };
-  await report(withRasterize, values.json, values['write-doc'], command);
+  const withExtras = { ...results, ...(rasterize === null ? {} : { rasterize }), ...(s5 === null ? {} : { s5 }), ...(s6 === null ? {} : { s6 }) };
+  // The download table's block is only rewritten when one of its scenarios ran.
+  const downloadRan = ['S1', 'S1-relaxed', 'S1-sub', 'S1-ref', 'S2', 'S3', 'S4'].some((x) => only.has(x as Scenario));
+  await report(withExtras, values.json, values['write-doc'] && downloadRan, command, downloadRan || rasterize !== null);
   if (rasterize !== null && !values.json) process.stdout.write(`${rasterizeRow(rasterize)}\n`);
+  // S5 and S6 have their own tables (and their own blocks in docs/benchmarks.md).
+  if (s5 !== null && !values.json) process.stdout.write(`\n${s5Table(s5)}\n`);
+  if (s6 !== null && !values.json) process.stdout.write(`\n${s6Table(s6)}\n`);
+  if (values['write-doc']) {
+    const doc = join(REPO_ROOT, 'docs', 'benchmarks.md');
+    if (s5 !== null) await writeDocBlock(doc, s5Block(s5, partial.machine, partial.date, command), S5_BEGIN, S5_END, 'S5: slides from the GDC');
+    if (s6 !== null) await writeDocBlock(doc, s6Block(s6, partial.machine, partial.date, command), S6_BEGIN, S6_END, 'S6: ROI images rendered from local slides');
+  }
 }
 
-async function report(results: BenchResults, json: boolean, writeDoc: boolean, command: string): Promise<void> {
+async function report(results: BenchResults, json: boolean, writeDoc: boolean, command: string, table = true): Promise<void> {
   if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(`${resultsTable(results)}\n`);
+  else if (table) process.stdout.write(`${resultsTable(results)}\n`);
   if (writeDoc) {
     await writeBenchmarksDoc(join(REPO_ROOT, 'docs', 'benchmarks.md'), resultsBlock(results, command));
     process.stderr.write('[bench] wrote docs/benchmarks.md\n');

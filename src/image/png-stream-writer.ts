@@ -62,8 +62,9 @@ export async function* pngStream(info: PngStreamInfo, strips: AsyncIterable<RgbR
 
   const rowIn = width * 3;
   const rowOut = 1 + width * channels;
-  let prev = Buffer.alloc(width * channels); // the row above the first is all zero
-  let cur = Buffer.alloc(width * channels);
+  // The last RGB row of the previous strip (all zero above the first row): filter Up's "prior row".
+  // Within a strip the prior row is read from the strip itself, so rows are never copied.
+  let prior = Buffer.alloc(rowIn);
   let rows = 0;
   try {
     for await (const strip of strips) {
@@ -71,24 +72,28 @@ export async function* pngStream(info: PngStreamInfo, strips: AsyncIterable<RgbR
         throw new RangeError(`pngStream: a strip of ${strip.height} rows needs ${strip.height * rowIn} bytes, got ${strip.data.length}`);
       }
       if (rows + strip.height > height) throw new RangeError(`pngStream: more than ${height} rows`);
-      const out = Buffer.alloc(strip.height * rowOut);
+      const out = Buffer.allocUnsafe(strip.height * rowOut);
+      const data = strip.data;
       for (let r = 0; r < strip.height; r++) {
         const src = r * rowIn;
-        if (channels === 3) {
-          strip.data.copy(cur, 0, src, src + rowIn);
-        } else {
-          for (let x = 0, s = src, d = 0; x < width; x++, s += 3, d += 4) {
-            cur[d] = strip.data[s] as number;
-            cur[d + 1] = strip.data[s + 1] as number;
-            cur[d + 2] = strip.data[s + 2] as number;
-            cur[d + 3] = 255;
-          }
-        }
+        const up = r === 0 ? prior : data;
+        const upAt = r === 0 ? 0 : src - rowIn;
         const base = r * rowOut;
         out[base] = 2; // filter type Up
-        for (let i = 0; i < cur.length; i++) out[base + 1 + i] = ((cur[i] as number) - (prev[i] as number)) & 0xff;
-        [prev, cur] = [cur, prev];
+        if (channels === 3) {
+          for (let i = 0; i < rowIn; i++) out[base + 1 + i] = ((data[src + i] as number) - (up[upAt + i] as number)) & 0xff;
+        } else {
+          // Alpha is 255 everywhere, so its Up difference is 0, except against the zero row above the image.
+          const alpha = rows === 0 && r === 0 ? 255 : 0;
+          for (let x = 0, s = src, u = upAt, d = base + 1; x < width; x++, s += 3, u += 3, d += 4) {
+            out[d] = ((data[s] as number) - (up[u] as number)) & 0xff;
+            out[d + 1] = ((data[s + 1] as number) - (up[u + 1] as number)) & 0xff;
+            out[d + 2] = ((data[s + 2] as number) - (up[u + 2] as number)) & 0xff;
+            out[d + 3] = alpha;
+          }
+        }
       }
+      if (strip.height > 0) prior = Buffer.from(data.subarray((strip.height - 1) * rowIn, strip.height * rowIn));
       rows += strip.height;
       await Promise.race([new Promise<void>((resolve) => deflate.write(out, () => resolve())), failed]);
       if (pendingLength >= IDAT_TARGET) yield takeIdat();

@@ -10,11 +10,13 @@ import { builtinSlides } from '../catalog/slides.js';
 import type { RoiRecord } from '../catalog/types.js';
 import { BcssError } from '../errors.js';
 import type { Resolution, SlideGeometry } from '../geometry/types.js';
-import { planRoi, renderPlanToFile } from '../render/render-roi.js';
+import { RenderPool } from '../render/render-pool.js';
+import { commitRendered, planRoi, renderPlanToTemp, type RenderedTemp } from '../render/render-roi.js';
 import { readSlideFolder, slideFileFor, type SlideFolder } from '../render/slide-files.js';
 import { openSlide, type FileSlideSource } from '../slides/open-slide.js';
 import { slideGeometry } from '../slides/slide-geometry.js';
-import { ensureDir, removeStaleTempFiles } from '../storage/atomic-file.js';
+import { availableParallelism } from 'node:os';
+import { ensureDir, removeQuietly, removeStaleTempFiles, tempPathFor } from '../storage/atomic-file.js';
 import { acquireLease } from '../storage/run-lease.js';
 import { canonicalJson, imageFileName } from './artifacts.js';
 import { checkedOutputSize } from './geometry-sanity.js';
@@ -30,6 +32,11 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Bound on the pixels of one strip (default the reader's 2 Mi px). */
   maxStripPixels?: number;
+  /**
+   * ROIs rendered at once, each on its own worker thread (default: one per core, at most 4);
+   * 1 renders on the calling thread.
+   */
+  concurrency?: number;
   now?: () => Date;
   onImage?: (image: ExtractedImage) => void;
   onFailure?: (failure: ExtractFailure) => void;
@@ -67,21 +74,34 @@ function imageParams(roi: RoiRecord, resolution: Resolution): Record<string, unk
   return { roi: roi.name, bounds: [roi.xmin, roi.ymin, roi.xmax, roi.ymax], resolution: res, encoding: 'png' };
 }
 
-/** One slide open at a time: ROIs come grouped by slide, and a file handle per slide is plenty. */
+/**
+ * Open slides by path, a few at a time: ROIs come grouped by slide, and with several rendered at
+ * once two or three slides are in use (concurrent opens of one file share one open).
+ */
 class OpenSlides {
-  private current: { path: string; source: FileSlideSource; geometry: SlideGeometry } | null = null;
+  private readonly open = new Map<string, Promise<{ source: FileSlideSource; geometry: SlideGeometry }>>();
 
-  async get(path: string): Promise<{ source: FileSlideSource; geometry: SlideGeometry }> {
-    if (this.current?.path === path) return this.current;
-    await this.close();
-    const source = await openSlide(path);
-    this.current = { path, source, geometry: slideGeometry(source) };
-    return this.current;
+  constructor(private readonly keep: number) {}
+
+  get(path: string): Promise<{ source: FileSlideSource; geometry: SlideGeometry }> {
+    let p = this.open.get(path);
+    if (p === undefined) {
+      p = openSlide(path).then((source) => ({ source, geometry: slideGeometry(source) }));
+      this.open.set(path, p);
+      p.catch(() => this.open.delete(path));
+      if (this.open.size > this.keep) {
+        const [oldest, q] = this.open.entries().next().value as [string, Promise<{ source: FileSlideSource }>];
+        this.open.delete(oldest);
+        void q.then((o) => o.source.close()).catch(() => undefined);
+      }
+    }
+    return p;
   }
 
   async close(): Promise<void> {
-    await this.current?.source.close();
-    this.current = null;
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((p) => p.then((o) => o.source.close()).catch(() => undefined)));
   }
 }
 
@@ -90,7 +110,19 @@ interface RoiContext {
   store: LockStore;
   folder: SlideFolder;
   slides: OpenSlides;
+  /** Worker threads, or null to render on this thread. */
+  pool: RenderPool | null;
+  /** Runs `fn` after every earlier call's `fn` has settled. */
+  serial: <T>(fn: () => Promise<T>) => Promise<T>;
   now: () => Date;
+}
+
+/** Renders into the temp file of `dest`: on a worker when there is a pool, else on this thread. */
+async function renderToTemp(ctx: RoiContext, slidePath: string, opened: { source: FileSlideSource; geometry: SlideGeometry }, plan: ReturnType<typeof planRoi>, temp: string): Promise<RenderedTemp> {
+  const { options } = ctx;
+  const strip = options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels };
+  if (ctx.pool !== null) return ctx.pool.render({ slidePath, plan, tempPath: temp, ...strip }, options.signal);
+  return renderPlanToTemp(opened.source, opened.geometry, plan, temp, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...strip });
 }
 
 async function extractRoi(roi: RoiRecord, ctx: RoiContext): Promise<ExtractedImage> {
@@ -121,26 +153,33 @@ async function extractRoi(roi: RoiRecord, ctx: RoiContext): Promise<ExtractedIma
   if (plan.width !== expected.width || plan.height !== expected.height) {
     throw new Error(`${roi.name}: plan ${plan.width}x${plan.height} differs from the predicted ${expected.width}x${expected.height}`);
   }
-  const file = await renderPlanToFile(opened.source, opened.geometry, plan, dest, {
-    syncDir: false, // the lock syncs the folder before it records the file (lock-file.ts)
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels }),
+  const temp = tempPathFor(dest);
+  const rendered = await renderToTemp(ctx, found.path, opened, plan, temp);
+  // One image at a time from here: after a Ctrl-C no other image gets its final name or lock line.
+  return ctx.serial(async () => {
+    if (options.signal?.aborted === true) {
+      await removeQuietly(temp);
+      options.signal.throwIfAborted();
+    }
+    const file = await commitRendered(rendered, temp, dest, false); // the lock syncs the folder before it records the file
+    await store.set({
+      id: path,
+      kind: 'images',
+      path,
+      bytes: file.bytes,
+      sha256: file.sha256,
+      mtimeMs: file.mtimeMs,
+      source: { url, params },
+      imageSource: 'wsi',
+      width: file.width,
+      height: file.height,
+      status: 'done',
+      completed: ctx.now().toISOString(),
+    });
+    const image: ExtractedImage = { ...base, width: file.width, height: file.height, status: 'done' };
+    options.onImage?.(image);
+    return image;
   });
-  await store.set({
-    id: path,
-    kind: 'images',
-    path,
-    bytes: file.bytes,
-    sha256: file.sha256,
-    mtimeMs: file.mtimeMs,
-    source: { url, params },
-    imageSource: 'wsi',
-    width: file.width,
-    height: file.height,
-    status: 'done',
-    completed: ctx.now().toISOString(),
-  });
-  return { ...base, width: file.width, height: file.height, status: 'done' };
 }
 
 /** A slide that is missing or not readable: that ROI fails, the run goes on. */
@@ -164,6 +203,40 @@ function groupBySlide(rois: readonly RoiRecord[]): RoiRecord[] {
   return [...groups.values()].flat();
 }
 
+/**
+ * Every ROI, `concurrency` at a time, in order of the list (so each slide's ROIs stay together).
+ * A fault that ends the run stops the others from starting and is thrown once they settle.
+ */
+async function extractAll(ordered: RoiRecord[], ctx: RoiContext, concurrency: number, summary: ExtractSummary): Promise<void> {
+  const { options } = ctx;
+  const images: Array<ExtractedImage | undefined> = [];
+  let next = 0;
+  let fatal: { err: unknown } | null = null;
+  const runner = async (): Promise<void> => {
+    while (fatal === null && next < ordered.length) {
+      const i = next++;
+      const roi = ordered[i] as RoiRecord;
+      try {
+        options.signal?.throwIfAborted();
+        const image = await extractRoi(roi, ctx);
+        images[i] = image;
+        if (image.status === 'skipped') options.onImage?.(image);
+      } catch (err) {
+        if (!isPerRoi(err) || options.signal?.aborted === true) {
+          fatal ??= { err };
+          return;
+        }
+        const failure = { roi: roi.name, reason: (err as Error).message };
+        summary.failures.push(failure);
+        options.onFailure?.(failure);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, runner));
+  summary.images.push(...images.filter((x): x is ExtractedImage => x !== undefined));
+  if (fatal !== null) throw (fatal as { err: unknown }).err;
+}
+
 export async function runExtract(options: ExtractOptions): Promise<ExtractSummary> {
   const t0 = performance.now();
   const now = options.now ?? (() => new Date());
@@ -171,7 +244,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
   const folder = await readSlideFolder(resolve(options.wsiDir));
   await ensureDir(join(outDir, 'images'));
   const lease = await acquireLease(outDir);
-  const slides = new OpenSlides();
+  const slides = new OpenSlides(6);
   const summary: ExtractSummary = { images: [], failures: [], seconds: 0, lockPath: '' };
   try {
     const read = await readLock(outDir, { moveAside: true, now });
@@ -181,19 +254,20 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
       if (read.journal === true) await store.compact();
       // Under the lease nobody else writes here: any temp file is an interrupted run's.
       await removeStaleTempFiles(join(outDir, 'images'), 0);
-      const ctx: RoiContext = { options: { ...options, outDir }, store, folder, slides, now };
-      for (const roi of groupBySlide(options.rois)) {
-        options.signal?.throwIfAborted();
-        try {
-          const image = await extractRoi(roi, ctx);
-          summary.images.push(image);
-          options.onImage?.(image);
-        } catch (err) {
-          if (!isPerRoi(err) || options.signal?.aborted === true) throw err;
-          const failure = { roi: roi.name, reason: (err as Error).message };
-          summary.failures.push(failure);
-          options.onFailure?.(failure);
-        }
+      const ordered = groupBySlide(options.rois);
+      const concurrency = Math.max(1, Math.min(options.concurrency ?? Math.min(availableParallelism(), 4), ordered.length));
+      const pool = concurrency > 1 ? new RenderPool(concurrency) : null;
+      let chain: Promise<unknown> = Promise.resolve();
+      const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+        const run = chain.then(fn);
+        chain = run.catch(() => undefined);
+        return run;
+      };
+      const ctx: RoiContext = { options: { ...options, outDir }, store, folder, slides, pool, serial, now };
+      try {
+        await extractAll(ordered, ctx, concurrency, summary);
+      } finally {
+        await pool?.close();
       }
     } finally {
       await store.close().catch(() => undefined);

@@ -57,24 +57,32 @@ export interface RenderedFile {
   mtimeMs: number;
 }
 
+/** A rendered image in its temp file (fsynced), not yet renamed to its final name. */
+export interface RenderedTemp {
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  bytes: number;
+  sha256: string;
+}
+
+const disk = (err: unknown, path: string, action: string): unknown => (isFsError(err) ? toDiskError(err, path, action) : err);
+
 /**
- * Renders `plan` of `source` into `destPath` atomically (temp file in the same folder, fsync,
- * rename; the folder is synced too unless `syncDir` is false). Rendering errors pass through as
- * they are; file-system errors become DiskErrors.
+ * Renders `plan` of `source` into the new file `temp` and fsyncs it; on any error the temp file
+ * is removed. Rendering errors pass through as they are; file-system errors become DiskErrors.
  */
-export async function renderPlanToFile(
+export async function renderPlanToTemp(
   source: SlideSource,
   geometry: SlideGeometry,
   plan: FullPlan,
-  destPath: string,
-  options: { maxStripPixels?: number; syncDir?: boolean; signal?: AbortSignal } = {},
-): Promise<RenderedFile> {
+  temp: string,
+  options: { maxStripPixels?: number; signal?: AbortSignal } = {},
+): Promise<RenderedTemp> {
   const channels = isResampled(plan) ? 4 : 3;
   const strips = readRegionStrips(source, geometry, plan, options.maxStripPixels === undefined ? {} : { maxStripPixels: options.maxStripPixels });
-  const temp = tempPathFor(destPath);
   const hash = createHash('sha256');
   let bytes = 0;
-  const disk = (err: unknown, path: string, action: string): unknown => (isFsError(err) ? toDiskError(err, path, action) : err);
   let handle;
   try {
     handle = await openNewFile(temp);
@@ -99,14 +107,39 @@ export async function renderPlanToFile(
     } finally {
       await handle.close();
     }
-    await rename(temp, destPath).catch((err: unknown) => {
-      throw disk(err, destPath, 'replace');
-    });
   } catch (err) {
     await removeQuietly(temp);
     throw err;
   }
-  if (options.syncDir !== false) await fsyncDir(dirname(destPath));
+  return { width: plan.width, height: plan.height, channels, bytes, sha256: hash.digest('hex') };
+}
+
+/** Renames a rendered temp file to `destPath` (and syncs the folder unless `syncDir` is false). */
+export async function commitRendered(rendered: RenderedTemp, temp: string, destPath: string, syncDir = true): Promise<RenderedFile> {
+  try {
+    await rename(temp, destPath);
+  } catch (err) {
+    await removeQuietly(temp);
+    throw disk(err, destPath, 'replace');
+  }
+  if (syncDir) await fsyncDir(dirname(destPath));
   const info = await stat(destPath);
-  return { width: plan.width, height: plan.height, channels, bytes, sha256: hash.digest('hex'), mtimeMs: info.mtimeMs };
+  return { ...rendered, mtimeMs: info.mtimeMs };
+}
+
+/**
+ * Renders `plan` of `source` into `destPath` atomically (temp file in the same folder, fsync,
+ * rename; the folder is synced too unless `syncDir` is false). Rendering errors pass through as
+ * they are; file-system errors become DiskErrors.
+ */
+export async function renderPlanToFile(
+  source: SlideSource,
+  geometry: SlideGeometry,
+  plan: FullPlan,
+  destPath: string,
+  options: { maxStripPixels?: number; syncDir?: boolean; signal?: AbortSignal } = {},
+): Promise<RenderedFile> {
+  const temp = tempPathFor(destPath);
+  const rendered = await renderPlanToTemp(source, geometry, plan, temp, options);
+  return commitRendered(rendered, temp, destPath, options.syncDir !== false);
 }

@@ -6,10 +6,11 @@
  * resize from serialising a server's renders on the main thread.
  *
  * Small regions (below POOL_MIN_PIXELS of output) are not worth the copies and run inline, as does
- * everything when worker threads cannot start (the pool then stays off for the process).
+ * everything when worker threads cannot start (the pool then stays off for the process) and
+ * everything on a worker thread (a render worker already has its core).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { pilResampleRows, pilResize, pilRowsNeeded, type PilKernel } from './pil-resample.js';
 import type { BandAnswer, BandJob } from './pil-worker.js';
 
@@ -88,7 +89,9 @@ let pool: ResamplePool | null | undefined;
 
 function getPool(): ResamplePool | null {
   if (pool === undefined) {
-    const size = Math.min(4, availableParallelism());
+    // Off the main thread the caller is itself one of several parallel renders (extract's render
+    // pool, one ROI per core): bands on more threads would only oversubscribe the cores.
+    const size = isMainThread ? Math.min(4, availableParallelism()) : 1;
     try {
       pool = size > 1 ? new ResamplePool(size) : null;
     } catch {

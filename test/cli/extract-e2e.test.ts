@@ -243,6 +243,20 @@ describe('bcss extract: ROI images from local slides, offline', () => {
     assert.equal(await main(['node', 'bcss', 'extract', '--wsi-dir', wsiDir, '--out', out, '--rois', roiTable], f.ctx), EXIT.interrupted);
   });
 
+  test('one ROI at a time and several at once (worker threads) write the same files, in the same order', async () => {
+    const runs = [];
+    for (const concurrency of [1, 3]) {
+      const out = join(work, `concurrency-${concurrency}`);
+      const summary = await runExtract({ outDir: out, wsiDir, rois, resolution: { kind: 'mpp', mpp: 0.25 }, concurrency });
+      assert.equal(summary.failures.length, 0);
+      const lock = await readLock(out, { moveAside: false });
+      const files = (lock.lock?.artifacts ?? []).filter((e) => e.kind === 'images').map((e) => `${e.path} ${e.bytes} ${e.sha256}`).sort();
+      assert.equal(files.length, rois.length);
+      runs.push({ order: summary.images.map((i) => i.roi), files });
+    }
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
   test('--wsi-dir is required and must exist', async () => {
     const f = fakeContext();
     assert.equal(await main(['node', 'bcss', 'extract', '--out', join(work, 'x')], f.ctx), EXIT.usage);
