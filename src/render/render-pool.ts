@@ -1,6 +1,6 @@
 /**
  * Renders planned ROIs on worker threads (render-worker.ts), one ROI per worker at a time. A
- * rendering is mostly JavaScript on one thread (the resampling model's rows, the PNG filter), so
+ * rendering is mostly JavaScript on one thread (Pillow's resize, the PNG filter), so
  * `bcss extract` keeps every core busy by rendering several ROIs at once. Each worker writes and
  * fsyncs a temp file; the caller renames it, so an interrupted run never leaves a final name.
  */
