@@ -17,7 +17,8 @@ OUT/wsis/download_wsis_gdc.sh) with large_image's size math and level choice. Th
 names and pixel sizes \`bcss download --components images\` gives, as lossless PNG (RGBA when
 resampled, RGB at --base, as the DSA answers), written atomically and recorded in
 OUT/bcss.lock.json with source wsi:<file>, so \`bcss verify\` checks them and a rerun skips them.
-Pixels match a DSA rendering the same slide file up to 8-bit rounding (docs/local-render.md).
+Pixels are the ones a DSA rendering the same slide file gives: large_image reads the same level and
+resizes with Pillow, which bcss reproduces sample for sample (docs/local-render.md).
 
 Examples:
   bcss extract --wsi-dir /data/wsis --out BCSS                 all 151 ROIs at 0.25 um/px
