@@ -422,10 +422,15 @@ export interface CompatDataset {
   dispose(): Promise<void>;
 }
 
-/** The demo dataset at COMPAT_SCALE in a throwaway cache folder. */
-export async function loadCompatDataset(slides?: string[]): Promise<CompatDataset> {
+/**
+ * The demo dataset at COMPAT_SCALE in a throwaway cache folder. `slideFiles: 'stand-in'` serves
+ * placeholder bytes as the slides' .svs files: for wire-protocol tests, which compare the bytes
+ * served with the bytes listed but never open them as slides, it saves generating a TIFF per
+ * listed slide (151 for the whole demo); demo-slide-serving.test.ts covers the real files.
+ */
+export async function loadCompatDataset(slides?: string[], options: { slideFiles?: 'tiff' | 'stand-in' } = {}): Promise<CompatDataset> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'bcss-compat-'));
-  const dataset = await loadDemoDataset({ scale: COMPAT_SCALE, cacheDir, slides });
+  const dataset = await loadDemoDataset({ scale: COMPAT_SCALE, cacheDir, slides, ...options });
   return { dataset, cacheDir, dispose: () => rm(cacheDir, { recursive: true, force: true }) };
 }
 
