@@ -3,7 +3,8 @@
 // hand them to the built-in runner, whose closing summary (tests/pass/fail)
 // is the standard one CI reads.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function collect(dir) {
@@ -23,9 +24,17 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// One demo cache for the whole run (test/helpers/demo-cache.ts): the slide files and masks that
+// many test files serve are generated once, not once per file. Removed when the run ends.
+const demoCache = mkdtempSync(join(tmpdir(), 'bcss-test-demo-cache-'));
+let result;
+try {
+  result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    { stdio: 'inherit', env: { ...process.env, BCSS_TEST_DEMO_CACHE: demoCache } },
+  );
+} finally {
+  rmSync(demoCache, { recursive: true, force: true });
+}
+process.exit(result?.status ?? 1);

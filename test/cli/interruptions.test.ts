@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A8-A07C', 'AR-A0TU'];
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -71,7 +72,7 @@ describe('interruptions and failures', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-interrupt-'));
-    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: SLIDES });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

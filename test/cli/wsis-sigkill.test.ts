@@ -17,6 +17,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { partPathFor } from '../../src/transfer/resumable-download.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,7 +31,7 @@ let server: RunningServer;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-wsis-kill-'));
-  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: join(work, 'cache') });
+  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: demoCacheDir(join(work, 'cache')) });
   roiTable = dataset.roiTablePath as string;
   file = dataset.gdc.files[0] as GdcFile;
   await file.ready?.();

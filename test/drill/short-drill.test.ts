@@ -15,6 +15,7 @@ import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server
 import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
 import { cleanBaseline, faultDrill, killDrill, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import type { ServiceFaults } from '../../src/server/faults.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 /** 18 % of requests get a fault: status faults, an HTML page instead of data, and cut bodies. */
 const MIXED: ServiceFaults = {
@@ -34,7 +35,7 @@ describe('short fault drill (CI version of npm run drill)', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-short-drill-'));
-    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(6), cacheDir: join(work, 'cache') });
+    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(6), cacheDir: demoCacheDir(join(work, 'cache')) });
     assert.ok(dataset.roiTablePath !== null, 'the demo dataset writes a ROI table');
     setup = {
       work,

@@ -12,6 +12,7 @@ import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server
 import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
 import { cleanBaseline, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import { zipFaultDrill, zipKillDrill } from '../helpers/harness/zip-drills.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 describe('article ZIP drills (CI version)', () => {
   let work: string;
@@ -20,7 +21,7 @@ describe('article ZIP drills (CI version)', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-zip-drill-'));
-    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(8), cacheDir: join(work, 'cache') });
+    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(8), cacheDir: demoCacheDir(join(work, 'cache')) });
     assert.ok(dataset.roiTablePath !== null);
     setup = {
       work,
