@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Node 20's `--test` does not expand globs, so collect the test files here and
 // hand them to the built-in runner, whose closing summary (tests/pass/fail)
-// is the standard one CI reads.
+// is the standard one CI reads. Each test file runs in its own process with the
+// small TypeScript loader of scripts/ts-loader.mjs (see there why not tsx).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 function collect(dir) {
   const out = [];
@@ -31,7 +33,7 @@ let result;
 try {
   result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    ['--import', pathToFileURL(resolve('scripts/ts-loader.mjs')).href, '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
     { stdio: 'inherit', env: { ...process.env, BCSS_TEST_DEMO_CACHE: demoCache } },
   );
 } finally {
