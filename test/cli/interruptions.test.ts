@@ -15,6 +15,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { fakeContext } from '../helpers/cli-context.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { TEST_TS_LOADER } from '../helpers/source-cli.js';
 
 const SLIDES = ['A1-A0SK', 'A8-A07C', 'AR-A0TU'];
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -38,8 +39,8 @@ interface Child {
 }
 
 function spawnCli(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, 'bcss', ...args], {
-    cwd: REPO, // where tsx resolves; every path given is absolute
+  const proc = spawn(process.execPath, ['--import', TEST_TS_LOADER, '--input-type=module', '-e', ENTRY, 'bcss', ...args], {
+    cwd: REPO, // every path given is absolute
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },
   });

@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { partPathFor } from '../../src/transfer/resumable-download.js';
 import { fakeContext } from '../helpers/cli-context.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { TEST_TS_LOADER } from '../helpers/source-cli.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,7 +59,7 @@ async function sizeOr0(path: string): Promise<number> {
 test('SIGKILL mid-slide, then rerun: continues from the part, the server sends only the missing bytes', { timeout: 120_000 }, async (t) => {
   const out = join(work, 'out');
   const part = partPathFor(join(out, 'wsis', file.fileName));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, 'bcss', ...flags(capped, out)], {
+  const child = spawn(process.execPath, ['--import', TEST_TS_LOADER, '--input-type=module', '-e', ENTRY, 'bcss', ...flags(capped, out)], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },

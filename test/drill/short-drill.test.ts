@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
-import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { TEST_CLI } from '../helpers/source-cli.js';
 import { cleanBaseline, faultDrill, killDrill, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import type { ServiceFaults } from '../../src/server/faults.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
@@ -43,7 +43,7 @@ describe('short fault drill (CI version of npm run drill)', () => {
       roisPath: dataset.roiTablePath,
       // A little latency keeps a few requests in flight, so the kill lands mid-transfer.
       model: { latencyMs: 15, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 50e6 },
-      launcher: SOURCE_CLI,
+      launcher: TEST_CLI,
       idleTimeoutSeconds: 5,
       seed: 3,
       progress: () => undefined,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
-import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { TEST_CLI } from '../helpers/source-cli.js';
 import { cleanBaseline, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import { zipFaultDrill, zipKillDrill } from '../helpers/harness/zip-drills.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
@@ -28,7 +28,7 @@ describe('article ZIP drills (CI version)', () => {
       dataset,
       roisPath: dataset.roiTablePath,
       model: { latencyMs: 15, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 50e6 },
-      launcher: SOURCE_CLI,
+      launcher: TEST_CLI,
       idleTimeoutSeconds: 5,
       seed: 4,
       progress: () => undefined,
