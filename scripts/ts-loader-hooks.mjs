@@ -1,4 +1,6 @@
-// Module hooks of ./ts-loader.mjs (they run on Node's loader thread).
+// Module hooks of ./ts-loader.mjs (they run on Node's loader thread). Transformed files are cached
+// in <tmpdir>/bcss-ts-loader-<uid>/, keyed by esbuild's version, the options, the path and the
+// source, so an edit or an esbuild upgrade is never served stale; the folder can be deleted any time.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,7 +25,7 @@ function loadEsbuild() {
 const TRANSFORM = { loader: 'ts', format: 'esm', target: 'node20', sourcemap: 'inline', tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } } };
 
 function transform(source, file) {
-  const { version } = loadEsbuildVersion();
+  const { version } = esbuildPackage();
   const key = createHash('sha256').update(`${version}\0${JSON.stringify(TRANSFORM)}\0${file}\0`).update(source).digest('hex');
   cacheDir ??= join(tmpdir(), `bcss-ts-loader-${process.getuid?.() ?? 'user'}`);
   const cached = join(cacheDir, `${key}.mjs`);
@@ -44,11 +46,11 @@ function transform(source, file) {
   return code;
 }
 
-let esbuildVersion;
-/** esbuild's version from its package.json, read without loading esbuild (cache hits never do). */
-function loadEsbuildVersion() {
-  esbuildVersion ??= JSON.parse(readFileSync(createRequire(tsxUrl).resolve('esbuild/package.json'), 'utf8'));
-  return esbuildVersion;
+let esbuildPkg;
+/** esbuild's package.json (its version keys the cache), read without loading esbuild: cache hits never do. */
+function esbuildPackage() {
+  esbuildPkg ??= JSON.parse(readFileSync(createRequire(tsxUrl).resolve('esbuild/package.json'), 'utf8'));
+  return esbuildPkg;
 }
 
 export async function resolve(specifier, context, nextResolve) {
