@@ -52,6 +52,12 @@ export interface ServerOptions {
   renderMemoryMb?: number;
   /** Open slide sources kept for reuse, least recently used closed first (default 8). */
   maxOpenSlides?: number;
+  /**
+   * Connections the kernel queues until the server accepts them (Node's default 511, capped by
+   * net.core.somaxconn). Beyond it, connection attempts are dropped and retried by the client's
+   * TCP, which can end in a reset on a loaded machine; raise it for bursts of more connections.
+   */
+  listenBacklog?: number;
   /** Largest accepted request body (default 8 MiB; larger → 413). */
   maxBodyBytes?: number;
   /** Clock for token expiry (ms since the epoch); default Date.now. */
@@ -264,10 +270,10 @@ function createHttpServer(sc: ServeContext, sockets: Set<Socket>): Server {
 }
 
 /** Listens and returns the bound port. */
-async function listen(server: Server, port: number, host: string): Promise<number> {
+async function listen(server: Server, port: number, host: string, backlog?: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog === undefined ? {} : { backlog }) }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -324,7 +330,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   sc.handlers.set('girder', girder);
 
   const server = createHttpServer(sc, sockets);
-  const port = await listen(server, options.port ?? 0, host);
+  const port = await listen(server, options.port ?? 0, host, options.listenBacklog);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const origin = `http://${shownHost}:${port}`;
   sc.origin = origin;

@@ -13,6 +13,7 @@ import { builtinSlides, findSlideForRoi, parseRoiTable } from '../../src/catalog
 import { readPngHeaderFromFile } from '../../src/image/png-header-file.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = 'A1-A0SK,A8-A07C';
 const KEY = 'Zx9Qk2Lm4Np6Rs8Tu0Vw1Xy3Za5Bc7De9Fg2Hj4K';
@@ -36,7 +37,7 @@ describe('bcss download / verify through the CLI', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-cli-e2e-'));
-    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES.split(',') });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: SLIDES.split(',') });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

@@ -18,6 +18,7 @@ import type { ServedDataset, ServedItem } from '../../src/server/dataset-types.j
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'AR-A1AQ'];
 
@@ -89,7 +90,7 @@ describe('bcss extract: ROI images from local slides, offline', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-extract-'));
-    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: SLIDES });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

@@ -14,6 +14,8 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
+import { TEST_TS_LOADER } from '../helpers/source-cli.js';
 
 const SLIDES = ['A1-A0SK', 'A8-A07C', 'AR-A0TU'];
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -37,8 +39,8 @@ interface Child {
 }
 
 function spawnCli(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, 'bcss', ...args], {
-    cwd: REPO, // where tsx resolves; every path given is absolute
+  const proc = spawn(process.execPath, ['--import', TEST_TS_LOADER, '--input-type=module', '-e', ENTRY, 'bcss', ...args], {
+    cwd: REPO, // every path given is absolute
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },
   });
@@ -71,7 +73,7 @@ describe('interruptions and failures', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-interrupt-'));
-    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: SLIDES });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

@@ -13,6 +13,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { sha256Hex } from '../../src/pipeline/hash-file.js';
 import { LOCK_FILE_NAME, parseLockText, serializeLock } from '../../src/pipeline/lock-file.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A8-A07C'];
 
@@ -45,7 +46,7 @@ describe('one output folder, one dataset', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-one-dataset-'));
-    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: SLIDES });
+    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: SLIDES });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

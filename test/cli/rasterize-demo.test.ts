@@ -21,6 +21,7 @@ import { runVerify } from '../../src/pipeline/verify.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 let work: string;
 let server: RunningServer;
@@ -76,7 +77,9 @@ async function compareMasks(want: string, got: string): Promise<{ files: number;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-rasterize-'));
-  const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache') });
+  // Masks and annotations only: the slides' .svs files are never fetched, so they are the
+  // stand-in bytes rather than 151 generated TIFFs (demo-slide-serving.test.ts covers those).
+  const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slideFiles: 'stand-in' });
   server = await startServer({ dataset, port: 0 });
   rois = parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table');
   assert.equal(rois.length, 151);

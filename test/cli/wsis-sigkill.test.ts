@@ -17,6 +17,8 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { partPathFor } from '../../src/transfer/resumable-download.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
+import { TEST_TS_LOADER } from '../helpers/source-cli.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,7 +32,7 @@ let server: RunningServer;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-wsis-kill-'));
-  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: join(work, 'cache') });
+  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: demoCacheDir(join(work, 'cache')) });
   roiTable = dataset.roiTablePath as string;
   file = dataset.gdc.files[0] as GdcFile;
   await file.ready?.();
@@ -57,7 +59,7 @@ async function sizeOr0(path: string): Promise<number> {
 test('SIGKILL mid-slide, then rerun: continues from the part, the server sends only the missing bytes', { timeout: 120_000 }, async (t) => {
   const out = join(work, 'out');
   const part = partPathFor(join(out, 'wsis', file.fileName));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, 'bcss', ...flags(capped, out)], {
+  const child = spawn(process.execPath, ['--import', TEST_TS_LOADER, '--input-type=module', '-e', ENTRY, 'bcss', ...flags(capped, out)], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },

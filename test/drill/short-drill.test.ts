@@ -12,9 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
-import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { TEST_CLI } from '../helpers/source-cli.js';
 import { cleanBaseline, faultDrill, killDrill, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import type { ServiceFaults } from '../../src/server/faults.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 /** 18 % of requests get a fault: status faults, an HTML page instead of data, and cut bodies. */
 const MIXED: ServiceFaults = {
@@ -34,7 +35,7 @@ describe('short fault drill (CI version of npm run drill)', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-short-drill-'));
-    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(6), cacheDir: join(work, 'cache') });
+    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(6), cacheDir: demoCacheDir(join(work, 'cache')) });
     assert.ok(dataset.roiTablePath !== null, 'the demo dataset writes a ROI table');
     setup = {
       work,
@@ -42,7 +43,7 @@ describe('short fault drill (CI version of npm run drill)', () => {
       roisPath: dataset.roiTablePath,
       // A little latency keeps a few requests in flight, so the kill lands mid-transfer.
       model: { latencyMs: 15, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 50e6 },
-      launcher: SOURCE_CLI,
+      launcher: TEST_CLI,
       idleTimeoutSeconds: 5,
       seed: 3,
       progress: () => undefined,

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { firstRoiNames, loadBenchDataset } from '../helpers/harness/bench-server.js';
-import { SOURCE_CLI } from '../helpers/harness/drill-client.js';
+import { TEST_CLI } from '../helpers/source-cli.js';
 import { cleanBaseline, type Baseline, type DrillSetup } from '../helpers/harness/drills.js';
 import { zipFaultDrill, zipKillDrill } from '../helpers/harness/zip-drills.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 describe('article ZIP drills (CI version)', () => {
   let work: string;
@@ -20,14 +21,14 @@ describe('article ZIP drills (CI version)', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-zip-drill-'));
-    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(8), cacheDir: join(work, 'cache') });
+    const dataset = await loadBenchDataset({ scale: 0.05, slides: firstRoiNames(8), cacheDir: demoCacheDir(join(work, 'cache')) });
     assert.ok(dataset.roiTablePath !== null);
     setup = {
       work,
       dataset,
       roisPath: dataset.roiTablePath,
       model: { latencyMs: 15, renderConcurrency: 4, renderMsPerMegapixel: 40, bandwidthBytesPerSec: 50e6 },
-      launcher: SOURCE_CLI,
+      launcher: TEST_CLI,
       idleTimeoutSeconds: 5,
       seed: 4,
       progress: () => undefined,

@@ -18,6 +18,7 @@ import { runVerify } from '../../src/pipeline/verify.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { smallFs } from '../transfer/small-fs.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 let work = '';
 let server: RunningServer;
@@ -25,7 +26,7 @@ let options: Omit<DownloadOptions, 'outDir'>;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-disk-full-'));
-  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'E2-A14N'], cacheDir: join(work, 'cache') });
+  const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'E2-A14N'], cacheDir: demoCacheDir(join(work, 'cache')) });
   server = await startServer({ dataset, port: 0 });
   const lane = { concurrency: 2, minIntervalMs: 0 };
   options = {

@@ -28,6 +28,7 @@ import {
 import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'AR-A0TU', 'E2-A14N'];
 const API_KEY = 'Zq7' + 'x'.repeat(34) + 'K3y';
@@ -102,7 +103,7 @@ async function lockHashes(outDir: string, kinds: string[]): Promise<Record<strin
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-pipeline-'));
-  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: join(work, 'cache') });
+  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: demoCacheDir(join(work, 'cache')) });
   server = await startServer({ dataset, port: 0 });
   rois = parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table');
   assert.equal(rois.length, SLIDES.length);

@@ -20,6 +20,7 @@ import type { FigshareFile, ServedDataset } from '../../src/server/dataset-types
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { FaultOptions } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'AR-A0TU', 'E2-A14N'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -99,7 +100,7 @@ let reference: Record<string, string>;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-masks-zip-'));
-  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: join(work, 'cache') });
+  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: demoCacheDir(join(work, 'cache')) });
   rois = parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table');
   // The per-file route's masks: what the ZIP route must reproduce byte for byte.
   await withServer(undefined, dataset, async (srv) => {

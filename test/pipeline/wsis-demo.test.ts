@@ -27,6 +27,7 @@ import type { FaultOptions } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { partPathFor } from '../../src/transfer/resumable-download.js';
 import { smallFs } from '../transfer/small-fs.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'E2-A14N'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -92,7 +93,7 @@ function override(f: GdcFile, fields: Partial<GdcFile>): GdcFile {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-wsis-'));
-  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: join(work, 'cache') });
+  dataset = await loadDemoDataset({ scale: 0.05, slides: SLIDES, cacheDir: demoCacheDir(join(work, 'cache')) });
   rois = parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table');
 });
 

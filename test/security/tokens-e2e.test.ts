@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { fakeContext } from '../helpers/cli-context.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 const GDC_TOKEN = 'GdcTok-9f8e7d6c5b4a3210fedcba';
 const FIG_TOKEN = 'FigTok0123456789abcdefABCDEF';
@@ -33,7 +34,7 @@ describe('service tokens end to end', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'bcss-tokens-e2e-'));
-    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: join(work, 'cache'), slides: ['A1-A0SK'] });
+    const dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(join(work, 'cache')), slides: ['A1-A0SK'] });
     assert.ok(dataset.roiTablePath !== null);
     roiTable = dataset.roiTablePath;
     server = await startServer({ dataset, port: 0 });

@@ -69,7 +69,9 @@ describe('docs/protocols.md#server-checklist, through startServer', () => {
 
   before(async () => {
     fx = await fixture();
-    demo = await loadCompatDataset();
+    // Only figshare and GDC come from the demo; GDC's checks are about the wire, not the slide
+    // format, so the .svs files are stand-in bytes (no TIFF generated per listed slide).
+    demo = await loadCompatDataset(undefined, { slideFiles: 'stand-in' });
     const first = demo.dataset.gdc.files[0] as GdcFile;
     await first.ready?.(); // the copy below reads its size and md5
     controlled = { ...first, fileId: '0f0e0d0c-0b0a-4908-8706-050403020100', fileName: 'controlled-slide.svs', access: 'controlled' };

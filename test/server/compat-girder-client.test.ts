@@ -44,6 +44,9 @@ function cliItemSequence(itemId: string, fileId: string): Array<[string, string]
   ];
 }
 
+/** The slides' files as placeholder bytes: girder-client moves bytes and never opens them as slides. */
+const STAND_IN = { slideFiles: 'stand-in' } as const;
+
 const header = (headers: Array<[string, string]>, name: string): string | undefined => headers.find(([k]) => k === name)?.[1];
 
 describe('the replay harness sends what python-requests sends', () => {
@@ -95,7 +98,7 @@ describe('girder-client download against the demo server (public mode)', () => {
   let server: RunningServer;
   let item: ServedItem;
   before(async () => {
-    data = await loadCompatDataset();
+    data = await loadCompatDataset(undefined, STAND_IN);
     server = await startCompatServer(data.dataset);
     item = data.dataset.items[0] as ServedItem;
   });
@@ -243,7 +246,7 @@ describe('girder-client download against the demo server (private mode, --api-ke
   let server: RunningServer;
   let item: ServedItem;
   before(async () => {
-    data = await loadCompatDataset(['TCGA-A1-A0SK', 'TCGA-A8-A07C']);
+    data = await loadCompatDataset(['TCGA-A1-A0SK', 'TCGA-A8-A07C'], STAND_IN);
     // Private mode has no built-in password; this server configures one for the Basic-login test.
     server = await startCompatServer(data.dataset, { apiKey: KEY, password: 'demo' });
     item = data.dataset.items[1] as ServedItem;
@@ -339,9 +342,9 @@ describe('girder-client download against the demo server (private mode, --api-ke
 
 describe('girder_client edge cases', () => {
   test('a folder of exactly 50 items: listResource asks once more, gets [], and stops', async () => {
-    const data = await loadCompatDataset();
+    const data = await loadCompatDataset(undefined, STAND_IN);
     const names = data.dataset.items.slice(0, 50).map((i) => i.name);
-    const fifty = await loadCompatDataset(names);
+    const fifty = await loadCompatDataset(names, STAND_IN);
     await data.dispose();
     const server = await startCompatServer(fifty.dataset);
     const gc = new GirderClientReplay({ apiUrl: server.urls.girder });
@@ -357,7 +360,7 @@ describe('girder_client edge cases', () => {
   });
 
   test('a body shorter than the file size fails downloadFile with IncompleteResponseError and leaves nothing', async () => {
-    const data = await loadCompatDataset(['TCGA-A1-A0SK']);
+    const data = await loadCompatDataset(['TCGA-A1-A0SK'], STAND_IN);
     const server = await startCompatServer(data.dataset, { faults: { seed: 5, girder: { truncateBody: 1, pathIncludes: '/download' } } });
     const item = data.dataset.items[0] as ServedItem;
     const gc = new GirderClientReplay({ apiUrl: server.urls.girder });

@@ -18,6 +18,7 @@ import type { ServedDataset, ServedFile } from '../../src/server/dataset-types.j
 import type { FaultOptions } from '../../src/server/faults.js';
 import type { GirderUserSpec } from '../../src/server/girder/auth.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 /** Demo scale of every compatibility test: ROIs of a few hundred pixels, renders in milliseconds. */
 export const COMPAT_SCALE = 0.05;
@@ -422,11 +423,17 @@ export interface CompatDataset {
   dispose(): Promise<void>;
 }
 
-/** The demo dataset at COMPAT_SCALE in a throwaway cache folder. */
-export async function loadCompatDataset(slides?: string[]): Promise<CompatDataset> {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bcss-compat-'));
-  const dataset = await loadDemoDataset({ scale: COMPAT_SCALE, cacheDir, slides });
-  return { dataset, cacheDir, dispose: () => rm(cacheDir, { recursive: true, force: true }) };
+/**
+ * The demo dataset at COMPAT_SCALE in a throwaway cache folder. `slideFiles: 'stand-in'` serves
+ * placeholder bytes as the slides' .svs files: for wire-protocol tests, which compare the bytes
+ * served with the bytes listed but never open them as slides, it saves generating a TIFF per
+ * listed slide (151 for the whole demo); demo-slide-serving.test.ts covers the real files.
+ */
+export async function loadCompatDataset(slides?: string[], options: { slideFiles?: 'tiff' | 'stand-in' } = {}): Promise<CompatDataset> {
+  const own = await mkdtemp(join(tmpdir(), 'bcss-compat-'));
+  const cacheDir = demoCacheDir(own);
+  const dataset = await loadDemoDataset({ scale: COMPAT_SCALE, cacheDir, slides, ...options });
+  return { dataset, cacheDir, dispose: () => rm(own, { recursive: true, force: true }) };
 }
 
 export function startCompatServer(

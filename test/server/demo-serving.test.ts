@@ -19,7 +19,9 @@ describe('demo dataset over figshare and GDC', () => {
 
   before(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), 'bcss-demo-serve-'));
-    const dataset = await loadDemoDataset({ scale: 0.02, cacheDir });
+    // The .svs files as stand-in bytes: this file is about ids, names and md5s over the two
+    // protocols; demo-slide-serving.test.ts opens generated TIFFs fetched the same way.
+    const dataset = await loadDemoDataset({ scale: 0.02, cacheDir, slideFiles: 'stand-in' });
     figshare = await mountHandler('/figshare', (baseUrl) => createFigshareHandler(dataset, { baseUrl }));
     gdc = await mountHandler('/gdc', (baseUrl) => createGdcHandler(dataset, { baseUrl }));
   });

@@ -13,6 +13,7 @@ import { openSlide } from '../../src/slides/open-slide.js';
 import { readStoredJpegTile } from '../../src/slides/tiff-tile-reader.js';
 import { diffStats } from '../slides/fixtures.js';
 import { GIRDER_DATETIME } from './compat-helpers.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 /** A2-A04P has two stored levels at this scale (1× and 4×); A1-A0SK one. */
 const SLIDES = ['A1-A0SK', 'A2-A04P'];
@@ -35,7 +36,7 @@ describe('girder_client calls beyond listings: system, lookup, folder details, d
 
   before(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), 'bcss-girder-client-'));
-    dataset = await loadDemoDataset({ scale: 0.05, cacheDir, slides: SLIDES });
+    dataset = await loadDemoDataset({ scale: 0.05, cacheDir: demoCacheDir(cacheDir), slides: SLIDES });
     server = await startServer({ dataset, port: 0 });
     api = server.urls.girder;
     twoLevels = dataset.items.find((i) => i.name.startsWith('TCGA-A2-A04P')) as ServedItem;

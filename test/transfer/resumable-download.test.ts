@@ -17,6 +17,7 @@ import type { ServiceFaults } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { downloadResumable, partPathFor, sidecarPathFor, type ResumableSpec } from '../../src/transfer/resumable-download.js';
 import { smallFs } from './small-fs.js';
+import { demoCacheDir } from '../helpers/demo-cache.js';
 
 let work: string;
 let dataset: ServedDataset;
@@ -26,7 +27,7 @@ let n = 0;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-resumable-'));
-  dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: join(work, 'cache') });
+  dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK'], cacheDir: demoCacheDir(join(work, 'cache')) });
   file = dataset.gdc.files[0] as GdcFile;
   await file.ready?.();
 });
