@@ -1,4 +1,4 @@
-import { createDeflate, crc32 } from 'node:zlib';
+import { constants as zlibConstants, createDeflate, crc32 } from 'node:zlib';
 
 export interface PngStreamInfo {
   width: number;
@@ -7,6 +7,12 @@ export interface PngStreamInfo {
   channels: 3 | 4;
   /** zlib level; large_image's PIL encoder uses 2. */
   compressionLevel?: number;
+  /**
+   * zlib strategy, default Z_RLE: on "Up"-filtered slide pixels, matches beyond the previous
+   * byte are rare, so run-length matching alone deflates about twice as fast as level 2's default
+   * strategy for files within 1 % of its size (the 151 demo ROIs: +0.3 %). Lossless either way.
+   */
+  strategy?: number;
 }
 
 /** Rows of interleaved 8-bit RGB, top to bottom. */
@@ -44,7 +50,7 @@ export async function* pngStream(info: PngStreamInfo, strips: AsyncIterable<RgbR
   ihdr[9] = channels === 4 ? 6 : 2;
   yield Buffer.concat([SIGNATURE, chunk('IHDR', ihdr)]);
 
-  const deflate = createDeflate({ level: info.compressionLevel ?? 2 });
+  const deflate = createDeflate({ level: info.compressionLevel ?? 2, strategy: info.strategy ?? zlibConstants.Z_RLE });
   const pending: Buffer[] = [];
   let pendingLength = 0;
   deflate.on('data', (b: Buffer) => {

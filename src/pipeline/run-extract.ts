@@ -255,7 +255,10 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractSummar
       // Under the lease nobody else writes here: any temp file is an interrupted run's.
       await removeStaleTempFiles(join(outDir, 'images'), 0);
       const ordered = groupBySlide(options.rois);
-      const concurrency = Math.max(1, Math.min(options.concurrency ?? Math.min(availableParallelism(), 4), ordered.length));
+      // One render more than cores: a render waits on its tile decode (sharp) and its deflate
+      // (zlib), both off its thread, and the extra render fills those gaps (S6: 18 s → 15.4 s on
+      // 2 cores; a fourth gained 0.3 s for 80 MB more).
+      const concurrency = Math.max(1, Math.min(options.concurrency ?? Math.min(availableParallelism() + 1, 4), ordered.length));
       const pool = concurrency > 1 ? new RenderPool(concurrency) : null;
       let chain: Promise<unknown> = Promise.resolve();
       const serial = <T>(fn: () => Promise<T>): Promise<T> => {
