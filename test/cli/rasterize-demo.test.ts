@@ -22,37 +22,14 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { fakeContext } from '../helpers/cli-context.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 let work: string;
 let server: RunningServer;
 let rois: RoiRecord[];
 
 function options(outDir: string, over: Partial<DownloadOptions>): DownloadOptions {
-  const lane = { concurrency: 8, minIntervalMs: 0 };
-  return {
-    outDir,
-    components: ['masks', 'annotations'],
-    resolution: { kind: 'base' },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois,
-    customRois: true,
-    apiUrl: server.urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: server.urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: server.urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: lane, gdc: lane },
-    concurrency: 8,
-    maxRetries: 4,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-    ...over,
-  };
+  return demoDownloadOptions(server.urls, rois, { outDir, components: ['masks', 'annotations'], resolution: { kind: 'base' }, concurrency: 8, ...over }, 8);
 }
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -19,6 +19,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { smallFs } from '../transfer/small-fs.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 let work = '';
 let server: RunningServer;
@@ -28,29 +29,8 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-disk-full-'));
   const dataset = await loadDemoDataset({ scale: 0.05, slides: ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'E2-A14N'], cacheDir: demoCacheDir(join(work, 'cache')) });
   server = await startServer({ dataset, port: 0 });
-  const lane = { concurrency: 2, minIntervalMs: 0 };
-  options = {
-    components: ['images', 'masks', 'annotations'],
-    resolution: { kind: 'mpp', mpp: 0.25 },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois: parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table'),
-    customRois: true,
-    apiUrl: server.urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: server.urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: server.urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: lane, gdc: lane },
-    concurrency: 4,
-    maxRetries: 2,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-  };
+  const rois = parseRoiTable(await readFile(dataset.roiTablePath as string, 'utf8'), 'demo table');
+  options = demoDownloadOptions(server.urls, rois, { components: ['images', 'masks', 'annotations'], concurrency: 4, maxRetries: 2 }, 2);
 });
 
 after(async () => {

@@ -29,6 +29,7 @@ import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'AR-A0TU', 'E2-A14N'];
 const API_KEY = 'Zq7' + 'x'.repeat(34) + 'K3y';
@@ -47,30 +48,7 @@ async function freshOut(): Promise<string> {
 
 function options(srv: RunningServer, over: Partial<DownloadOptions> = {}): DownloadOptions {
   const lane = { concurrency: 4, minIntervalMs: 0 };
-  return {
-    outDir: '',
-    components: ['images', 'masks'],
-    resolution: { kind: 'mpp', mpp: 0.25 },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois,
-    customRois: true,
-    apiUrl: srv.urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: srv.urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: srv.urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: { concurrency: 2, minIntervalMs: 0 }, gdc: lane },
-    concurrency: 6,
-    maxRetries: 8,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-    ...over,
-  };
+  return demoDownloadOptions(srv.urls, rois, { lanes: { dsa: lane, 'dsa-render': lane, figshare: { concurrency: 2, minIntervalMs: 0 }, gdc: lane }, maxRetries: 8, ...over });
 }
 
 const hooks: RunDownloadHooks = { transferOverrides: { sleep: noWait, baseDelayMs: 0 } };

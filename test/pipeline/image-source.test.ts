@@ -24,6 +24,7 @@ import type { ServedDataset } from '../../src/server/dataset-types.js';
 import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { FaultOptions } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'E2-A14N', 'AR-A1AQ'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -46,32 +47,8 @@ async function serve(faults?: FaultOptions): Promise<RunningServer> {
 }
 
 function options(urls: { girder: string; figshare: string; gdc: string }, over: Partial<DownloadOptions> = {}): DownloadOptions {
-  const lane = { concurrency: 2, minIntervalMs: 0 };
   n += 1;
-  return {
-    outDir: join(work, `out-${n}`),
-    components: ['images'],
-    resolution: { kind: 'mpp', mpp: 0.25 },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois,
-    customRois: true,
-    apiUrl: urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: lane, gdc: lane },
-    concurrency: 6,
-    maxRetries: 2,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-    ...over,
-  };
+  return demoDownloadOptions(urls, rois, { outDir: join(work, `out-${n}`), components: ['images'], maxRetries: 2, ...over }, 2);
 }
 
 async function imageEntries(outDir: string): Promise<LockEntry[]> {

@@ -21,6 +21,7 @@ import { loadDemoDataset } from '../../src/server/demo/demo-dataset.js';
 import type { FaultOptions } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'A8-A07C', 'AR-A0TU', 'E2-A14N'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -31,33 +32,8 @@ let rois: RoiRecord[];
 let runs = 0;
 
 function options(srv: RunningServer, over: Partial<DownloadOptions> = {}): DownloadOptions {
-  const lane = { concurrency: 4, minIntervalMs: 0 };
   runs += 1;
-  return {
-    outDir: join(work, `out-${runs}`),
-    components: ['masks'],
-    resolution: { kind: 'mpp', mpp: 0.25 },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois,
-    customRois: true,
-    apiUrl: srv.urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: srv.urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: srv.urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: { concurrency: 4, minIntervalMs: 0 }, gdc: lane },
-    concurrency: 8,
-    maxRetries: 4,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-    masksVia: 'zip',
-    ...over,
-  };
+  return demoDownloadOptions(srv.urls, rois, { outDir: join(work, `out-${runs}`), components: ['masks'], concurrency: 8, masksVia: 'zip', ...over });
 }
 
 function collect(): { hooks: RunDownloadHooks; events: PipelineEvent[] } {

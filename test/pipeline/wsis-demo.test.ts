@@ -28,6 +28,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { partPathFor } from '../../src/transfer/resumable-download.js';
 import { smallFs } from '../transfer/small-fs.js';
 import { demoCacheDir } from '../helpers/demo-cache.js';
+import { demoDownloadOptions } from '../helpers/demo-download-options.js';
 
 const SLIDES = ['A1-A0SK', 'A2-A04P', 'E2-A14N'];
 const noWait = (): Promise<void> => Promise.resolve();
@@ -46,32 +47,8 @@ async function serve(data: ServedDataset = dataset, faults?: FaultOptions): Prom
 }
 
 function options(srv: RunningServer, over: Partial<DownloadOptions> = {}): DownloadOptions {
-  const lane = { concurrency: 4, minIntervalMs: 0 };
   n += 1;
-  return {
-    outDir: join(work, `out-${n}`),
-    components: ['wsis'],
-    resolution: { kind: 'mpp', mpp: 0.25 },
-    encoding: 'png',
-    maskAlign: 'resize',
-    rois,
-    customRois: true,
-    apiUrl: srv.urls.girder,
-    folderId: '5bbdeba3e629140048d017bb',
-    figshareUrl: srv.urls.figshare,
-    figshareArticleId: 7193138,
-    gdcUrl: srv.urls.gdc,
-    credentials: { kind: 'anonymous' },
-    lanes: { dsa: lane, 'dsa-render': lane, figshare: lane, gdc: lane },
-    concurrency: 6,
-    maxRetries: 4,
-    headersTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    dryRun: false,
-    failFast: false,
-    wsiKeyEnvVar: 'BCSS_API_KEY',
-    ...over,
-  };
+  return demoDownloadOptions(srv.urls, rois, { outDir: join(work, `out-${n}`), components: ['wsis'], ...over });
 }
 
 async function md5Of(path: string): Promise<string> {
