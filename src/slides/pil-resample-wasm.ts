@@ -115,8 +115,28 @@ const VROW: WasmFunction = {
   ],
 };
 
-interface Kernels {
-  memory: WebAssembly.Memory;
+/**
+ * The parts of the WebAssembly JS API used here, typed locally: the project compiles without the
+ * DOM library, and @types/node does not declare WebAssembly.
+ */
+export interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** The WebAssembly global of this runtime, if it has one. */
+export function globalWasm(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+export interface Kernels {
+  memory: WasmMemory;
   hrow: (src: number, dst: number, ftab: number, fend: number, ctab: number, tapsBytes: number) => void;
   vrow: (tab: number, tend: number, dst: number, len: number) => void;
 }
@@ -130,7 +150,7 @@ export function pilWasmModuleBytes(): Uint8Array {
  * The kernels, or null where `wa` (the WebAssembly global, a parameter so tests can take it
  * away) is missing, rejects the SIMD module or fails to instantiate it.
  */
-export function loadPilWasm(wa: typeof WebAssembly | undefined = globalThis.WebAssembly): Kernels | null {
+export function loadPilWasm(wa: WasmApi | undefined): Kernels | null {
   try {
     if (wa === undefined || typeof wa.validate !== 'function') return null;
     const bytes = pilWasmModuleBytes();
@@ -147,7 +167,7 @@ let cached: Kernels | null | undefined;
 
 /** This thread's kernels (loaded on first use), or null: then the JavaScript passes are used. */
 export function pilWasmKernels(): Kernels | null {
-  if (cached === undefined) cached = loadPilWasm();
+  if (cached === undefined) cached = loadPilWasm(globalWasm());
   return cached;
 }
 
@@ -256,9 +276,14 @@ export function wasmResampleRows(k: Kernels, model: PilResize, slab: Buffer, sla
   return copyOut(new Uint8Array(k.memory.buffer), d, outBytes);
 }
 
-/** pilResampleRows on the WASM kernels where they load, else on the JavaScript passes. */
-export function pilResampleRowsFast(model: PilResize, slab: Buffer, slabTop: number, slabRows: number, y0: number, y1: number): Buffer {
-  const k = pilWasmKernels();
+/**
+ * pilResampleRows on the WASM kernels where they load, else on the JavaScript passes (`k` is a
+ * parameter so tests can exercise the fallback).
+ */
+export function pilResampleRowsFast(
+  model: PilResize, slab: Buffer, slabTop: number, slabRows: number, y0: number, y1: number,
+  k: Kernels | null = pilWasmKernels(),
+): Buffer {
   return k === null ? pilResampleRows(model, slab, slabTop, slabRows, y0, y1) : wasmResampleRows(k, model, slab, slabTop, slabRows, y0, y1);
 }
 
