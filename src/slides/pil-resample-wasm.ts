@@ -22,6 +22,15 @@ const PAGE = 65536;
 /** Kernels read and write up to 15 bytes past a row's end (whole vectors): every region gets this slack. */
 const SLACK = 16;
 
+/** acc (local 9) += the pixel at p (local 6) + 3·t, widened to i32x4, × weight t at k (local 8). */
+function hTap(t: number): (string | number)[] {
+  return [
+    'local.get', 9,
+    'local.get', 6, 'v128.load32_zero', 0, 3 * t, 'i16x8.extend_low_i8x16_u', 'i32x4.extend_low_i16x8_u',
+    'local.get', 8, 'v128.load32_splat', 2, 4 * t, 'i32x4.mul', 'i32x4.add', 'local.set', 9,
+  ];
+}
+
 /**
  * hrow(src, dst, ftab, fend, ctab, tapsBytes): one row of the horizontal pass. For each output
  * pixel, ftab holds (byte offset of its first tap in src, taps × 3) and ctab its weights (a row
@@ -43,11 +52,17 @@ const HROW: WasmFunction = {
     'local.get', 2, 'i32.load', 2, 4, 'i32.add', 'local.set', 7,
     'local.get', 4, 'local.set', 8,
     'local.get', 10, 'local.set', 9,
+    // Four taps per turn while four are left (bicubic enlarging has exactly four), then one by one.
+    'block', 'loop',
+    'local.get', 6, 'i32.const', 12, 'i32.add', 'local.get', 7, 'i32.gt_u', 'br_if', 1,
+    ...hTap(0), ...hTap(1), ...hTap(2), ...hTap(3),
+    'local.get', 6, 'i32.const', 12, 'i32.add', 'local.set', 6,
+    'local.get', 8, 'i32.const', 16, 'i32.add', 'local.set', 8,
+    'br', 0,
+    'end', 'end',
     'block', 'loop',
     'local.get', 6, 'local.get', 7, 'i32.ge_u', 'br_if', 1,
-    'local.get', 9,
-    'local.get', 6, 'v128.load32_zero', 0, 0, 'i16x8.extend_low_i8x16_u', 'i32x4.extend_low_i16x8_u',
-    'local.get', 8, 'v128.load32_splat', 2, 0, 'i32x4.mul', 'i32x4.add', 'local.set', 9,
+    ...hTap(0),
     'local.get', 6, 'i32.const', 3, 'i32.add', 'local.set', 6,
     'local.get', 8, 'i32.const', 4, 'i32.add', 'local.set', 8,
     'br', 0,

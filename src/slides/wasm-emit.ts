@@ -24,6 +24,7 @@ const OPS: Record<string, number> = {
   'i32.const': 0x41,
   'i32.eqz': 0x45,
   'i32.lt_u': 0x49,
+  'i32.gt_u': 0x4b,
   'i32.ge_u': 0x4f,
   'i32.add': 0x6a,
   'i32.sub': 0x6b,
