@@ -22,58 +22,75 @@ const PAGE = 65536;
 /** Kernels read and write up to 15 bytes past a row's end (whole vectors): every region gets this slack. */
 const SLACK = 16;
 
-/** acc (local 9) += the pixel at p (local 6) + 3·t, widened to i32x4, × weight t at k (local 8). */
+/**
+ * Tap t of a pixel in both rows: w (local 15) = weight t at k (local 10), splatted; accA (12) +=
+ * the pixel at pA (8) + 3·t widened to i32x4 × w; accB (13) the same at pB (11).
+ */
 function hTap(t: number): (string | number)[] {
+  const acc = (a: number, p: number): (string | number)[] => [
+    'local.get', a,
+    'local.get', p, 'v128.load32_zero', 0, 3 * t, 'i16x8.extend_low_i8x16_u', 'i32x4.extend_low_i16x8_u',
+    'local.get', 15, 'i32x4.mul', 'i32x4.add', 'local.set', a,
+  ];
+  return ['local.get', 10, 'v128.load32_splat', 2, 4 * t, 'local.set', 15, ...acc(12, 8), ...acc(13, 11)];
+}
+
+/** Rounds, shifts and clamps accumulator `a` to bytes and stores its r, g, b at local `dst` (3 bytes exactly). */
+function hStore(a: number, dst: number): (string | number)[] {
   return [
-    'local.get', 9,
-    'local.get', 6, 'v128.load32_zero', 0, 3 * t, 'i16x8.extend_low_i8x16_u', 'i32x4.extend_low_i16x8_u',
-    'local.get', 8, 'v128.load32_splat', 2, 4 * t, 'i32x4.mul', 'i32x4.add', 'local.set', 9,
+    'local.get', a, 'i32.const', PRECISION_BITS, 'i32x4.shr_s', 'local.tee', a, 'local.get', a, 'i16x8.narrow_i32x4_s',
+    'local.tee', a, 'local.get', a, 'i8x16.narrow_i16x8_u', 'local.set', a,
+    'local.get', dst, 'local.get', a, 'v128.store16_lane', 0, 0, 0,
+    'local.get', dst, 'local.get', a, 'v128.store8_lane', 0, 2, 2,
   ];
 }
 
 /**
- * hrow(src, dst, ftab, fend, ctab, tapsBytes): one row of the horizontal pass. For each output
- * pixel, ftab holds (byte offset of its first tap in src, taps × 3) and ctab its weights (a row
- * of `taps` int32 per pixel). The pixel is one i32x4 (r, g, b, next r): each tap loads 4 bytes,
- * widens them to i32 and adds them times the splatted weight; the lane past b is garbage, and its
- * byte is written past the pixel, where the next pixel (or the slack) overwrites it.
+ * hrow(srcA, srcB, dstA, dstB, ftab, fend, ctab, tapsBytes): two rows of the horizontal pass
+ * (the same row twice for an odd one out), which share each weight load and the loop overhead.
+ * For each output pixel, ftab holds (byte offset of its first tap in a row, taps × 3) and ctab its
+ * weights (a row of `taps` int32 per pixel). A pixel is one i32x4 (r, g, b, next r): each tap
+ * loads 4 bytes, widens them to i32 and adds them times the splatted weight; the lane past b is
+ * never stored. Input rows may be read up to a byte past their end (the memory has slack there).
  */
 const HROW: WasmFunction = {
   name: 'hrow',
-  params: [I32, I32, I32, I32, I32, I32],
+  params: [I32, I32, I32, I32, I32, I32, I32, I32],
   results: [],
-  // 6 p, 7 end, 8 k: i32; 9 acc, 10 half: v128.
-  locals: [I32, I32, I32, V128, V128],
+  // 8 pA, 9 end, 10 k, 11 pB: i32; 12 accA, 13 accB, 14 half, 15 w: v128.
+  locals: [I32, I32, I32, I32, V128, V128, V128, V128],
   code: [
-    'i32.const', HALF, 'i32x4.splat', 'local.set', 10,
+    'i32.const', HALF, 'i32x4.splat', 'local.set', 14,
     'block', 'loop',
-    'local.get', 2, 'local.get', 3, 'i32.ge_u', 'br_if', 1,
-    'local.get', 0, 'local.get', 2, 'i32.load', 2, 0, 'i32.add', 'local.tee', 6,
-    'local.get', 2, 'i32.load', 2, 4, 'i32.add', 'local.set', 7,
-    'local.get', 4, 'local.set', 8,
-    'local.get', 10, 'local.set', 9,
+    'local.get', 4, 'local.get', 5, 'i32.ge_u', 'br_if', 1,
+    'local.get', 0, 'local.get', 4, 'i32.load', 2, 0, 'i32.add', 'local.tee', 8,
+    'local.get', 4, 'i32.load', 2, 4, 'i32.add', 'local.set', 9,
+    'local.get', 1, 'local.get', 4, 'i32.load', 2, 0, 'i32.add', 'local.set', 11,
+    'local.get', 6, 'local.set', 10,
+    'local.get', 14, 'local.set', 12,
+    'local.get', 14, 'local.set', 13,
     // Four taps per turn while four are left (bicubic enlarging has exactly four), then one by one.
     'block', 'loop',
-    'local.get', 6, 'i32.const', 12, 'i32.add', 'local.get', 7, 'i32.gt_u', 'br_if', 1,
+    'local.get', 8, 'i32.const', 12, 'i32.add', 'local.get', 9, 'i32.gt_u', 'br_if', 1,
     ...hTap(0), ...hTap(1), ...hTap(2), ...hTap(3),
-    'local.get', 6, 'i32.const', 12, 'i32.add', 'local.set', 6,
-    'local.get', 8, 'i32.const', 16, 'i32.add', 'local.set', 8,
+    'local.get', 8, 'i32.const', 12, 'i32.add', 'local.set', 8,
+    'local.get', 11, 'i32.const', 12, 'i32.add', 'local.set', 11,
+    'local.get', 10, 'i32.const', 16, 'i32.add', 'local.set', 10,
     'br', 0,
     'end', 'end',
     'block', 'loop',
-    'local.get', 6, 'local.get', 7, 'i32.ge_u', 'br_if', 1,
+    'local.get', 8, 'local.get', 9, 'i32.ge_u', 'br_if', 1,
     ...hTap(0),
-    'local.get', 6, 'i32.const', 3, 'i32.add', 'local.set', 6,
-    'local.get', 8, 'i32.const', 4, 'i32.add', 'local.set', 8,
+    'local.get', 8, 'i32.const', 3, 'i32.add', 'local.set', 8,
+    'local.get', 11, 'i32.const', 3, 'i32.add', 'local.set', 11,
+    'local.get', 10, 'i32.const', 4, 'i32.add', 'local.set', 10,
     'br', 0,
     'end', 'end',
-    'local.get', 1,
-    'local.get', 9, 'i32.const', PRECISION_BITS, 'i32x4.shr_s', 'local.tee', 9, 'local.get', 9, 'i16x8.narrow_i32x4_s',
-    'local.tee', 9, 'local.get', 9, 'i8x16.narrow_i16x8_u', 'i32x4.extract_lane', 0,
-    'i32.store', 0, 0,
-    'local.get', 1, 'i32.const', 3, 'i32.add', 'local.set', 1,
-    'local.get', 2, 'i32.const', 8, 'i32.add', 'local.set', 2,
-    'local.get', 4, 'local.get', 5, 'i32.add', 'local.set', 4,
+    ...hStore(12, 2), ...hStore(13, 3),
+    'local.get', 2, 'i32.const', 3, 'i32.add', 'local.set', 2,
+    'local.get', 3, 'i32.const', 3, 'i32.add', 'local.set', 3,
+    'local.get', 4, 'i32.const', 8, 'i32.add', 'local.set', 4,
+    'local.get', 6, 'local.get', 7, 'i32.add', 'local.set', 6,
     'br', 0,
     'end', 'end',
   ],
@@ -152,7 +169,7 @@ export function globalWasm(): WasmApi | undefined {
 
 export interface Kernels {
   memory: WasmMemory;
-  hrow: (src: number, dst: number, ftab: number, fend: number, ctab: number, tapsBytes: number) => void;
+  hrow: (srcA: number, srcB: number, dstA: number, dstB: number, ftab: number, fend: number, ctab: number, tapsBytes: number) => void;
   vrow: (tab: number, tend: number, dst: number, len: number) => void;
 }
 
@@ -219,7 +236,10 @@ function runHorizontal(k: Kernels, h: PilAxis, tables: { ftab: number; ctab: num
   new Int32Array(k.memory.buffer, ctab, h.coeffs.length).set(h.coeffs);
   const inRow = h.inSize * 3;
   const outRow = h.outSize * 3;
-  for (let y = 0; y < rows; y++) k.hrow(src + y * inRow, dst + y * outRow, ftab, ftab + h.outSize * 8, ctab, h.taps * 4);
+  for (let y = 0; y < rows; y += 2) {
+    const b = Math.min(y + 1, rows - 1);
+    k.hrow(src + y * inRow, src + b * inRow, dst + y * outRow, dst + b * outRow, ftab, ftab + h.outSize * 8, ctab, h.taps * 4);
+  }
 }
 
 /** Runs the vertical pass for output rows [y0, y1) from rows [srcTop, …) at src → dst, all in memory. */

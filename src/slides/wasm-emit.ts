@@ -38,6 +38,8 @@ const SIMD: Record<string, number> = {
   'v128.store': 0x0b,
   'i32x4.splat': 0x11,
   'i32x4.extract_lane': 0x1b,
+  'v128.store8_lane': 0x58,
+  'v128.store16_lane': 0x59,
   'v128.load32_zero': 0x5c,
   'i8x16.narrow_i16x8_u': 0x66,
   'i16x8.narrow_i32x4_s': 0x85,
@@ -53,7 +55,9 @@ const SIMD: Record<string, number> = {
 /** Memory instructions take a memarg (alignment exponent, offset); these names do. */
 const MEMARG = new Set(['i32.load', 'i32.store', 'v128.load', 'v128.load32_splat', 'v128.store', 'v128.load32_zero']);
 /** Instructions with one LEB128 immediate (a local, a label depth, a lane, an i32). */
-const IMMEDIATE = new Set(['local.get', 'local.set', 'local.tee', 'br', 'br_if', 'i32.extract_lane', 'i32x4.extract_lane']);
+/** Lane stores take a memarg and a lane index. */
+const LANE_MEMARG = new Set(['v128.store8_lane', 'v128.store16_lane']);
+const IMMEDIATE = new Set(['local.get', 'local.set', 'local.tee', 'br', 'br_if', 'i32x4.extract_lane']);
 
 export function uleb(n: number): number[] {
   const out: number[] = [];
@@ -102,6 +106,7 @@ export function assemble(code: (string | number)[]): number[] {
     if (name === 'block' || name === 'loop') out.push(0x40);
     else if (name === 'i32.const') out.push(...sleb(imm()));
     else if (MEMARG.has(name)) out.push(...uleb(imm()), ...uleb(imm()));
+    else if (LANE_MEMARG.has(name)) out.push(...uleb(imm()), ...uleb(imm()), imm());
     else if (IMMEDIATE.has(name)) out.push(...uleb(imm()));
   }
   return out;
