@@ -203,6 +203,13 @@ export function pilWasmKernels(): Kernels | null {
   return cached;
 }
 
+/** The module's memory could not grow to a call's size (the runtime's limit, or the host's memory). */
+export class WasmMemoryError extends Error {
+  constructor(bytes: number, cause: unknown) {
+    super(`pil-resample-wasm: cannot grow WebAssembly memory to ${bytes} bytes`, { cause });
+  }
+}
+
 /** Bump allocation of 16-byte aligned regions in the module's memory, grown once before use. */
 class Arena {
   private top = 0;
@@ -215,7 +222,13 @@ class Arena {
   /** Grows the memory to hold everything taken; returns a byte view of it (valid until the next grow). */
   commit(): Uint8Array {
     const have = this.k.memory.buffer.byteLength;
-    if (this.top > have) this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
+    if (this.top > have) {
+      try {
+        this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
+      } catch (err) {
+        throw new WasmMemoryError(this.top, err);
+      }
+    }
     return new Uint8Array(this.k.memory.buffer);
   }
 }
@@ -312,14 +325,23 @@ export function wasmResampleRows(k: Kernels, model: PilResize, slab: Buffer, sla
 }
 
 /**
- * pilResampleRows on the WASM kernels where they load, else on the JavaScript passes (`k` is a
- * parameter so tests can exercise the fallback).
+ * pilResampleRows on the WASM kernels where they load, else (or when the module's memory cannot
+ * grow to the call's size) on the JavaScript passes; `k` is a parameter so tests can exercise the
+ * fallback.
  */
 export function pilResampleRowsFast(
   model: PilResize, slab: Buffer, slabTop: number, slabRows: number, y0: number, y1: number,
   k: Kernels | null = pilWasmKernels(),
 ): Buffer {
-  return k === null ? pilResampleRows(model, slab, slabTop, slabRows, y0, y1) : wasmResampleRows(k, model, slab, slabTop, slabRows, y0, y1);
+  if (k !== null) {
+    try {
+      return wasmResampleRows(k, model, slab, slabTop, slabRows, y0, y1);
+    } catch (err) {
+      // Too large for the module's memory: the JavaScript passes give the same bytes in the heap.
+      if (!(err instanceof WasmMemoryError)) throw err;
+    }
+  }
+  return pilResampleRows(model, slab, slabTop, slabRows, y0, y1);
 }
 
 /** The JavaScript passes, re-exported for comparisons against these. */

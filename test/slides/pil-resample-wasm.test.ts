@@ -13,6 +13,7 @@ import {
   wasmResampleRows,
   wasmVertical,
   type WasmApi,
+  WasmMemoryError,
 } from '../../src/slides/pil-resample-wasm.js';
 import { assemble, sleb, uleb } from '../../src/slides/wasm-emit.js';
 import { repoRoot } from './fixtures.js';
@@ -134,6 +135,18 @@ describe('fallback to the JavaScript passes', () => {
     const js = pilResampleRows(model, input, 0, 30, 0, 45);
     assert.ok(pilResampleRowsFast(model, input, 0, 30, 0, 45, null).equals(js));
     assert.ok(pilResampleRowsFast(model, input, 0, 30, 0, 45).equals(js));
+  });
+
+  test('a memory that cannot grow: WasmMemoryError from the WASM path, the JavaScript result from pilResampleRowsFast', () => {
+    const input = image(40, 30, random(4), false);
+    const model = pilResize(40, 30, 60, 50, 'cubic');
+    const stuck = {
+      memory: { buffer: new ArrayBuffer(0), grow: (): number => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); } },
+      hrow: () => assert.fail('no kernel may run without memory'),
+      vrow: () => assert.fail('no kernel may run without memory'),
+    };
+    assert.throws(() => wasmResampleRows(stuck, model, input, 0, 30, 0, 50), (err: unknown) => err instanceof WasmMemoryError && /cannot grow/.test(err.message));
+    assert.ok(pilResampleRowsFast(model, input, 0, 30, 0, 50, stuck).equals(pilResampleRows(model, input, 0, 30, 0, 50)));
   });
 });
 
