@@ -173,7 +173,7 @@ export interface Kernels {
   vrow: (tab: number, tend: number, dst: number, len: number) => void;
 }
 
-/** The module's bytes (assembled once). */
+/** The module's bytes, assembled anew on each call (pilWasmKernels calls it once per thread). */
 export function pilWasmModuleBytes(): Uint8Array {
   return emitModule([HROW, VROW], 1);
 }
