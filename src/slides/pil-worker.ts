@@ -3,7 +3,8 @@
  * The message carries the axis sizes and the input rows the band needs; the answer is the band.
  */
 import { parentPort } from 'node:worker_threads';
-import { pilResampleRows, pilResize, type PilKernel } from './pil-resample.js';
+import { pilResize, type PilKernel } from './pil-resample.js';
+import { pilResampleRowsFast } from './pil-resample-wasm.js';
 
 export interface BandJob {
   id: number;
@@ -26,7 +27,7 @@ parentPort?.on('message', (job: BandJob) => {
   try {
     const model = pilResize(job.inW, job.inH, job.outW, job.outH, job.kernel);
     const slab = Buffer.from(job.slab.buffer, job.slab.byteOffset, job.slab.byteLength);
-    const data = pilResampleRows(model, slab, job.slabTop, job.slabRows, job.y0, job.y1);
+    const data = pilResampleRowsFast(model, slab, job.slabTop, job.slabRows, job.y0, job.y1);
     const answer: BandAnswer = { id: job.id, data };
     parentPort?.postMessage(answer, [data.buffer as ArrayBuffer]);
   } catch (err) {

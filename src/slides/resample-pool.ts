@@ -11,7 +11,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { pilResampleRows, pilResize, pilRowsNeeded, type PilKernel } from './pil-resample.js';
+import { pilResize, pilRowsNeeded, type PilKernel } from './pil-resample.js';
+import { pilResampleRowsFast } from './pil-resample-wasm.js';
 import type { BandAnswer, BandJob } from './pil-worker.js';
 
 /** Outputs below this many pixels are resized on the calling thread. */
@@ -104,7 +105,7 @@ function getPool(): ResamplePool | null {
 /**
  * Output rows [y0, y1) of Pillow's resize of an inW × inH RGB image to outW × outH with `kernel`,
  * from `slab`, its input rows [slabTop, slabTop + slabRows) (at least pilRowsNeeded(y0, y1)):
- * pilResampleRows, on the worker pool when the rows are worth it.
+ * pilResampleRowsFast (WASM SIMD where available), on the worker pool when the rows are worth it.
  */
 export async function pilResampleRowsParallel(
   size: { inW: number; inH: number; outW: number; outH: number; kernel: PilKernel },
@@ -117,7 +118,7 @@ export async function pilResampleRowsParallel(
   const { inW, inH, outW, outH, kernel } = size;
   const model = pilResize(inW, inH, outW, outH, kernel);
   const workers = outW * (y1 - y0) >= POOL_MIN_PIXELS ? getPool() : null;
-  if (workers === null) return pilResampleRows(model, slab, slabTop, slabRows, y0, y1);
+  if (workers === null) return pilResampleRowsFast(model, slab, slabTop, slabRows, y0, y1);
   const bands = Math.min(workers.size, y1 - y0);
   const rowsPerBand = Math.ceil((y1 - y0) / bands);
   const rowLen = inW * 3;
@@ -133,7 +134,7 @@ export async function pilResampleRowsParallel(
     return Buffer.concat(await Promise.all(parts));
   } catch {
     // A worker died (the pool is off from now on): the same rows, on this thread.
-    return pilResampleRows(model, slab, slabTop, slabRows, y0, y1);
+    return pilResampleRowsFast(model, slab, slabTop, slabRows, y0, y1);
   }
 }
 
