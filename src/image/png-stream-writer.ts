@@ -23,6 +23,8 @@ export interface RgbRows {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const IDAT_TARGET = 256 * 1024;
+/** The byte order of a Uint32Array word in memory (the pixel word below is assembled for it). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function chunk(type: string, data: Buffer): Buffer {
   const out = Buffer.alloc(12 + data.length);
@@ -31,6 +33,54 @@ function chunk(type: string, data: Buffer): Buffer {
   data.copy(out, 8);
   out.writeUInt32BE(crc32(data, crc32(Buffer.from(type, 'latin1'))), 8 + data.length);
   return out;
+}
+
+/**
+ * Filter "Up" for the rows of a strip into `out` (each row: filter byte 2, then the differences to
+ * the row above; `prior` is the row above the strip). RGBA gets alpha 255, whose Up difference is
+ * 0 except against the zero row above the image. RGBA pixels are assembled as one 32-bit word in a
+ * scratch row and copied in (the row after the filter byte is not 4-byte aligned): one store
+ * instead of four per pixel, a third of the filter's time.
+ */
+function upFilterStrip(data: Buffer, prior: Buffer, out: Buffer, width: number, height: number, channels: 3 | 4, imageTop: boolean): void {
+  const rowIn = width * 3;
+  const rowOut = 1 + width * channels;
+  // Plain Uint8Array views: one element kind in the hot loops, whatever Buffer subclass came in.
+  const src = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const above = new Uint8Array(prior.buffer, prior.byteOffset, prior.length);
+  const dst = new Uint8Array(out.buffer, out.byteOffset, out.length);
+  const scratch = channels === 4 ? new Uint32Array(width) : null;
+  const scratchBytes = scratch === null ? null : new Uint8Array(scratch.buffer);
+  for (let r = 0; r < height; r++) {
+    const s = r * rowIn;
+    const up = r === 0 ? above : src;
+    const u = r === 0 ? 0 : s - rowIn;
+    const base = r * rowOut;
+    dst[base] = 2; // filter type Up
+    if (scratch === null || scratchBytes === null) {
+      for (let i = 0; i < rowIn; i++) dst[base + 1 + i] = ((src[s + i] as number) - (up[u + i] as number)) & 0xff;
+      continue;
+    }
+    const alpha = imageTop && r === 0 ? 255 : 0;
+    if (LITTLE_ENDIAN) {
+      const a = alpha << 24;
+      for (let x = 0, i = s, j = u; x < width; x++, i += 3, j += 3) {
+        scratch[x] =
+          (((src[i] as number) - (up[j] as number)) & 0xff) |
+          ((((src[i + 1] as number) - (up[j + 1] as number)) & 0xff) << 8) |
+          ((((src[i + 2] as number) - (up[j + 2] as number)) & 0xff) << 16) |
+          a;
+      }
+    } else {
+      for (let x = 0, i = s, j = u, d = 0; x < width; x++, i += 3, j += 3, d += 4) {
+        scratchBytes[d] = ((src[i] as number) - (up[j] as number)) & 0xff;
+        scratchBytes[d + 1] = ((src[i + 1] as number) - (up[j + 1] as number)) & 0xff;
+        scratchBytes[d + 2] = ((src[i + 2] as number) - (up[j + 2] as number)) & 0xff;
+        scratchBytes[d + 3] = alpha;
+      }
+    }
+    dst.set(scratchBytes, base + 1);
+  }
 }
 
 /**
@@ -79,27 +129,8 @@ export async function* pngStream(info: PngStreamInfo, strips: AsyncIterable<RgbR
       }
       if (rows + strip.height > height) throw new RangeError(`pngStream: more than ${height} rows`);
       const out = Buffer.allocUnsafe(strip.height * rowOut);
-      const data = strip.data;
-      for (let r = 0; r < strip.height; r++) {
-        const src = r * rowIn;
-        const up = r === 0 ? prior : data;
-        const upAt = r === 0 ? 0 : src - rowIn;
-        const base = r * rowOut;
-        out[base] = 2; // filter type Up
-        if (channels === 3) {
-          for (let i = 0; i < rowIn; i++) out[base + 1 + i] = ((data[src + i] as number) - (up[upAt + i] as number)) & 0xff;
-        } else {
-          // Alpha is 255 everywhere, so its Up difference is 0, except against the zero row above the image.
-          const alpha = rows === 0 && r === 0 ? 255 : 0;
-          for (let x = 0, s = src, u = upAt, d = base + 1; x < width; x++, s += 3, u += 3, d += 4) {
-            out[d] = ((data[s] as number) - (up[u] as number)) & 0xff;
-            out[d + 1] = ((data[s + 1] as number) - (up[u + 1] as number)) & 0xff;
-            out[d + 2] = ((data[s + 2] as number) - (up[u + 2] as number)) & 0xff;
-            out[d + 3] = alpha;
-          }
-        }
-      }
-      if (strip.height > 0) prior = Buffer.from(data.subarray((strip.height - 1) * rowIn, strip.height * rowIn));
+      upFilterStrip(strip.data, prior, out, width, strip.height, channels, rows === 0);
+      if (strip.height > 0) prior = Buffer.from(strip.data.subarray((strip.height - 1) * rowIn, strip.height * rowIn));
       rows += strip.height;
       await Promise.race([new Promise<void>((resolve) => deflate.write(out, () => resolve())), failed]);
       if (pendingLength >= IDAT_TARGET) yield takeIdat();

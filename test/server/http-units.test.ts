@@ -286,6 +286,8 @@ describe('pngStream', () => {
     for (let p = 0; p < width * height; p++) {
       assert.equal(data[p * 4 + 3], 255);
       assert.equal(data[p * 4], rgb[p * 3]);
+      assert.equal(data[p * 4 + 1], rgb[p * 3 + 1]);
+      assert.equal(data[p * 4 + 2], rgb[p * 3 + 2]);
     }
   });
 
