@@ -9,6 +9,7 @@ import { pillowFillSpans } from '../src/geometry/pillow-polygon.js';
 import { polygonFillSpans } from '../src/geometry/polygon-fill.js';
 import { rasteriseRoi } from '../src/geometry/rasterise.js';
 import type { AnnotationElement, GtCode } from '../src/geometry/types.js';
+import { mulberry32 } from '../src/server/faults.js';
 
 function best(label: string, runs: number, fn: () => void): void {
   let min = Infinity;
@@ -18,17 +19,6 @@ function best(label: string, runs: number, fn: () => void): void {
     min = Math.min(min, performance.now() - t0);
   }
   console.log(`${label}: ${min.toFixed(1)} ms (best of ${runs})`);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const gtCodes: GtCode[] = [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fillPolygon, polygonFillSpans } from '../../src/geometry/polygon-fill.js';
+import { mulberry32 } from '../../src/server/faults.js';
 
 type V = [number, number];
 
@@ -64,17 +65,6 @@ function naiveLine(r0: number, c0: number, r1: number, c1: number, plot: (r: num
     d += 2 * dMinor;
   }
   plot(r1, c1);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomPolygon(rand: () => number, kind: number, size: number): V[] {

@@ -10,18 +10,7 @@ import {
 import { formatFixedHalfEven, mmPerPixel } from '../../src/geometry/naming.js';
 import type { RegionPlan, RegionRequest, SlideGeometry } from '../../src/geometry/types.js';
 import { UsageError } from '../../src/errors.js';
-
-/** Deterministic PRNG (mulberry32) so property failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/server/faults.js';
 
 /**
  * Independent reference for Python's '%.<d>f': exact rational arithmetic on the double's bits,

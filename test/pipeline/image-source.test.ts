@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { closedPort } from '../helpers/closed-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,14 +80,6 @@ function itemIdOf(roi: RoiRecord): string {
 
 const regionRequests = (srv: RunningServer, itemId?: string): number =>
   srv.log.filter((e) => e.service === 'girder' && e.path.includes('/tiles/region') && (itemId === undefined || e.path.includes(itemId))).length;
-
-async function closedPortUrl(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `http://127.0.0.1:${port}/api/v1`;
-}
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'bcss-image-source-'));
@@ -201,7 +193,7 @@ describe('--image-source', () => {
 
   test('auto with the DSA down for the whole run: every image from the slides, masks sized from them, exit 0; the breaker spares the other ROIs the retries', async () => {
     const srv = await serve(); // GDC and figshare only; the DSA URL is a closed port
-    const opts = options({ ...srv.urls, girder: await closedPortUrl() }, { components: ['images', 'masks'], wsiDir: slidesDir, maxRetries: 3 });
+    const opts = options({ ...srv.urls, girder: `http://127.0.0.1:${await closedPort()}/api/v1` }, { components: ['images', 'masks'], wsiDir: slidesDir, maxRetries: 3 });
     const events: PipelineEvent[] = [];
     const summary = await runDownload(opts, { ...hooks, onEvent: (e) => events.push(e) });
     assert.deepEqual(summary.failures, []);
@@ -267,7 +259,7 @@ describe('--image-source', () => {
   test('slides never wait for the DSA: with its login failing (closed port), every slide is in before the login gives up', async () => {
     const srv = await serve();
     const opts = options(
-      { ...srv.urls, girder: await closedPortUrl() },
+      { ...srv.urls, girder: `http://127.0.0.1:${await closedPort()}/api/v1` },
       { components: ['wsis', 'annotations'], imageSource: 'dsa', credentials: { kind: 'api-key', apiKey: 'abc123' }, maxRetries: 3 },
     );
     const events: PipelineEvent[] = [];
@@ -286,7 +278,7 @@ describe('--image-source', () => {
   test('auto with the DSA down and wsis in the same run, one worker: each image waits for its slide, which is queued first (no deadlock)', async () => {
     const srv = await serve();
     const two = rois.slice(0, 2);
-    const opts = options({ ...srv.urls, girder: await closedPortUrl() }, { components: ['images', 'wsis'], rois: two, concurrency: 1, maxRetries: 1 });
+    const opts = options({ ...srv.urls, girder: `http://127.0.0.1:${await closedPort()}/api/v1` }, { components: ['images', 'wsis'], rois: two, concurrency: 1, maxRetries: 1 });
     const summary = await runDownload(opts, hooks);
     assert.deepEqual(summary.failures, []);
     assert.deepEqual(summary.components, { images: { done: 2, skipped: 0, failed: 0 }, wsis: { done: 2, skipped: 0, failed: 0 } });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+export { mulberry32 as prng } from '../../src/server/faults.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The real Aperio slide that ships with the package, in data/slides/. */
@@ -28,18 +29,6 @@ export function diffStats(a: Uint8Array, b: Uint8Array): { mean: number; max: nu
     if (d > max) max = d;
   }
   return { mean: a.length === 0 ? 0 : sum / a.length, max };
-}
-
-/** Deterministic PRNG (mulberry32) so random-point tests are reproducible. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Crop rows/columns out of an interleaved RGB buffer. */

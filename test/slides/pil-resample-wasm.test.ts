@@ -17,20 +17,9 @@ import {
 } from '../../src/slides/pil-resample-wasm.js';
 import { assemble, sleb, uleb } from '../../src/slides/wasm-emit.js';
 import { repoRoot } from './fixtures.js';
+import { mulberry32 as random } from '../../src/server/faults.js';
 
 const kernels = loadPilWasm(globalWasm());
-
-/** A seeded generator (mulberry32): the random images are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Noise, or black/white stripes (the largest overshoot a kernel's negative lobes can make). */
 function image(w: number, h: number, rnd: () => number, stripes: boolean): Buffer {
